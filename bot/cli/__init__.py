@@ -1,0 +1,62 @@
+"""The ``carbot`` command line. Each area's commands live in a module of their own here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from bot.services import Services
+from bot.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def with_services(
+    func: Callable[..., Awaitable[T]],
+) -> Callable[..., T]:
+    """Run an async command body with :class:`Services` built from the settings, then close."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        async def body() -> T:
+            services = Services.from_settings(get_settings())
+            try:
+                return await func(services, *args, **kwargs)
+            finally:
+                await services.close()
+
+        return run_async(body())
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="carbot")
+def main() -> None:
+    """carbot: short reflective prompts for Collaborative Action Research.
+
+    Settings come from CARBOT_* environment variables or a .env file (see the README).
+    """
+    settings: Settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _register() -> None:
+    from bot.cli import db
+
+    main.add_command(db.db)
+
+
+_register()

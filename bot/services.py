@@ -1,0 +1,40 @@
+"""The things every part of carbot needs at run time, built once from the settings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.settings import Settings
+from storage.db import create_engine, session_factory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        engine = create_engine(settings.database_url)
+        return cls(settings=settings, engine=engine, sessions=session_factory(engine))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def secret_key(self) -> str:
+        """The signing key: the setting, or one made once and kept in the data directory."""
+        if self.settings.secret_key is not None:
+            return self.settings.secret_key.get_secret_value()
+        path = Path(self.settings.data_dir) / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

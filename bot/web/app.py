@@ -1,0 +1,25 @@
+"""carbot's web app: web chat, review workspace, outbox, and the channels' webhook routes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+
+from adapters.base import Channel
+from bot.services import Services
+
+
+def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
+    """The ASGI app for ``services``; each channel's webhook routes are mounted on it."""
+    app = FastAPI(title="carbot", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.services = services
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for channel in channels:
+        for path, asgi in channel.mounts().items():
+            app.mount(path, asgi)
+    return app
