@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench clean migration
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+## make migration: regenerate the initial migration from storage/models.py (before the first release)
+migration: $(STAMP)
+	rm -f storage/migrations/versions/0001_initial_schema.py /tmp/carbot-migration.db
+	$(BIN)/python -c "from alembic import command; from storage.db import alembic_config; command.revision(alembic_config('sqlite+aiosqlite:////tmp/carbot-migration.db'), message='initial schema', autogenerate=True, rev_id='0001')"
+	$(BIN)/ruff format storage/migrations/versions

@@ -100,6 +100,21 @@ class Timestamped:
 # ── the study ───────────────────────────────────────────────────────────────────────────────
 
 
+class Study(Timestamped, Base):
+    """The research programme a study file describes (one per database, by slug)."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # study-wide options from the file: consent (version, text), default audience, phase models,
+    # prompt library additions or replacement, digest defaults
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source_sha256: Mapped[str] = mapped_column(String(64), default="")
+    loaded_at: Mapped[datetime | None] = mapped_column()
+
+
 class Partnership(Timestamped, Base):
     __tablename__ = "partnerships"
 
