@@ -51,6 +51,9 @@ def main() -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level.upper() != "DEBUG":
+        # Alembic narrates every step at INFO; an admin wants the outcome.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _register() -> None:
