@@ -8,11 +8,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from storage.db import create_engine, upgrade
+from storage.fts import include_name
 from storage.models import Base
 
 
 def _diff(connection) -> list:  # type: ignore[no-untyped-def]
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": include_name}
+    )
     return compare_metadata(context, Base.metadata)
 
 
