@@ -1,0 +1,361 @@
+"""When to ask: pure functions of (cadence, a person's working pattern, times) → UTC times.
+
+Nothing here reads a database or a clock. Local times are worked out in the person's zone with
+``zoneinfo``; everything that goes in or comes out is a timezone-aware datetime, and everything
+that comes out is in UTC. A local time that does not exist (the hour skipped when clocks go
+forward) is moved to the first real moment after it; a local time that happens twice (when clocks
+go back) means its first occurrence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+
+from prompts.cadence import WEEKDAYS, Cadence
+
+# How far ahead to look for the next working moment (a person on a long pause has none).
+SEARCH_DAYS = 400
+SNOOZE_LATER = timedelta(hours=3)
+SNOOZE_TOMORROW_OFFSET = timedelta(hours=1)
+
+Phases = Sequence[tuple[date, date]]
+
+
+@dataclass(frozen=True)
+class WorkingPattern:
+    """When a person may be asked something: zone, working days and hours, holidays, pauses."""
+
+    zone: ZoneInfo
+    working_days: frozenset[int]  # Mon=0
+    starts: time
+    ends: time
+    pauses: tuple[tuple[date, date], ...] = ()  # inclusive
+    holidays: bool = True  # Scottish bank holidays are days off
+
+
+@lru_cache(maxsize=64)
+def scottish_bank_holidays(year: int) -> frozenset[date]:
+    """Scottish bank holidays of ``year`` (the ``holidays`` package, GB subdivision SCT)."""
+    return frozenset(holiday_calendars.country_holidays("GB", subdiv="SCT", years=year))
+
+
+def is_bank_holiday(day: date) -> bool:
+    return day in scottish_bank_holidays(day.year)
+
+
+def _pause(start: Any, end: Any) -> tuple[date, date] | None:
+    try:
+        first = start if isinstance(start, date) else date.fromisoformat(str(start))
+        last = end if isinstance(end, date) else date.fromisoformat(str(end))
+    except ValueError:
+        return None
+    return (first, last) if first <= last else None
+
+
+def working_pattern(person: Any, partnership_zone: str) -> WorkingPattern:
+    """The working pattern of a ``storage.models.Person`` (or anything with its attributes).
+
+    ``timezone`` None means the partnership's zone; ``pauses`` is a list of ``{"from", "until"}``
+    ISO dates (inclusive); ``paused_until`` pauses everything up to and including that date.
+    """
+    pauses: list[tuple[date, date]] = []
+    for entry in getattr(person, "pauses", None) or []:
+        if isinstance(entry, dict):
+            pause = _pause(entry.get("from"), entry.get("until"))
+            if pause is not None:
+                pauses.append(pause)
+    paused_until = getattr(person, "paused_until", None)
+    if paused_until is not None:
+        pauses.append((date.min, paused_until))
+    days = getattr(person, "working_days", None)
+    return WorkingPattern(
+        zone=ZoneInfo(getattr(person, "timezone", None) or partnership_zone),
+        working_days=frozenset(int(d) for d in (days if days is not None else range(5))),
+        starts=getattr(person, "work_starts", None) or time(9, 0),
+        ends=getattr(person, "work_ends", None) or time(17, 0),
+        pauses=tuple(sorted(pauses)),
+    )
+
+
+def is_paused(day: date, pattern: WorkingPattern) -> bool:
+    return any(first <= day <= last for first, last in pattern.pauses)
+
+
+def is_working_day(day: date, pattern: WorkingPattern) -> bool:
+    """A working weekday that is neither a bank holiday (when they count) nor paused."""
+    if day.weekday() not in pattern.working_days:
+        return False
+    if pattern.holidays and is_bank_holiday(day):
+        return False
+    return not is_paused(day, pattern)
+
+
+def _require_aware(moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: schedule times must carry a zone")
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of local ``day`` ``at`` in ``zone``.
+
+    A nonexistent local time (inside the spring-forward gap, e.g. 01:30 on the last Sunday of
+    March in London) is read with the offset before the jump, so it lands as far after the jump
+    as it was into the gap (02:30 BST); a repeated one (autumn) means its first occurrence.
+    """
+    return datetime.combine(day, at, tzinfo=zone).replace(fold=0).astimezone(UTC)
+
+
+def is_working_time(moment: datetime, pattern: WorkingPattern) -> bool:
+    """True when ``moment`` falls inside the person's working hours on a working day."""
+    _require_aware(moment)
+    local = moment.astimezone(pattern.zone)
+    if not is_working_day(local.date(), pattern):
+        return False
+    return pattern.starts <= local.time().replace(tzinfo=None) < pattern.ends
+
+
+def next_working_moment(moment: datetime, pattern: WorkingPattern) -> datetime | None:
+    """``moment`` itself if it is working time, else the start of the next working period."""
+    _require_aware(moment)
+    if is_working_time(moment, pattern):
+        return moment.astimezone(UTC)
+    local = moment.astimezone(pattern.zone)
+    day = local.date()
+    if local.time().replace(tzinfo=None) >= pattern.starts:
+        day += timedelta(days=1)
+    for _ in range(SEARCH_DAYS):
+        if is_working_day(day, pattern):
+            start = local_instant(day, pattern.starts, pattern.zone)
+            if is_working_time(start, pattern):
+                return start
+        day += timedelta(days=1)
+    return None
+
+
+def expires_at(sent_at: datetime, cadence: Cadence) -> datetime:
+    """When a sent prompt stops accepting answers."""
+    _require_aware(sent_at)
+    return (sent_at + timedelta(hours=cadence.answer_window_hours)).astimezone(UTC)
+
+
+def reminder_at(sent_at: datetime, cadence: Cadence, pattern: WorkingPattern) -> datetime | None:
+    """When to send the one gentle reminder for a prompt sent at ``sent_at``.
+
+    The first working moment at or after ``sent_at + reminder_after_hours`` that is still before
+    the prompt expires; None when reminders are off or no such moment is left.
+    """
+    _require_aware(sent_at)
+    if cadence.reminder_after_hours is None:
+        return None
+    due = next_working_moment(sent_at + timedelta(hours=cadence.reminder_after_hours), pattern)
+    if due is None or due >= expires_at(sent_at, cadence):
+        return None
+    return due
+
+
+def snooze_until(
+    now: datetime, option: Literal["later", "tomorrow"], pattern: WorkingPattern
+) -> datetime:
+    """When a snoozed prompt comes back.
+
+    ``later``: three hours on, if that is still inside today's working hours, else the start of
+    the next working period. ``tomorrow``: an hour into the next working day after today.
+    """
+    _require_aware(now)
+    today = now.astimezone(pattern.zone).date()
+    if option == "later":
+        later = now + SNOOZE_LATER
+        if later.astimezone(pattern.zone).date() == today and is_working_time(later, pattern):
+            return later.astimezone(UTC)
+        found = next_working_moment(later, pattern)
+    elif option == "tomorrow":
+        found = None
+        day = today + timedelta(days=1)
+        for _ in range(SEARCH_DAYS):
+            if is_working_day(day, pattern):
+                found = _early_in_day(day, pattern)
+                if found is not None:
+                    break
+            day += timedelta(days=1)
+    else:
+        raise ValueError(f"unknown snooze option {option!r}")
+    # No working time left at all (a pause with no end in sight): a day later, as asked.
+    return found if found is not None else (now + timedelta(days=1)).astimezone(UTC)
+
+
+def _early_in_day(day: date, pattern: WorkingPattern) -> datetime | None:
+    start = local_instant(day, pattern.starts, pattern.zone)
+    end = local_instant(day, pattern.ends, pattern.zone)
+    offset = min(SNOOZE_TOMORROW_OFFSET, (end - start) / 2)
+    moment = start + offset
+    return moment if is_working_time(moment, pattern) else next_working_moment(start, pattern)
+
+
+# ── planning slots ──────────────────────────────────────────────────────────────────────────
+
+
+def _fraction(*parts: str) -> float:
+    digest = hashlib.blake2b("|".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _time_of(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
+
+
+def _week_days(cadence: Cadence, monday: date, seed: str) -> list[int]:
+    """The weekdays (Mon=0) asked about in the week starting ``monday``: all of the cadence's
+    weekdays, or ``per_week`` of them drawn (deterministically) when it names more."""
+    chosen = sorted({WEEKDAYS.index(d) for d in cadence.weekdays})
+    if cadence.per_week < len(chosen):
+        ranked = sorted(chosen, key=lambda d: _fraction(seed, "week", monday.isoformat(), str(d)))
+        chosen = sorted(ranked[: cadence.per_week])
+    return chosen
+
+
+def _in_phase(day: date, phases: Phases) -> bool:
+    return any(first <= day <= last for first, last in phases)
+
+
+def _local_time(cadence: Cadence, pattern: WorkingPattern, day: date, seed: str) -> time:
+    """The local time asked for on ``day``: fixed, or drawn within the window; both clipped to
+    working hours."""
+    work_lo, work_hi = _minutes(pattern.starts), _minutes(pattern.ends)
+    if work_hi <= work_lo:
+        work_hi = work_lo + 1
+    if cadence.at is not None:
+        wanted = _minutes(cadence.at)
+        return _time_of(min(max(wanted, work_lo), max(work_lo, work_hi - 15)))
+    lo = max(_minutes(cadence.window[0]), work_lo)
+    hi = min(_minutes(cadence.window[1]), work_hi)
+    if hi <= lo:  # the window misses this person's hours entirely: anywhere in their hours
+        lo, hi = work_lo, max(work_lo + 1, work_hi - 15)
+    return _time_of(lo + int(_fraction(seed, day.isoformat()) * (hi - lo)))
+
+
+def _ceil_minute(moment: datetime) -> datetime:
+    floor = moment.replace(second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(minutes=1)
+
+
+def _fits(candidate: datetime, others: Iterable[datetime], gap: timedelta) -> bool:
+    return all(abs(candidate - other) >= gap for other in others if other != candidate)
+
+
+def _place(
+    day: date,
+    cadence: Cadence,
+    pattern: WorkingPattern,
+    seed: str,
+    others: list[datetime],
+) -> datetime | None:
+    """The slot on ``day``, moved later within the day if it is too close to another prompt."""
+    gap = timedelta(hours=cadence.min_gap_hours)
+    candidate = local_instant(day, _local_time(cadence, pattern, day, seed), pattern.zone)
+    if not is_working_time(candidate, pattern):
+        return None
+    if candidate in others or _fits(candidate, others, gap):
+        return candidate
+    latest_clash = max(o for o in others if abs(candidate - o) < gap)
+    moved = _ceil_minute(latest_clash + gap)
+    if (
+        moved.astimezone(pattern.zone).date() == day
+        and is_working_time(moved, pattern)
+        and _fits(moved, others, gap)
+    ):
+        return moved
+    return None
+
+
+def plan_slots(
+    cadence: Cadence,
+    pattern: WorkingPattern,
+    phases: Phases,
+    start: datetime,
+    end: datetime,
+    *,
+    seed: str,
+    taken: Sequence[datetime] = (),
+) -> list[datetime]:
+    """A person's prompt times (UTC) in ``[start, end)`` under ``cadence``.
+
+    Each week, the cadence's weekdays; a weekday that is not a working day (day off, bank
+    holiday, pause) or lies outside every phase moves to the next such day in the same ISO week,
+    or is dropped. The time is fixed (``at``) or drawn within ``window`` from ``seed`` and the
+    local date, so asking again gives the same instants. Times keep ``min_gap_hours`` from each
+    other and from ``taken`` (prompts already planned or sent, of any project), and no ISO week
+    holds more than ``weekly_cap`` prompts, ``taken`` included. Instants already in ``taken`` are
+    not returned again.
+    """
+    _require_aware(start)
+    _require_aware(end)
+    if end <= start or not phases:
+        return []
+    zone = pattern.zone
+    taken_utc = sorted({t.astimezone(UTC) for t in taken})
+    first_day = start.astimezone(zone).date()
+    last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    monday = first_day - timedelta(days=first_day.weekday())
+    found: list[datetime] = []
+    while monday <= last_day:
+        week_end = monday + timedelta(days=7)
+        week_taken = [t for t in taken_utc if monday <= t.astimezone(zone).date() < week_end]
+        found.extend(
+            _plan_week(cadence, pattern, phases, monday, start, end, seed, taken_utc, week_taken)
+        )
+        monday = week_end
+    return found
+
+
+def _plan_week(
+    cadence: Cadence,
+    pattern: WorkingPattern,
+    phases: Phases,
+    monday: date,
+    start: datetime,
+    end: datetime,
+    seed: str,
+    taken: list[datetime],
+    week_taken: list[datetime],
+) -> list[datetime]:
+    count = len(week_taken)
+    planned: list[datetime] = []
+    used: set[date] = set()
+    for weekday in _week_days(cadence, monday, seed):
+        day = monday + timedelta(days=weekday)
+        next_monday = monday + timedelta(days=7)
+        while day < next_monday and (
+            day in used or not (is_working_day(day, pattern) and _in_phase(day, phases))
+        ):
+            day += timedelta(days=1)
+        if day >= next_monday:  # no working day left in this ISO week: dropped
+            continue
+        used.add(day)
+        # A day lying wholly before the planning window was never planned: it neither counts
+        # towards the cap nor pushes later prompts (unless it is in ``taken``, as it then was).
+        if local_instant(day + timedelta(days=1), time(0), pattern.zone) <= start:
+            continue
+        slot = _place(day, cadence, pattern, seed, taken + planned)
+        if slot is None:
+            continue
+        if slot in week_taken:
+            continue  # already planned: counted in ``count``
+        if slot < start:
+            continue
+        if count >= cadence.weekly_cap:
+            break
+        count += 1
+        planned.append(slot)
+    return [s for s in planned if start <= s < end]
