@@ -1,0 +1,441 @@
+"""Dispatch: claim due deliveries, send each through its person's channel, record the outcome.
+
+A delivery moves ``planned → sending → sent`` (or back to ``planned`` after a transient failure,
+or on to ``failed``, ``skipped`` or ``cancelled``). Every move is a conditional UPDATE that must
+change exactly one row, so two workers can never both own a delivery:
+
+- **Claim.** On PostgreSQL one transaction selects due rows ``FOR UPDATE SKIP LOCKED`` and marks
+  them ``sending`` with a lease (``lease_owner``, ``lease_until``); on SQLite each row is claimed
+  by its own conditional UPDATE. Rows left ``sending`` by a worker that died are claimed again
+  once their lease has run out. Each claim counts as an attempt, so a delivery that keeps
+  killing its worker ends ``failed`` instead of looping forever.
+- **Send.** Just before the platform call the worker renews its lease (again conditionally: if
+  the lease was lost, it does not send), so a slow batch never outlives its lease.
+- **Record.** Straight after the platform accepts, the message reference, ``sent_at``, the answer
+  window and the reminder time are committed in one small transaction.
+
+The one window this cannot close: a worker killed after the platform accepted a prompt and before
+that commit (milliseconds) leaves the delivery ``sending``; when its lease runs out another worker
+sends it again. Chat platforms offer no idempotency key, so carbot chooses at-least-once there —
+a rare duplicate prompt rather than a silently lost one — and keeps the window as short as it can.
+A clean shutdown (SIGTERM) never opens it: in-flight sends finish and unsent claims are released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from adapters.base import (
+    Channel,
+    Choice,
+    DeliveryError,
+    MessageRef,
+    OutboundPrompt,
+    PromptKind,
+    Recipient,
+)
+from bot.clock import Clock
+from bot.engine.availability import unavailable_reason
+from bot.services import Services
+from prompts.cadence import Cadence
+from prompts.schedule import expires_at, next_working_moment, reminder_at, working_pattern
+from storage.db import is_sqlite, transaction
+from storage.models import ChannelIdentity, Delivery, Person, Project
+
+log = logging.getLogger(__name__)
+
+NO_CHANNEL = "no reachable channel"
+BACKOFF_BASE_SECONDS = 60.0
+BACKOFF_CAP_SECONDS = 3600.0
+
+
+class Timer:
+    """Times for the rows a step writes: the clock when there is one, else ``now`` plus the
+    real time elapsed since the step began."""
+
+    def __init__(self, now: datetime, clock: Clock | None = None) -> None:
+        self._start = now
+        self._clock = clock
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        if self._clock is not None:
+            return max(self._start, self._clock.now())
+        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+
+
+def retry_delay(
+    attempts: int, retry_after: float | None = None, rng: random.Random | None = None
+) -> float:
+    """Seconds to wait before the next attempt: exponential with jitter, or what the platform
+    asked for (``retry_after``) plus a little jitter so that workers do not retry in step."""
+    rng = rng or random.Random()
+    if retry_after is not None and retry_after > 0:
+        return retry_after * rng.uniform(1.0, 1.1)
+    base = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return base * rng.uniform(0.8, 1.2)
+
+
+def prompt_context(project: Project, phase_name: str | None) -> str:
+    return f"{project.name} · {phase_name}" if phase_name else project.name
+
+
+def outbound_prompt(delivery: Delivery, *, reminder: bool = False) -> OutboundPrompt:
+    choices = tuple(
+        Choice(value=str(option["value"]), label=str(option.get("label", option["value"])))
+        for option in delivery.prompt_options or []
+    )
+    return OutboundPrompt(
+        delivery_id=delivery.id,
+        kind=cast(PromptKind, delivery.prompt_kind),
+        text=delivery.prompt_text,
+        choices=choices,
+        context=prompt_context(delivery.project, delivery.phase.name if delivery.phase else None),
+        reminder=reminder,
+    )
+
+
+def recipient(identity: ChannelIdentity) -> Recipient:
+    return Recipient(
+        identity_id=identity.id,
+        external_id=identity.external_id,
+        workspace=identity.workspace or None,
+    )
+
+
+async def transition(
+    session: AsyncSession, delivery_id: int, expect: Mapping[str, Any], values: Mapping[str, Any]
+) -> bool:
+    """Move one delivery if it is still as ``expect`` says; True when exactly one row changed."""
+    conditions = [Delivery.id == delivery_id]
+    for column, value in expect.items():
+        attribute = getattr(Delivery, column)
+        conditions.append(attribute.is_(None) if value is None else attribute == value)
+    result = await session.execute(update(Delivery).where(*conditions).values(**values))
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str) -> None:
+    """A permanent failure: the identity gets no more messages until it is linked again."""
+    await session.execute(
+        update(ChannelIdentity)
+        .where(ChannelIdentity.id == identity_id, ChannelIdentity.status == "active")
+        .values(status="unreachable", status_reason=reason[:500])
+    )
+
+
+async def choose_identity(
+    session: AsyncSession, person_id: int, channels: Mapping[str, Channel]
+) -> ChannelIdentity | None:
+    """The person's active identity on a running channel: preferred first, else the most
+    recently linked."""
+    if not channels:
+        return None
+    query = (
+        select(ChannelIdentity)
+        .where(
+            ChannelIdentity.person_id == person_id,
+            ChannelIdentity.status == "active",
+            ChannelIdentity.channel.in_(list(channels)),
+        )
+        .order_by(
+            ChannelIdentity.preferred.desc(),
+            ChannelIdentity.linked_at.desc().nulls_last(),
+            ChannelIdentity.id.desc(),
+        )
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(Delivery.status == "planned", Delivery.due_at <= now),
+        and_(Delivery.status == "sending", Delivery.lease_until < now),
+    )
+
+
+async def claim_due(services: Services, now: datetime, *, worker: str, limit: int) -> list[int]:
+    """Claim up to ``limit`` due deliveries for ``worker``; returns their ids, oldest due first."""
+    lease_until = now + timedelta(seconds=services.settings.dispatch_lease_seconds)
+    claim = {
+        "status": "sending",
+        "lease_owner": worker,
+        "lease_until": lease_until,
+        "attempts": Delivery.attempts + 1,
+    }
+    candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.due_at, Delivery.id)
+    if not is_sqlite(services.engine):
+        async with transaction(services.sessions) as session:
+            ids = list(
+                await session.scalars(candidates.limit(limit).with_for_update(skip_locked=True))
+            )
+            if ids:
+                await session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(**claim))
+        return ids
+    # SQLite has one writer at a time: read the candidates, then claim each with an UPDATE that
+    # re-checks it is still due, in one write transaction.
+    async with services.sessions() as session:
+        ids = list(await session.scalars(candidates.limit(limit)))
+    claimed: list[int] = []
+    if ids:
+        async with transaction(services.sessions) as session:
+            for delivery_id in ids:
+                result = await session.execute(
+                    update(Delivery).where(Delivery.id == delivery_id, _due(now)).values(**claim)
+                )
+                if cast(int, getattr(result, "rowcount", 0)) == 1:
+                    claimed.append(delivery_id)
+    return claimed
+
+
+async def release(services: Services, delivery_ids: list[int], *, worker: str) -> int:
+    """Give unsent claims back (``planned``, the attempt not counted); returns how many."""
+    if not delivery_ids:
+        return 0
+    async with transaction(services.sessions) as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(delivery_ids),
+                Delivery.status == "sending",
+                Delivery.lease_owner == worker,
+            )
+            .values(
+                status="planned",
+                lease_owner=None,
+                lease_until=None,
+                attempts=Delivery.attempts - 1,
+            )
+        )
+    released = cast(int, getattr(result, "rowcount", 0))
+    if released:
+        log.info("released %d claimed deliveries", released, extra={"action": "dispatch.release"})
+    return released
+
+
+async def release_leases(services: Services, *, worker: str) -> int:
+    """Release every delivery ``worker`` still holds (used on shutdown, after sends finish)."""
+    async with services.sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(Delivery.id).where(
+                    Delivery.status == "sending", Delivery.lease_owner == worker
+                )
+            )
+        )
+    return await release(services, ids, worker=worker)
+
+
+@dataclass
+class _Loaded:
+    delivery: Delivery
+    person: Person
+    project: Project
+
+
+async def _load(session: AsyncSession, delivery_id: int) -> _Loaded | None:
+    delivery = (
+        await session.scalars(
+            select(Delivery)
+            .where(Delivery.id == delivery_id)
+            .options(
+                selectinload(Delivery.person),
+                selectinload(Delivery.project).selectinload(Project.partnership),
+                selectinload(Delivery.phase),
+            )
+        )
+    ).first()
+    if delivery is None:
+        return None
+    return _Loaded(delivery, delivery.person, delivery.project)
+
+
+def answer_times(
+    sent_at: datetime, project: Project, person: Person
+) -> tuple[datetime, datetime | None]:
+    """When a prompt sent at ``sent_at`` expires, and when (if ever) to remind."""
+    cadence = Cadence.model_validate(project.cadence or {})
+    pattern = working_pattern(person, project.partnership.timezone)
+    return expires_at(sent_at, cadence), reminder_at(sent_at, cadence, pattern)
+
+
+class _Dispatch:
+    def __init__(
+        self,
+        services: Services,
+        channels: Mapping[str, Channel],
+        timer: Timer,
+        worker: str,
+    ) -> None:
+        self.services = services
+        self.channels = channels
+        self.timer = timer
+        self.worker = worker
+        self.lease = timedelta(seconds=services.settings.dispatch_lease_seconds)
+        self.max_attempts = services.settings.dispatch_max_attempts
+        self.mine = {"status": "sending", "lease_owner": worker}
+        self.cleared = {"lease_owner": None, "lease_until": None}
+
+    async def _settle(self, delivery_id: int, values: Mapping[str, Any], what: str) -> None:
+        async with transaction(self.services.sessions) as session:
+            if not await transition(session, delivery_id, self.mine, {**values, **self.cleared}):
+                log.warning(
+                    "delivery %s: lease lost before it could be marked %s", delivery_id, what
+                )
+
+    async def deliver(self, delivery_id: int) -> bool:
+        """Send one claimed delivery; True when the platform accepted it."""
+        now = self.timer.now()
+        async with self.services.sessions() as session:
+            loaded = await _load(session, delivery_id)
+            if loaded is None or loaded.delivery.lease_owner != self.worker:
+                return False
+            delivery, person, project = loaded.delivery, loaded.person, loaded.project
+            reason = unavailable_reason(person, project, now)
+            if reason is not None:
+                status, why = reason
+                await self._settle(
+                    delivery_id, {"status": status, f"{status}_at": now, "last_error": why}, status
+                )
+                log.info("delivery %s %s: %s", delivery_id, status, why)
+                return False
+            expiry, _ = answer_times(delivery.due_at, project, person)
+            if expiry <= now:
+                await self._settle(
+                    delivery_id,
+                    {
+                        "status": "cancelled",
+                        "cancelled_at": now,
+                        "last_error": "its answer window passed before it could be sent",
+                    },
+                    "cancelled",
+                )
+                return False
+            identity = await choose_identity(session, person.id, self.channels)
+            if identity is None:
+                await self._settle(
+                    delivery_id,
+                    {"status": "failed", "failed_at": now, "last_error": NO_CHANNEL},
+                    "failed",
+                )
+                log.warning("delivery %s failed: %s", delivery_id, NO_CHANNEL)
+                return False
+            prompt = outbound_prompt(delivery)
+            to = recipient(identity)
+            channel = self.channels[identity.channel]
+        # Renew the lease just before the platform call; if it was lost, do not send.
+        async with transaction(self.services.sessions) as session:
+            renewed = await transition(
+                session, delivery_id, self.mine, {"lease_until": self.timer.now() + self.lease}
+            )
+        if not renewed:
+            log.warning("delivery %s: lease lost before sending; not sent", delivery_id)
+            return False
+        try:
+            ref = await channel.send_prompt(to, prompt)
+        except DeliveryError as exc:
+            await self._failed(delivery_id, loaded, identity.id, exc)
+            return False
+        except Exception as exc:  # an adapter bug must not stop the batch; retry like a blip
+            log.exception("delivery %s: unexpected error from %s", delivery_id, identity.channel)
+            await self._failed(delivery_id, loaded, identity.id, DeliveryError(repr(exc)))
+            return False
+        await self._sent(delivery_id, identity.id, ref, project, person)
+        return True
+
+    async def _sent(
+        self, delivery_id: int, identity_id: int, ref: MessageRef, project: Project, person: Person
+    ) -> None:
+        sent_at = self.timer.now()
+        expiry, remind = answer_times(sent_at, project, person)
+        values = {
+            "status": "sent",
+            "sent_at": sent_at,
+            "message_ref": ref.ref,
+            "identity_id": identity_id,
+            "expires_at": expiry,
+            "remind_at": remind,
+            "last_error": None,
+        }
+        await self._settle(delivery_id, values, "sent")
+        log.info(
+            "delivery %s sent",
+            delivery_id,
+            extra={"action": "delivery.sent", "delivery_id": delivery_id, "channel": ref.channel},
+        )
+
+    async def _failed(
+        self, delivery_id: int, loaded: _Loaded, identity_id: int, exc: DeliveryError
+    ) -> None:
+        now = self.timer.now()
+        attempts = loaded.delivery.attempts
+        retry_at = now + timedelta(seconds=retry_delay(attempts, exc.retry_after))
+        # A retry waits for working hours rather than landing at 7 pm.
+        pattern = working_pattern(loaded.person, loaded.project.partnership.timezone)
+        retry_at = next_working_moment(retry_at, pattern) or retry_at
+        error = str(exc)[:1000] or exc.__class__.__name__
+        async with transaction(self.services.sessions) as session:
+            if exc.permanent:
+                values: dict[str, Any] = {"status": "failed", "failed_at": now}
+                await mark_unreachable(session, identity_id, error)
+            elif attempts >= self.max_attempts:
+                values = {"status": "failed", "failed_at": now}
+            else:
+                values = {"status": "planned", "due_at": retry_at}
+            values.update(last_error=error, **self.cleared)
+            changed = await transition(session, delivery_id, self.mine, values)
+        if changed:
+            log.warning(
+                "delivery %s: send failed (attempt %d, %s): now %s",
+                delivery_id,
+                attempts,
+                "permanent" if exc.permanent else "transient",
+                values["status"],
+                extra={"action": "delivery.send_failed", "delivery_id": delivery_id},
+            )
+
+
+async def dispatch_once(
+    services: Services,
+    channels: Mapping[str, Channel],
+    now: datetime,
+    *,
+    worker: str,
+    limit: int = 100,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Claim due deliveries and send them; returns how many were sent.
+
+    ``clock`` (optional) dates what is written after ``now`` (sent times, renewed leases); when
+    ``stop`` is set the send in flight finishes and the remaining claims are released.
+    """
+    claimed = await claim_due(services, now, worker=worker, limit=limit)
+    if not claimed:
+        return 0
+    step = _Dispatch(services, channels, Timer(now, clock), worker)
+    sent = 0
+    for position, delivery_id in enumerate(claimed):
+        if stop is not None and stop.is_set():
+            await release(services, claimed[position:], worker=worker)
+            break
+        try:
+            if await step.deliver(delivery_id):
+                sent += 1
+        except asyncio.CancelledError:
+            # The send in flight may have reached the platform: its lease recovers it later.
+            await asyncio.shield(release(services, claimed[position + 1 :], worker=worker))
+            raise
+    return sent

@@ -1,0 +1,195 @@
+"""After a prompt is sent: one gentle reminder, then expiry when its answer window ends.
+
+``remind_once`` claims each due reminder by moving the delivery ``sent → reminded`` with a
+conditional UPDATE *before* sending, so two workers can never both remind: at most one reminder
+per prompt holds even across crashes. The price is that a worker killed between that claim and
+the platform call loses the reminder — reminders are a courtesy, duplicates are a burden. A
+transient failure puts the delivery back to ``sent`` with a later reminder time (if the answer
+window allows); a permanent one marks the identity unreachable and drops the reminder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import selectinload
+
+from adapters.base import Channel, DeliveryError
+from bot.clock import Clock
+from bot.engine.availability import unavailable_reason
+from bot.engine.dispatch import (
+    Timer,
+    mark_unreachable,
+    outbound_prompt,
+    recipient,
+    retry_delay,
+    transition,
+)
+from bot.services import Services
+from storage.db import transaction
+from storage.models import ChannelIdentity, Delivery, Project
+
+log = logging.getLogger(__name__)
+
+
+def _remindable(now: datetime) -> list[Any]:
+    return [
+        Delivery.status == "sent",
+        Delivery.reminded_at.is_(None),
+        Delivery.remind_at <= now,
+        or_(Delivery.expires_at.is_(None), Delivery.expires_at > now),
+    ]
+
+
+async def remind_once(
+    services: Services,
+    channels: Mapping[str, Channel],
+    now: datetime,
+    *,
+    worker: str,
+    limit: int = 100,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Send the one gentle reminder of every sent prompt whose reminder time has come."""
+    async with services.sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(Delivery.id)
+                .where(*_remindable(now))
+                .order_by(Delivery.remind_at, Delivery.id)
+                .limit(limit)
+            )
+        )
+    timer = Timer(now, clock)
+    reminded = 0
+    for delivery_id in ids:
+        if stop is not None and stop.is_set():
+            break
+        if await _remind(services, channels, delivery_id, now, timer, worker):
+            reminded += 1
+    return reminded
+
+
+async def _remind(
+    services: Services,
+    channels: Mapping[str, Channel],
+    delivery_id: int,
+    now: datetime,
+    timer: Timer,
+    worker: str,
+) -> bool:
+    claimed_at = timer.now()
+    async with transaction(services.sessions) as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, *_remindable(now))
+            .values(status="reminded", reminded_at=claimed_at)
+        )
+        if cast(int, getattr(result, "rowcount", 0)) != 1:
+            return False  # answered, expired, or another worker took it
+    claimed = {"status": "reminded", "reminder_ref": None, "reminded_at": claimed_at}
+    no_reminder = {"status": "sent", "reminded_at": None, "remind_at": None}
+    async with services.sessions() as session:
+        delivery = (
+            await session.scalars(
+                select(Delivery)
+                .where(Delivery.id == delivery_id)
+                .options(
+                    selectinload(Delivery.person),
+                    selectinload(Delivery.project).selectinload(Project.partnership),
+                    selectinload(Delivery.phase),
+                )
+            )
+        ).one()
+        identity = (
+            await session.get(ChannelIdentity, delivery.identity_id)
+            if delivery.identity_id is not None
+            else None
+        )
+        unavailable = unavailable_reason(delivery.person, delivery.project, claimed_at)
+        if (
+            identity is None
+            or identity.status != "active"
+            or identity.channel not in channels
+            or unavailable is not None
+        ):
+            async with transaction(services.sessions) as write:
+                await transition(write, delivery_id, claimed, no_reminder)
+            return False
+        prompt = outbound_prompt(delivery, reminder=True)
+        to = recipient(identity)
+        channel = channels[identity.channel]
+        expires = delivery.expires_at
+    try:
+        ref = await channel.send_prompt(to, prompt)
+    except Exception as exc:
+        error = exc if isinstance(exc, DeliveryError) else DeliveryError(repr(exc))
+        if not isinstance(exc, DeliveryError):
+            log.exception("delivery %s: unexpected error sending its reminder", delivery_id)
+        await _reminder_failed(services, delivery_id, identity.id, claimed, expires, timer, error)
+        return False
+    async with transaction(services.sessions) as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.reminder_ref.is_(None))
+            .values(reminder_ref=ref.ref)
+        )
+    log.info(
+        "delivery %s reminded",
+        delivery_id,
+        extra={"action": "delivery.reminded", "delivery_id": delivery_id, "worker": worker},
+    )
+    return True
+
+
+async def _reminder_failed(
+    services: Services,
+    delivery_id: int,
+    identity_id: int,
+    claimed: Mapping[str, Any],
+    expires: datetime | None,
+    timer: Timer,
+    exc: DeliveryError,
+) -> None:
+    now = timer.now()
+    error = str(exc)[:1000] or exc.__class__.__name__
+    values: dict[str, Any] = {"status": "sent", "reminded_at": None, "last_error": error}
+    if exc.permanent:
+        values["remind_at"] = None
+    else:
+        retry = now + timedelta(seconds=retry_delay(1, exc.retry_after))
+        values["remind_at"] = retry if expires is None or retry < expires else None
+    async with transaction(services.sessions) as session:
+        if exc.permanent:
+            await mark_unreachable(session, identity_id, error)
+        await transition(session, delivery_id, claimed, values)
+    log.warning(
+        "delivery %s: reminder failed (%s)",
+        delivery_id,
+        "permanent" if exc.permanent else "transient",
+        extra={"action": "delivery.remind_failed", "delivery_id": delivery_id},
+    )
+
+
+async def expire_once(services: Services, now: datetime) -> int:
+    """Close every sent or reminded prompt whose answer window has ended; returns how many."""
+    async with transaction(services.sessions) as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.status.in_(("sent", "reminded")),
+                Delivery.expires_at.is_not(None),
+                Delivery.expires_at <= now,
+            )
+            .values(status="expired", expired_at=now)
+        )
+    expired = cast(int, getattr(result, "rowcount", 0))
+    if expired:
+        log.info("%d prompt(s) expired", expired, extra={"action": "delivery.expired"})
+    return expired
