@@ -1,0 +1,115 @@
+"""Exports of reflections: CSV, a REFI-QDA codebook (``.qdc``) and project (``.qdpx``).
+
+Each export goes through :func:`bot.review.search.each_reflection` (so the access rule and the
+filters apply) and is recorded in the audit log by :func:`record_export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.review.access import Viewer, author_label
+from bot.review.search import Filters
+from storage.models import AuditLog, Code, Coding, Reflection
+
+Progress = Callable[[int], None]
+
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "qdc": ("application/xml", "qdc"),
+    "qdpx": ("application/zip", "qdpx"),
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """A reflection's context as exports and pages show it (author already pseudonymised)."""
+
+    partnership: str
+    project: str
+    cycle: str
+    phase: str
+    research_question: str
+    prompt_key: str
+    prompt_text: str
+    answer_type: str
+    answer: str
+    audience: str
+    channel: str
+    author: str
+    created_utc: str
+    created_local: str
+
+
+def answer_text(reflection: Reflection) -> str:
+    """The words of a reflection, or a short rendering of a tap/scale/evidence answer."""
+    if reflection.text:
+        return reflection.text
+    if reflection.scale_value is not None:
+        return f"Scale: {reflection.scale_value}"
+    if reflection.choice:
+        return f"Choice: {reflection.choice}"
+    if reflection.attachments:
+        return "Evidence: " + ", ".join(a.filename for a in reflection.attachments)
+    return ""
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def context_of(viewer: Viewer, reflection: Reflection) -> Context:
+    project = reflection.project
+    delivery = reflection.delivery
+    local = reflection.created_at.astimezone(ZoneInfo(viewer.timezone))
+    return Context(
+        partnership=project.partnership.name if project else "",
+        project=project.name if project else "",
+        cycle=reflection.cycle.name if reflection.cycle else "",
+        phase=reflection.phase.name if reflection.phase else "",
+        research_question=reflection.research_question.text if reflection.research_question else "",
+        prompt_key=delivery.prompt_key if delivery else "",
+        prompt_text=delivery.prompt_text if delivery else "",
+        answer_type=reflection.kind,
+        answer=answer_text(reflection),
+        audience=reflection.audience,
+        channel=reflection.channel,
+        author=author_label(viewer, reflection, reflection.person) or "",
+        created_utc=iso_utc(reflection.created_at),
+        created_local=local.strftime("%Y-%m-%d %H:%M %Z"),
+    )
+
+
+async def codings_for(session: AsyncSession, reflection_ids: list[int]) -> dict[int, list[Coding]]:
+    if not reflection_ids:
+        return {}
+    rows = await session.execute(
+        select(Coding, Code)
+        .join(Code, Code.id == Coding.code_id)
+        .where(Coding.reflection_id.in_(reflection_ids))
+        .order_by(Coding.reflection_id, Coding.start, Coding.id)
+    )
+    found: dict[int, list[Coding]] = {}
+    for coding, code in rows:
+        coding.code = code
+        found.setdefault(coding.reflection_id, []).append(coding)
+    return found
+
+
+def record_export(
+    session: AsyncSession, viewer: Viewer, fmt: str, filters: Filters, rows: int
+) -> None:
+    session.add(
+        AuditLog(
+            actor=viewer.actor,
+            action=f"export_{fmt}",
+            target=viewer.email,
+            details={"format": fmt, "filters": filters.as_params(), "reflections": rows},
+        )
+    )
