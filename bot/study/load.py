@@ -1,0 +1,462 @@
+"""Loading a study file into the database: all of it in one transaction, or nothing.
+
+Loading is an upsert keyed by the file's slugs and keys. A row is written only when something in
+it changed, so loading the same file twice leaves the database exactly as it was (``updated_at``
+included). Nothing is ever deleted that anything may point at: people, projects, partnerships,
+memberships and research questions that leave the file are marked inactive, and a cycle or phase
+that leaves the file is removed only while no delivery or reflection refers to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import StudyError
+from bot.services import Services
+from bot.study.schema import ROLE_FIELDS, PersonSpec, ProjectSpec, StudyFile, phase_key
+from bot.study.validate import read_study
+from storage.db import transaction
+from storage.models import (
+    AuditLog,
+    ChannelIdentity,
+    Cycle,
+    Delivery,
+    Membership,
+    Partnership,
+    Person,
+    Phase,
+    Project,
+    Reflection,
+    ResearchQuestion,
+    Study,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no I, L, O, U, 0, 1: easy to read aloud
+
+
+@dataclass
+class LoadReport:
+    """What a load did, per kind of row: e.g. ``created["phase"] == 27``."""
+
+    study: str
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    deactivated: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changed(self) -> bool:
+        return any((self.created, self.updated, self.deactivated, self.removed))
+
+    def lines(self) -> list[str]:
+        if not self.changed:
+            return [f"Study {self.study!r} is up to date: nothing changed."]
+        lines = [f"Study {self.study!r} loaded."]
+        for label, counts in (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("deactivated", self.deactivated),
+            ("removed", self.removed),
+        ):
+            if counts:
+                parts = ", ".join(f"{n} {_plural(kind, n)}" for kind, n in sorted(counts.items()))
+                lines.append(f"  {label}: {parts}")
+        return lines
+
+
+def _plural(kind: str, n: int) -> str:
+    if n == 1:
+        return kind
+    irregular = {"person": "people", "study": "studies", "channel identity": "channel identities"}
+    return irregular.get(kind, kind + "s")
+
+
+def _set(row: Any, values: dict[str, Any]) -> bool:
+    """Set the attributes that differ; say whether any did (untouched rows are not written)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+async def load_study(services: Services, path: str | Path) -> LoadReport:
+    """Validate the study file at ``path`` and load it; :class:`StudyError` lists every problem,
+    and then nothing has been written."""
+    checked = read_study(path)
+    if not checked.ok or checked.study is None:
+        raise StudyError(checked.problems)
+    sha256 = hashlib.sha256(checked.raw).hexdigest()
+    async with transaction(services.sessions) as session:
+        loader = _Loader(session, checked.study, sha256, str(path))
+        report = await loader.run()
+    if report.changed:
+        log.info("study %s loaded from %s", report.study, path, extra={"action": "study.load"})
+    return report
+
+
+class _Loader:
+    def __init__(self, session: AsyncSession, study: StudyFile, sha256: str, source: str) -> None:
+        self.session = session
+        self.file = study
+        self.sha256 = sha256
+        self.source = source
+        self.report = LoadReport(study=study.study.slug)
+
+    def _count(self, kind: str, created: bool, changed: bool) -> None:
+        if created:
+            self.report.created[kind] += 1
+        elif changed:
+            self.report.updated[kind] += 1
+
+    async def _all(self, model: type[Any]) -> list[Any]:
+        return list((await self.session.scalars(select(model).order_by(model.id))).all())
+
+    async def run(self) -> LoadReport:
+        await self._study()
+        people = await self._people()
+        projects = await self._partnerships()
+        await self._memberships(people, projects)
+        await self._identities(people)
+        if self.report.changed:
+            self.session.add(
+                AuditLog(
+                    actor="cli",
+                    action="study.load",
+                    target=f"study:{self.file.study.slug}",
+                    details={
+                        "source": self.source,
+                        "sha256": self.sha256,
+                        "created": dict(self.report.created),
+                        "updated": dict(self.report.updated),
+                        "deactivated": dict(self.report.deactivated),
+                        "removed": dict(self.report.removed),
+                    },
+                )
+            )
+        return self.report
+
+    async def _study(self) -> None:
+        spec = self.file.study
+        existing = await self._all(Study)
+        others = [study.slug for study in existing if study.slug != spec.slug]
+        if others:
+            raise StudyError(
+                [
+                    f"{self.source}: study.slug: this database holds study {others[0]!r}, "
+                    f"not {spec.slug!r}; use a database of its own for another study"
+                ]
+            )
+        options = {
+            "consent": {"version": spec.consent.version, "text": spec.consent.text},
+            "default_audience": spec.default_audience,
+            "timezone": spec.timezone,
+            "phase_models": spec.all_phase_models(),
+            "prompts": spec.prompts.model_dump(mode="json"),
+            "digest": spec.digest.as_json(),
+        }
+        row = existing[0] if existing else None
+        created = row is None
+        if row is None:
+            row = Study(slug=spec.slug, name=spec.name, options=options)
+            self.session.add(row)
+        changed = _set(row, {"name": spec.name, "options": options})
+        if row.source_sha256 != self.sha256:
+            row.source_sha256 = self.sha256
+            row.loaded_at = utcnow()  # when this version of the file was first loaded
+        self._count("study", created, changed)
+
+    # ── partnerships, projects and what hangs off them ──────────────────────────────────────
+
+    async def _partnerships(self) -> dict[str, Project]:
+        study = self.file.study
+        partnerships = {row.slug: row for row in await self._all(Partnership)}
+        projects = {row.slug: row for row in await self._all(Project)}
+        in_file: set[str] = set()
+        for spec in self.file.partnerships:
+            row = partnerships.get(spec.slug)
+            created = row is None
+            if row is None:
+                row = Partnership(slug=spec.slug, name=spec.name)
+                self.session.add(row)
+                partnerships[spec.slug] = row
+            changed = _set(
+                row,
+                {"name": spec.name, "timezone": spec.timezone or study.timezone, "active": True},
+            )
+            self._count("partnership", created, changed)
+            if created:
+                await self.session.flush()
+            for project_spec in spec.projects:
+                in_file.add(project_spec.slug)
+                projects[project_spec.slug] = await self._project(
+                    project_spec, row, projects.get(project_spec.slug)
+                )
+        file_slugs = {spec.slug for spec in self.file.partnerships}
+        for slug, row in partnerships.items():
+            if slug not in file_slugs and _set(row, {"active": False}):
+                self.report.deactivated["partnership"] += 1
+        for slug, project in projects.items():
+            if slug not in in_file and _set(project, {"active": False}):
+                self.report.deactivated["project"] += 1
+        return {slug: row for slug, row in projects.items() if slug in in_file}
+
+    async def _project(
+        self, spec: ProjectSpec, partnership: Partnership, row: Project | None
+    ) -> Project:
+        study = self.file.study
+        digest = study.digest.model_copy(
+            update={k: v for k, v in spec.digest.model_dump().items() if v is not None}
+        )
+        created = row is None
+        if row is None:
+            row = Project(slug=spec.slug, partnership_id=partnership.id, name=spec.name)
+            self.session.add(row)
+        changed = _set(
+            row,
+            {
+                "partnership_id": partnership.id,
+                "name": spec.name,
+                "aims": spec.aims,
+                "phase_model": spec.phase_model,
+                "cadence": spec.cadence.model_dump(mode="json"),
+                "digest": digest.as_json(),
+                "default_audience": spec.default_audience or study.default_audience,
+                "active": True,
+            },
+        )
+        self._count("project", created, changed)
+        if created:
+            await self.session.flush()
+        await self._research_questions(spec, row)
+        await self._cycles(spec, row)
+        return row
+
+    async def _research_questions(self, spec: ProjectSpec, project: Project) -> None:
+        rows = {
+            row.key: row
+            for row in await self.session.scalars(
+                select(ResearchQuestion).where(ResearchQuestion.project_id == project.id)
+            )
+        }
+        for position, question in enumerate(spec.research_questions):
+            row = rows.pop(question.key, None)
+            created = row is None
+            if row is None:
+                row = ResearchQuestion(project_id=project.id, key=question.key, text=question.text)
+                self.session.add(row)
+            changed = _set(
+                row,
+                {
+                    "text": question.text,
+                    "themes": list(question.themes),
+                    "position": position,
+                    "active": True,
+                },
+            )
+            self._count("research question", created, changed)
+        for row in rows.values():
+            if _set(row, {"active": False}):
+                self.report.deactivated["research question"] += 1
+
+    async def _cycles(self, spec: ProjectSpec, project: Project) -> None:
+        model = self.file.study.all_phase_models()[spec.phase_model]
+        names = {phase_key(name): name for name in model}
+        cycles = {
+            row.key: row
+            for row in await self.session.scalars(
+                select(Cycle).where(Cycle.project_id == project.id)
+            )
+        }
+        for position, cycle_spec in enumerate(spec.cycles):
+            row = cycles.pop(cycle_spec.key, None)
+            created = row is None
+            values = {
+                "name": cycle_spec.name,
+                "position": position,
+                "starts_on": cycle_spec.phases[0].starts_on,
+                "ends_on": max(phase.ends_on for phase in cycle_spec.phases),
+            }
+            if row is None:
+                row = Cycle(project_id=project.id, key=cycle_spec.key, **values)
+                self.session.add(row)
+                await self.session.flush()
+            self._count("cycle", created, _set(row, values))
+            phases = {
+                phase.key: phase
+                for phase in await self.session.scalars(
+                    select(Phase).where(Phase.cycle_id == row.id)
+                )
+            }
+            for phase_position, phase_spec in enumerate(cycle_spec.phases):
+                key = phase_key(phase_spec.name)
+                phase = phases.pop(key, None)
+                phase_values = {
+                    "name": names[key],
+                    "position": phase_position,
+                    "starts_on": phase_spec.starts_on,
+                    "ends_on": phase_spec.ends_on,
+                }
+                phase_created = phase is None
+                if phase is None:
+                    phase = Phase(cycle_id=row.id, key=key, **phase_values)
+                    self.session.add(phase)
+                self._count("phase", phase_created, _set(phase, phase_values))
+            for phase in phases.values():
+                await self._remove(
+                    phase, f"{project.slug}: cycle {row.key!r}, phase {phase.name!r}"
+                )
+        for row in cycles.values():
+            for phase in await self.session.scalars(select(Phase).where(Phase.cycle_id == row.id)):
+                await self._remove(
+                    phase, f"{project.slug}: cycle {row.key!r}, phase {phase.name!r}"
+                )
+            await self._remove(row, f"{project.slug}: cycle {row.key!r}")
+
+    async def _remove(self, row: Cycle | Phase, what: str) -> None:
+        """Delete a cycle or phase that left the file, unless something refers to it."""
+        column = "cycle_id" if isinstance(row, Cycle) else "phase_id"
+        used = 0
+        for model in (Delivery, Reflection):
+            used += (
+                await self.session.scalar(
+                    select(func.count()).select_from(model).where(getattr(model, column) == row.id)
+                )
+                or 0
+            )
+        if used:
+            raise StudyError(
+                [
+                    f"{self.source}: {what} is no longer in the file, but {used} deliveries or "
+                    "reflections refer to it; put it back (its dates may change)"
+                ]
+            )
+        await self.session.delete(row)
+        self.report.removed["cycle" if isinstance(row, Cycle) else "phase"] += 1
+
+    # ── people ──────────────────────────────────────────────────────────────────────────────
+
+    async def _people(self) -> dict[str, Person]:
+        people = {row.key: row for row in await self._all(Person)}
+        codes = {row.study_code for row in people.values()}
+        in_file: set[str] = set()
+        for spec in self.file.people:
+            in_file.add(spec.key)
+            row = people.get(spec.key)
+            created = row is None
+            if row is None:
+                code = _new_code(codes)
+                codes.add(code)
+                row = Person(key=spec.key, study_code=code, name=spec.name)
+                self.session.add(row)
+                people[spec.key] = row
+            self._count("person", created, _set(row, _person_values(spec)))
+        for key, row in people.items():
+            if key not in in_file and _set(row, {"active": False}):
+                self.report.deactivated["person"] += 1
+        await self.session.flush()
+        return people
+
+    async def _memberships(self, people: dict[str, Person], projects: dict[str, Project]) -> None:
+        rows = {
+            (row.person_id, row.project_id, row.role): row for row in await self._all(Membership)
+        }
+        wanted: set[tuple[int, int, str]] = set()
+        for partnership in self.file.partnerships:
+            for spec in partnership.projects:
+                project = projects[spec.slug]
+                for field_name, role in ROLE_FIELDS.items():
+                    for key in getattr(spec.team, field_name):
+                        wanted.add((people[key].id, project.id, role))
+        for ident in sorted(wanted):
+            row = rows.get(ident)
+            if row is None:
+                person_id, project_id, role = ident
+                self.session.add(Membership(person_id=person_id, project_id=project_id, role=role))
+                self.report.created["membership"] += 1
+            elif _set(row, {"active": True}):
+                self.report.updated["membership"] += 1
+        for ident, row in rows.items():
+            if ident not in wanted and _set(row, {"active": False}):
+                self.report.deactivated["membership"] += 1
+
+    async def _identities(self, people: dict[str, Person]) -> None:
+        for spec in self.file.people:
+            person = people[spec.key]
+            handles: list[tuple[str, str, str]] = []
+            if spec.channels.telegram:
+                handles.append(("telegram", "", spec.channels.telegram))
+            if spec.channels.slack:
+                handles.append(("slack", spec.channels.slack.workspace, spec.channels.slack.user))
+            for channel, workspace, external_id in handles:
+                row = await self.session.scalar(
+                    select(ChannelIdentity).where(
+                        ChannelIdentity.channel == channel,
+                        ChannelIdentity.workspace == workspace,
+                        ChannelIdentity.external_id == external_id,
+                    )
+                )
+                if row is None:
+                    self.session.add(
+                        ChannelIdentity(
+                            person_id=person.id,
+                            channel=channel,
+                            workspace=workspace,
+                            external_id=external_id,
+                            status="active",
+                            linked_at=utcnow(),
+                        )
+                    )
+                    self.report.created["channel identity"] += 1
+                elif row.person_id != person.id:
+                    owner = await self.session.scalar(
+                        select(Person.key).where(Person.id == row.person_id)
+                    )
+                    raise StudyError(
+                        [
+                            f"{self.source}: people[{self.file.people.index(spec)}].channels."
+                            f"{channel}: {external_id} is already linked to person {owner!r}"
+                        ]
+                    )
+
+
+def _person_values(spec: PersonSpec) -> dict[str, Any]:
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    return {
+        "name": spec.name,
+        "email": spec.email,
+        "timezone": spec.timezone,
+        "working_days": [days.index(day) for day in spec.working_days],
+        "work_starts": spec.working_hours[0],
+        "work_ends": spec.working_hours[1],
+        "default_audience": spec.default_audience,
+        "pauses": [
+            {"from": leave.starts.isoformat(), "until": leave.until.isoformat()}
+            for leave in spec.leave
+        ],
+        "active": True,
+    }
+
+
+def _new_code(taken: set[str]) -> str:
+    """A study code: a pseudonym that researchers see instead of a name, made once."""
+    while True:
+        code = "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+        if code not in taken:
+            return code
+
+
+__all__ = ["LoadReport", "StudyError", "load_study"]
