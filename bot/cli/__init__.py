@@ -57,9 +57,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from bot.cli import db
+    from bot.cli import db, status, study
 
     main.add_command(db.db)
+    main.add_command(study.study)
+    main.add_command(status.status)
 
 
 _register()
