@@ -1,0 +1,1 @@
+"""The conversation core: channel-neutral handling of everything people send to carbot."""

@@ -1,0 +1,410 @@
+"""The commands a person can send: help, note, pause, resume, snooze, skip, edit, undo,
+audience, status and stop. Each is a step on an open transaction (a :class:`Turn`)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from adapters.base import InboundMessage
+from bot.core import texts
+from bot.core.answers import save_note
+from bot.core.evidence import unused_paths
+from bot.core.matching import AnswerFields, newest_open
+from bot.core.onboarding import withdraw_consent
+from bot.core.people import person_zone, study_options
+from bot.core.turn import Turn
+from prompts.schedule import snooze_until, working_pattern
+from storage.models import (
+    AUDIENCES,
+    OPEN_STATUSES,
+    Attachment,
+    Coding,
+    Delivery,
+    Memo,
+    Reflection,
+)
+
+log = logging.getLogger(__name__)
+
+EDIT_WINDOW = timedelta(hours=24)
+UNDO_WINDOW = timedelta(hours=24)
+
+# Words that are a command when they are the whole message, even without a slash.
+BARE_WORDS = {"help", "resume", "snooze", "skip", "undo", "audience", "status", "stop", "start"}
+AUDIENCE_WORDS = {
+    "private": "private",
+    "me": "private",
+    "researchers": "researchers",
+    "research": "researchers",
+    "team_anonymous": "team_anonymous",
+    "team-anonymous": "team_anonymous",
+    "anonymous": "team_anonymous",
+    "team": "team",
+}
+_SPAN = re.compile(r"^(?:for\s+)?(a|an|one|\d{1,3})\s+(day|days|week|weeks)$")
+_CODE = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+
+
+def parse_command(message: InboundMessage) -> tuple[str, str] | None:
+    """The (command, arguments) the message carries, or None for an answer."""
+    if message.command:
+        return message.command.strip().lstrip("/").split("@")[0].lower(), message.args.strip()
+    text = (message.text or "").strip()
+    if not text or message.attachments:
+        return None
+    if text.startswith("/"):
+        word, _, rest = text[1:].partition(" ")
+        return word.split("@")[0].lower(), rest.strip()
+    word, _, rest = text.partition(" ")
+    word, rest = word.lower().rstrip(".!"), rest.strip()
+    if not rest:
+        return (word, "") if word in BARE_WORDS else None
+    lowered = rest.lower()
+    if (
+        (word == "pause" and parse_pause(lowered, date(2000, 1, 1)) is not None)
+        or (word == "snooze" and lowered in ("later", "tomorrow"))
+        or (word == "audience" and lowered.split()[0] in AUDIENCE_WORDS)
+        or (word in ("link", "start") and _CODE.match(rest))
+    ):
+        return word, rest
+    return None
+
+
+def parse_pause(args: str, today: date) -> date | None:
+    """The last paused day for "2027-03-01", "until 1 March 2027", "2 weeks", "a week"…"""
+    args = args.strip().lower()
+    args = args.removeprefix("until ").removeprefix("till ").strip()
+    span = _SPAN.match(args)
+    if span:
+        count = 1 if span.group(1) in ("a", "an", "one") else int(span.group(1))
+        days = count * (7 if span.group(2).startswith("week") else 1)
+        return today + timedelta(days=days)
+    for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(args, fmt).date()
+        except ValueError:
+            continue
+    for fmt in ("%d %B", "%d %b"):
+        try:
+            day = datetime.strptime(f"{args} {today.year}", f"{fmt} %Y").date()
+        except ValueError:
+            continue
+        return day if day >= today else day.replace(year=today.year + 1)
+    return None
+
+
+async def _zone_key(turn: Turn) -> str:
+    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    return zone.key
+
+
+async def _local_today(turn: Turn) -> date:
+    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    return turn.now.astimezone(zone).date()
+
+
+async def cmd_help(turn: Turn, _args: str) -> None:
+    turn.outcome = "help"
+    turn.say(texts.HELP)
+
+
+async def cmd_note(turn: Turn, args: str) -> None:
+    if not args and not turn.message.attachments:
+        turn.say("Type your note after the word: for example 'note The drop-in was busier'.")
+        return
+    kind = "evidence" if turn.message.attachments and not args else "note"
+    await save_note(turn, AnswerFields(kind, text=args), kind=kind)
+
+
+async def cmd_pause(turn: Turn, args: str) -> None:
+    today = await _local_today(turn)
+    until = parse_pause(args, today)
+    if until is None:
+        turn.say("Pause until when? For example 'pause 2027-03-01' or 'pause 2 weeks'.")
+        return
+    if until < today:
+        turn.say(f"{texts.human_date(until)} has already passed, so I haven't paused anything.")
+        return
+    turn.person.paused_until = until
+    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    pattern = working_pattern(turn.person, zone.key)
+    planned = await turn.session.scalars(
+        select(Delivery).where(Delivery.person_id == turn.person.id, Delivery.status == "planned")
+    )
+    skipped = 0
+    for delivery in planned:
+        if delivery.due_at.astimezone(pattern.zone).date() <= until:
+            skipped += await _transition(turn, delivery, ("planned",), "skipped")
+    turn.outcome = "paused"
+    turn.say(
+        f"Paused until {texts.human_date(until)} — no questions until then"
+        f"{f' ({skipped} skipped)' if skipped else ''}. Send 'resume' to start again sooner."
+    )
+
+
+async def cmd_resume(turn: Turn, _args: str) -> None:
+    was = turn.person.paused_until
+    turn.person.paused_until = None
+    turn.outcome = "resumed"
+    if was is None or was < await _local_today(turn):
+        turn.say("You weren't paused — questions are coming as usual.")
+    else:
+        turn.say("Welcome back — questions will start again at your next usual time.")
+
+
+async def _transition(turn: Turn, delivery: Delivery, source: tuple[str, ...], to: str) -> int:
+    stamp = {"skipped": "skipped_at", "cancelled": "cancelled_at"}[to]
+    result = await turn.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.status.in_(source))
+        .values(status=to, updated_at=turn.now, **{stamp: turn.now})
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cmd_snooze(turn: Turn, args: str) -> None:
+    option = (args or "later").strip().lower()
+    if option not in ("later", "tomorrow"):
+        turn.say("Snooze until when? Send 'snooze later' or 'snooze tomorrow'.")
+        return
+    delivery = await newest_open(turn.session, turn.person, turn.now)
+    if delivery is None:
+        turn.say("There's no open question to snooze right now.")
+        return
+    pattern = working_pattern(turn.person, await _zone_key(turn))
+    due = snooze_until(turn.now, "later" if option == "later" else "tomorrow", pattern)
+    result = await turn.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.status.in_(OPEN_STATUSES))
+        .values(
+            status="planned",
+            due_at=due,
+            snoozed=True,
+            updated_at=turn.now,
+            lease_owner=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        turn.say("That question has just closed, so there's nothing to snooze.")
+        return
+    turn.outcome = "snoozed"
+    turn.say(f"Snoozed — I'll ask again {texts.human_time(due.astimezone(pattern.zone))}.")
+
+
+async def cmd_skip(turn: Turn, _args: str) -> None:
+    delivery = await newest_open(turn.session, turn.person, turn.now)
+    if delivery is not None and await _transition(turn, delivery, OPEN_STATUSES, "skipped"):
+        turn.outcome = "skipped"
+        turn.say("Skipped — no problem. Skipping never counts against you.")
+        return
+    upcoming = await turn.session.scalar(
+        select(Delivery)
+        .where(Delivery.person_id == turn.person.id, Delivery.status == "planned")
+        .order_by(Delivery.due_at)
+        .limit(1)
+    )
+    if upcoming is not None and await _transition(turn, upcoming, ("planned",), "skipped"):
+        turn.outcome = "skipped"
+        zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+        when = texts.human_time(upcoming.due_at.astimezone(zone))
+        turn.say(f"Skipped your next question (due {when}). Skipping never counts against you.")
+        return
+    turn.say("There's no question to skip right now.")
+
+
+async def _last_reflection(turn: Turn, window: timedelta) -> Reflection | None:
+    return await turn.session.scalar(
+        select(Reflection)
+        .where(Reflection.person_id == turn.person.id, Reflection.created_at >= turn.now - window)
+        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+        .limit(1)
+    )
+
+
+async def cmd_edit(turn: Turn, args: str) -> None:
+    if not args:
+        turn.say("Type the new wording after the word: for example 'edit We met twice, not once'.")
+        return
+    reflection = await _last_reflection(turn, EDIT_WINDOW)
+    if reflection is None:
+        turn.say("You have no answer from the last 24 hours to edit.")
+        return
+    if reflection.kind == "scale" and args.strip() in {"1", "2", "3", "4", "5"}:
+        reflection.scale_value = int(args.strip())
+    else:
+        reflection.text = args
+    reflection.edited_at = turn.now
+    reflection.updated_at = turn.now
+    turn.outcome = "edited"
+    turn.say("Updated your last answer.")
+
+
+async def cmd_undo(turn: Turn, _args: str) -> None:
+    reflection = await _last_reflection(turn, UNDO_WINDOW)
+    if reflection is None:
+        turn.say("You have no answer from the last 24 hours to take back.")
+        return
+    session = turn.session
+    removed = list(
+        await session.scalars(select(Attachment).where(Attachment.reflection_id == reflection.id))
+    )
+    await session.execute(delete(Coding).where(Coding.reflection_id == reflection.id))
+    await session.execute(delete(Memo).where(Memo.reflection_id == reflection.id))
+    delivery_id = reflection.delivery_id
+    await session.delete(reflection)
+    await session.flush()
+    turn.files_to_unlink.extend(await unused_paths(session, removed))
+    if delivery_id is not None:
+        await _reopen_if_unanswered(turn, delivery_id)
+    state = await turn.state()
+    if state is not None and state.state in ("which_project", "follow_up"):
+        await turn.clear_state()
+    turn.outcome = "undone"
+    turn.say("Done — your last answer has been deleted.")
+
+
+async def _reopen_if_unanswered(turn: Turn, delivery_id: int) -> None:
+    left = await turn.session.scalar(
+        select(func.count()).select_from(Reflection).where(Reflection.delivery_id == delivery_id)
+    )
+    delivery = await turn.session.get(Delivery, delivery_id)
+    if left or delivery is None or delivery.status != "answered":
+        return
+    open_again = delivery.expires_at is None or delivery.expires_at > turn.now
+    status = ("reminded" if delivery.reminded_at else "sent") if open_again else "expired"
+    delivery.status = status
+    delivery.answered_at = None
+    if status == "expired":
+        delivery.expired_at = turn.now
+
+
+async def cmd_audience(turn: Turn, args: str) -> None:
+    words = args.lower().replace(",", " ").split()
+    last = "last" in words
+    chosen = next((AUDIENCE_WORDS[w] for w in words if w in AUDIENCE_WORDS), None)
+    if chosen is None and words:
+        turn.say(
+            "Who should see it? Send 'audience private', 'audience researchers', "
+            "'audience team_anonymous' or 'audience team' (add 'last' for just your last answer)."
+        )
+        return
+    if chosen is None:
+        latest = await _last_reflection(turn, timedelta(days=3650))
+        default = turn.person.default_audience
+        lines = [
+            f"New answers are visible to: {texts.AUDIENCE_LABELS[default]}." if default else "",
+            f"Your last answer is visible to: {texts.AUDIENCE_LABELS[latest.audience]}."
+            if latest
+            else "",
+            "Tap to change who can see your last answer, or send e.g. 'audience team' to "
+            "change your default.",
+        ]
+        choices = texts.audience_choices(":last") if latest else texts.audience_choices()
+        turn.say("\n".join(line for line in lines if line), choices)
+        return
+    await set_audience(turn, chosen, last=last)
+
+
+async def set_audience(turn: Turn, audience: str, *, last: bool) -> None:
+    if audience not in AUDIENCES:
+        turn.say("I don't know that audience.")
+        return
+    label = texts.AUDIENCE_LABELS[audience]
+    if last:
+        reflection = await _last_reflection(turn, timedelta(days=3650))
+        if reflection is None:
+            turn.say("You haven't sent an answer yet.")
+            return
+        reflection.audience = audience
+        reflection.updated_at = turn.now
+        turn.outcome = "audience_last"
+        turn.say(f"Your last answer is now visible to: {label}.")
+        return
+    turn.person.default_audience = audience
+    turn.outcome = "audience_default"
+    turn.say(f"From now on your answers are visible to: {label}. Send 'help' any time.")
+
+
+async def cmd_status(turn: Turn, _args: str) -> None:
+    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    local = turn.now.astimezone(zone)
+    monday = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    answers = await turn.session.scalar(
+        select(func.count())
+        .select_from(Reflection)
+        .where(Reflection.person_id == turn.person.id, Reflection.created_at >= monday)
+    )
+    upcoming = await turn.session.scalar(
+        select(Delivery.due_at)
+        .where(Delivery.person_id == turn.person.id, Delivery.status == "planned")
+        .order_by(Delivery.due_at)
+        .limit(1)
+    )
+    lines = []
+    if turn.person.paused_until and turn.person.paused_until >= local.date():
+        lines.append(f"You're paused until {texts.human_date(turn.person.paused_until)}.")
+    if await newest_open(turn.session, turn.person, turn.now) is not None:
+        lines.append("You have a question waiting for an answer.")
+    if upcoming is not None:
+        lines.append(f"Your next question is due {texts.human_time(upcoming.astimezone(zone))}.")
+    else:
+        lines.append("No question is planned for you just now.")
+    lines.append(f"Answers this week: {answers or 0}.")
+    turn.outcome = "status"
+    turn.say("\n".join(lines))
+
+
+async def cmd_stop(turn: Turn, _args: str) -> None:
+    await withdraw_consent(turn.session, turn.person, turn.now)
+    pending = await turn.session.scalars(
+        select(Delivery).where(
+            Delivery.person_id == turn.person.id,
+            Delivery.status.in_(("planned", *OPEN_STATUSES)),
+        )
+    )
+    for delivery in pending:
+        if delivery.status == "planned":
+            await _transition(turn, delivery, ("planned",), "cancelled")
+        else:
+            await _transition(turn, delivery, OPEN_STATUSES, "skipped")
+    await turn.clear_state()
+    contact = (await study_options(turn.session)).get("contact")
+    turn.outcome = "withdrawn"
+    turn.say(texts.withdrawal(str(contact) if contact else None))
+
+
+Command = Callable[[Turn, str], Awaitable[None]]
+
+COMMANDS: dict[str, Command] = {
+    "help": cmd_help,
+    "note": cmd_note,
+    "pause": cmd_pause,
+    "resume": cmd_resume,
+    "snooze": cmd_snooze,
+    "skip": cmd_skip,
+    "edit": cmd_edit,
+    "undo": cmd_undo,
+    "audience": cmd_audience,
+    "status": cmd_status,
+    "stop": cmd_stop,
+}
+
+
+async def run_command(turn: Turn, name: str, args: str) -> None:
+    command = COMMANDS.get(name)
+    if command is None:
+        turn.outcome = "unknown_command"
+        turn.say(texts.UNKNOWN_COMMAND.format(command=name[:40]))
+        return
+    await command(turn, args)
+    log.info("ran the %s command", name, extra={"action": f"command:{name}"})

@@ -1,0 +1,184 @@
+"""The conversation core: one inbound message in, what to say back out — channel-neutral.
+
+``Conversation.handle`` runs each message in ONE database transaction:
+
+1. the platform event id is inserted into ``inbound_events`` (unique per channel); if it is
+   already there the event is a redelivery and nothing is stored or said again;
+2. the sender's channel identity is looked up; an unknown sender gets an explanation of how to
+   sign up, and the transaction is rolled back — nothing about them is kept, not even the event
+   (a redelivered message from a stranger just gets the same explanation again);
+3. the message is acted on (sign-up, consent, a command, an answer, a note) and committed.
+
+Only after the commit does ``handle`` return the replies, so an adapter that confirms to the
+person can never confirm something that was not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.base import InboundMessage, InboundResult, OutboundText
+from bot.clock import Clock, SystemClock
+from bot.core import texts
+from bot.core.answers import file_note, handle_answer, heard
+from bot.core.commands import parse_command, run_command, set_audience
+from bot.core.evidence import unlink_files
+from bot.core.onboarding import consent_request, record_consent, redeem_link_code
+from bot.core.people import active_consent
+from bot.core.turn import Turn
+from bot.services import Services
+from storage.models import ChannelIdentity, InboundEvent, Person
+
+log = logging.getLogger(__name__)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class _Discard(Exception):
+    """Say something, but keep nothing: roll the transaction back."""
+
+    def __init__(self, *replies: OutboundText) -> None:
+        super().__init__("discarded")
+        self.replies = list(replies)
+
+
+class Conversation:
+    """Handles inbound messages for every channel (pass ``handle`` to ``Channel.start``)."""
+
+    def __init__(self, services: Services, *, clock: Clock | None = None) -> None:
+        self.services = services
+        self.clock = clock or SystemClock()
+
+    async def handle(self, message: InboundMessage) -> InboundResult:
+        now = self.clock.now()
+        try:
+            async with self.services.sessions() as session, session.begin():
+                event = await self._record_event(session, message)
+                turn = await self._turn(session, message, now)
+                await self._act(turn)
+                event.identity_id = turn.identity.id
+                event.outcome = turn.outcome[:40]
+        except _Duplicate:
+            log.info("ignored a redelivered %s event", message.channel, extra={"action": "dup"})
+            return InboundResult(duplicate=True)
+        except _Discard as discard:
+            return InboundResult(replies=discard.replies)
+        if turn.files_to_unlink:
+            await unlink_files(self.services.settings.data_dir, turn.files_to_unlink)
+        return InboundResult(replies=turn.replies, answered=turn.answered)
+
+    async def _record_event(self, session: AsyncSession, message: InboundMessage) -> InboundEvent:
+        """Insert the event id first: a redelivery fails here, before anything else happens."""
+        event = InboundEvent(
+            channel=message.channel,
+            event_id=message.event_id[:200],
+            received_at=message.received_at,
+        )
+        session.add(event)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise _Duplicate from exc
+        return event
+
+    async def _turn(self, session: AsyncSession, message: InboundMessage, now: datetime) -> Turn:
+        identity = await session.scalar(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == message.channel,
+                ChannelIdentity.workspace == (message.workspace or ""),
+                ChannelIdentity.external_id == message.external_id,
+                ChannelIdentity.status != "revoked",
+            )
+        )
+        command = parse_command(message)
+        if command is not None and command[0] in ("start", "link") and command[1]:
+            linked = await redeem_link_code(session, message, command[1], now)
+            if linked is None:
+                raise _Discard(OutboundText(texts.BAD_CODE))
+            identity = linked
+            person = await session.get(Person, identity.person_id)
+            assert person is not None
+            turn = Turn(self.services, session, message, identity, person, now)
+            turn.outcome = "linked"
+            turn.say(texts.LINKED.format(name=person.name.split()[0], channel=message.channel))
+            return turn
+        if identity is None:
+            raise _Discard(OutboundText(texts.UNKNOWN_SENDER))
+        person = await session.get(Person, identity.person_id)
+        if person is None or not person.active:
+            raise _Discard(OutboundText(texts.INACTIVE_PERSON))
+        return Turn(self.services, session, message, identity, person, now)
+
+    async def _act(self, turn: Turn) -> None:
+        message = turn.message
+        consent = await active_consent(turn.session, turn.person)
+        choice = (message.choice or "").strip()
+        command = parse_command(message)
+        if turn.outcome == "linked":
+            greeting = turn.replies.pop().text
+            if consent is None:
+                lead_in = f"{greeting}\n\n{texts.NEEDS_CONSENT}"
+                turn.replies.append(await consent_request(turn.session, lead_in))
+            else:
+                turn.say(f"{greeting} {texts.READY}")
+            return
+        if choice.startswith("consent:"):
+            await self._consent(
+                turn, choice.removeprefix("consent:"), consented=consent is not None
+            )
+            return
+        if consent is None:
+            turn.outcome = "needs_consent"
+            wants_start = command is not None and command[0] == "start"
+            if turn.person.withdrawn_at is not None and not wants_start:
+                turn.say(texts.WITHDRAWN)
+                return
+            turn.replies.append(await consent_request(turn.session))
+            return
+        if message.too_large:
+            turn.outcome = "too_large"
+            limit = texts.human_size(self.services.settings.max_upload_bytes)
+            turn.say(texts.TOO_LARGE.format(limit=limit))
+            return
+        prefix, _, rest = choice.partition(":")
+        if rest and prefix == "audience":
+            audience, _, scope = rest.partition(":")
+            await set_audience(turn, audience, last=scope == "last")
+        elif rest and prefix == "project":
+            await file_note(turn, rest)
+        elif rest and prefix == "heard":
+            digest_id, _, verdict = rest.partition(":")
+            if digest_id.isdigit():
+                await heard(turn, int(digest_id), verdict)
+            else:
+                turn.say(texts.HEARD_UNKNOWN)
+        elif command is not None and command[0] in ("start", "link"):
+            turn.outcome = "help"
+            turn.say(texts.READY)
+        elif command is not None:
+            await run_command(turn, *command)
+        else:
+            await handle_answer(turn)
+
+    async def _consent(self, turn: Turn, answer: str, *, consented: bool) -> None:
+        if answer == "yes":
+            if not consented:
+                await record_consent(
+                    turn.session, turn.person, channel=turn.message.channel, now=turn.now
+                )
+            turn.outcome = "consented"
+            turn.say(
+                f"{texts.CONSENT_GIVEN}\n\n{texts.AUDIENCE_QUESTION}", texts.audience_choices()
+            )
+        elif consented:
+            turn.say("You're taking part at the moment. Send 'stop' if you want to leave.")
+        else:
+            turn.outcome = "declined"
+            turn.say(texts.CONSENT_DECLINED)

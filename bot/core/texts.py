@@ -1,0 +1,132 @@
+"""Everything the conversation core says, in one place, in plain UK English."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from adapters.base import Choice
+
+AUDIENCE_LABELS = {
+    "private": "only you",
+    "researchers": "the researchers, without your name",
+    "team_anonymous": "your team without your name",
+    "team": "your team, with your name",
+}
+AUDIENCE_EXPLAINED = {
+    "private": "Only me — kept for my own reflection, nobody else sees it.",
+    "researchers": "Researchers — the university team, under a study code, never my name.",
+    "team_anonymous": "Team, no name — my project lead's digest, without my name.",
+    "team": "Team — my project lead's digest, with my name.",
+}
+AUDIENCE_SHORT = {
+    "private": "Only me",
+    "researchers": "Researchers",
+    "team_anonymous": "Team, no name",
+    "team": "Team, named",
+}
+
+DEFAULT_CONSENT_VERSION = "default-1"
+DEFAULT_CONSENT_TEXT = (
+    "carbot asks you a short question about your project now and then. What you answer is kept "
+    "securely for this research study, with the project and phase it belongs to. You choose who "
+    "may see each answer: only you, the researchers (under a study code, never your name), or "
+    "your project team. Taking part is voluntary: you can skip any question, pause for leave, "
+    "edit or take back an answer, and leave the study at any time by sending 'stop'."
+)
+
+HELP = (
+    "Answer a question by replying to it — type, tap a button, or send a photo or file.\n"
+    "Commands:\n"
+    "• note TEXT — save a thought at any time\n"
+    "• snooze (later / tomorrow) — ask me the current question again later\n"
+    "• skip — skip the current or next question\n"
+    "• pause until DATE (or 'pause 2 weeks') — no questions while you are away; resume to restart\n"
+    "• edit TEXT — change your last answer; undo — delete it (within 24 hours)\n"
+    "• audience — who may see your answers\n"
+    "• status — your next question and your answers this week\n"
+    "• stop — leave the study"
+)
+
+UNKNOWN_SENDER = (
+    "Hello! I'm carbot, the reflection assistant for a Collaborative Action Research study. "
+    "I don't know you yet. To join, ask your project lead for a personal sign-up link or code, "
+    "then send 'link' followed by the code. Nothing you send before then is kept."
+)
+BAD_CODE = (
+    "That sign-up code didn't work — it may have expired or already been used. "
+    "Please ask your project lead for a new one. Nothing has been kept."
+)
+INACTIVE_PERSON = (
+    "You're no longer part of this study, so nothing you send is kept. "
+    "If you think that's a mistake, please contact your project lead."
+)
+WITHDRAWN = (
+    "You have left the study, so I'm not keeping anything you send. If you'd like to take part "
+    "again, ask your project lead for a new sign-up link."
+)
+NEEDS_CONSENT = "Before I keep anything you send, please read this and choose:"
+CONSENT_DECLINED = (
+    "No problem — nothing you send will be kept and you won't get any questions. "
+    "If you change your mind, send 'start' and I'll show this again."
+)
+CONSENT_GIVEN = "Thank you — that's recorded."
+LINKED = "Hello {name}, you're now connected to carbot on {channel}."
+AUDIENCE_QUESTION = (
+    "Who should see your answers by default? You can change it for any single answer later.\n"
+    + "\n".join(f"• {text}" for text in AUDIENCE_EXPLAINED.values())
+)
+READY = "All set. I'll send your first question at a sensible time. Send 'help' any time."
+UNKNOWN_COMMAND = "Sorry, I don't know the command '{command}'. Send 'help' to see what I can do."
+FORGED_DELIVERY = (
+    "Sorry, I can't match that to one of your open questions, so nothing was saved. "
+    "It may have expired or been answered already."
+)
+TOO_LARGE = (
+    "That file is too big for me (the limit is {limit}). Nothing was saved — "
+    "could you send a smaller photo or a shorter recording?"
+)
+EMPTY = "I didn't catch anything to save there. Send 'help' to see what I can do."
+FOLLOW_UP = "Add a sentence or a photo if you like — it will be kept with this answer."
+WHICH_PROJECT = "Which project is this about?"
+FILED = "Filed under {project}."
+NOT_YOUR_PROJECT = "That project isn't one of yours, so I've left the note where it was."
+WHATS_MISSING = "What's missing? Your reply goes back to the team with the summary."
+HEARD_YES = "Thanks — noted that the summary got it right."
+HEARD_THANKS = "Thank you — I've passed that on with the summary."
+HEARD_UNKNOWN = "Sorry, I can't find that summary, so nothing was saved."
+
+
+def consent_choices() -> tuple[Choice, ...]:
+    return (Choice("consent:yes", "I agree"), Choice("consent:no", "No thanks"))
+
+
+def audience_choices(suffix: str = "") -> tuple[Choice, ...]:
+    return tuple(Choice(f"audience:{key}{suffix}", AUDIENCE_SHORT[key]) for key in AUDIENCE_LABELS)
+
+
+def saved(where: str, audience: str) -> str:
+    return f"Saved to {where}, visible to: {AUDIENCE_LABELS[audience]}. Reply 'audience' to change."
+
+
+def human_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def human_time(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B} at {moment:%H:%M}"
+
+
+def human_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
+def withdrawal(contact: str | None) -> str:
+    who = contact or "your project lead or the research team"
+    return (
+        "You've left the study. I won't send you any more questions, from now on. "
+        "What you've already shared stays with the research team, pseudonymised, under the "
+        "consent you gave; nothing new will be added. If you want your answers removed as well, "
+        f"contact {who} and they will delete them. Thank you for taking part."
+    )

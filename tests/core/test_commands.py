@@ -1,0 +1,240 @@
+"""Every command a person can send, as they would send it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.core.commands import parse_command, parse_pause
+from storage.models import (
+    Attachment,
+    ConsentRecord,
+    Delivery,
+    InboundEvent,
+    Person,
+    Reflection,
+)
+from tests.core.conftest import NOW, World
+from tests.support.participants import make_delivery
+from tests.support.transcript import TranscriptChannel
+
+
+async def _delivery(world: World, **kwargs: object) -> Delivery:
+    kwargs.setdefault("sent_at", NOW - timedelta(hours=1))
+    async with world.services.sessions() as session, session.begin():
+        return await make_delivery(session, world.person, world.rows, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("help", ("help", "")),
+        ("/note The hub was full", ("note", "The hub was full")),
+        ("/status@carbot_bot", ("status", "")),
+        ("pause 2 weeks", ("pause", "2 weeks")),
+        ("snooze tomorrow", ("snooze", "tomorrow")),
+        ("audience team last", ("audience", "team last")),
+        ("Help!", ("help", "")),
+        ("help me understand the referral backlog", None),
+        ("stop the referrals going to the wrong team", None),
+        ("note to self: ask about budgets", None),
+    ],
+)
+def test_a_whole_message_command_word_counts_but_a_sentence_is_an_answer(
+    text: str, expected: tuple[str, str] | None
+) -> None:
+    assert parse_command(TranscriptChannel().message("x", text)) == expected
+
+
+def test_pause_understands_dates_and_spans() -> None:
+    today = date(2027, 3, 2)
+    assert parse_pause("2027-03-20", today) == date(2027, 3, 20)
+    assert parse_pause("until 1 April", today) == date(2027, 4, 1)
+    assert parse_pause("2 weeks", today) == date(2027, 3, 16)
+    assert parse_pause("a week", today) == date(2027, 3, 9)
+    assert parse_pause("whenever", today) is None
+
+
+async def test_help_lists_the_commands(world: World) -> None:
+    await world.channel.say(world.who, "help")
+    reply = world.channel.unique_reply().text
+    for word in ("note", "snooze", "skip", "pause", "edit", "undo", "audience", "status", "stop"):
+        assert word in reply
+
+
+async def test_an_unknown_command_gets_a_hint_and_nothing_is_stored(world: World) -> None:
+    await world.channel.say(world.who, "/frobnicate now", event_id="u1")
+
+    assert "don't know the command 'frobnicate'" in world.channel.unique_reply().text
+    assert await world.count(Reflection) == 0
+    assert await world.count(InboundEvent) == 1
+    assert (await world.channel.say(world.who, "/frobnicate now", event_id="u1")).duplicate
+
+
+async def test_note_saves_an_ad_hoc_reflection_even_with_a_prompt_open(world: World) -> None:
+    delivery = await _delivery(world)
+
+    await world.channel.say(world.who, command="note", args="Budget meeting moved")
+
+    [note] = await world.all(Reflection)
+    assert (note.kind, note.text, note.delivery_id) == ("note", "Budget meeting moved", None)
+    assert (await world.get(Delivery, delivery.id)).status == "sent"
+    assert "Saved to Family hub approach" in world.channel.unique_reply().text
+
+
+async def test_pause_skips_planned_prompts_in_the_pause_and_resume_lifts_it(world: World) -> None:
+    inside = await _delivery(world, sent_at=NOW + timedelta(days=3), status="planned")
+    after = await _delivery(world, sent_at=NOW + timedelta(days=30), status="planned")
+
+    await world.channel.say(world.who, "pause until 2027-03-10")
+
+    assert "Paused until Wednesday 10 March 2027" in world.channel.unique_reply().text
+    assert (await world.get(Person, world.person.id)).paused_until == date(2027, 3, 10)
+    assert (await world.get(Delivery, inside.id)).status == "skipped"
+    assert (await world.get(Delivery, after.id)).status == "planned"
+
+    await world.channel.say(world.who, "resume")
+    assert "Welcome back" in world.channel.unique_reply().text
+    assert (await world.get(Person, world.person.id)).paused_until is None
+
+
+async def test_snooze_puts_the_open_prompt_back_for_later(world: World) -> None:
+    delivery = await _delivery(world)
+
+    await world.channel.say(world.who, "snooze")
+
+    snoozed = await world.get(Delivery, delivery.id)
+    assert (snoozed.status, snoozed.snoozed) == ("planned", True)
+    assert snoozed.due_at == NOW + timedelta(hours=3)  # 13:00 in London, still working hours
+    assert "Tuesday 2 March at 13:00" in world.channel.unique_reply().text
+
+
+async def test_snooze_tomorrow_moves_it_into_the_next_working_day(world: World) -> None:
+    delivery = await _delivery(world)
+
+    await world.channel.say(world.who, "snooze tomorrow")
+
+    due = (await world.get(Delivery, delivery.id)).due_at
+    assert due.date() == date(2027, 3, 3)
+    assert "Wednesday 3 March" in world.channel.unique_reply().text
+
+
+async def test_skip_skips_the_open_prompt_or_else_the_next_planned_one(world: World) -> None:
+    open_one = await _delivery(world)
+    planned = await _delivery(world, sent_at=NOW + timedelta(days=2), status="planned")
+
+    await world.channel.say(world.who, "skip")
+    await world.channel.say(world.who, "skip")
+    await world.channel.say(world.who, "skip")
+
+    assert (await world.get(Delivery, open_one.id)).status == "skipped"
+    assert (await world.get(Delivery, planned.id)).status == "skipped"
+    replies = [t.text for t in world.channel.new_texts()]
+    assert replies[1].startswith("Skipped your next question (due Thursday 4 March")
+    assert replies[2] == "There's no question to skip right now."
+
+
+async def test_edit_changes_the_last_answer_within_24_hours_only(world: World) -> None:
+    await _delivery(world)
+    await world.channel.say(world.who, "We met once")
+
+    await world.channel.say(world.who, "/edit We met twice")
+    [reflection] = await world.all(Reflection)
+    assert (reflection.text, reflection.edited_at) == ("We met twice", NOW)
+
+    world.clock.advance(timedelta(hours=25))
+    await world.channel.say(world.who, "/edit Three times")
+    assert "no answer from the last 24 hours" in world.channel.new_texts()[-1].text
+    assert (await world.get(Reflection, reflection.id)).text == "We met twice"
+
+
+async def test_undo_deletes_the_last_answer_its_files_and_reopens_the_prompt(
+    world: World,
+) -> None:
+    delivery = await _delivery(world, kind="evidence")
+    await world.channel.upload(world.who, b"undo me", filename="x.png", content_type="image/png")
+    [attachment] = await world.all(Attachment)
+    stored = world.services.settings.data_dir / attachment.path
+    assert stored.exists()
+
+    await world.channel.say(world.who, "undo")
+
+    assert "deleted" in world.channel.new_texts()[-1].text
+    assert await world.count(Reflection) == 0
+    assert await world.count(Attachment) == 0
+    assert not stored.exists()
+    assert (await world.get(Delivery, delivery.id)).status == "sent"
+
+
+async def test_undo_does_not_reach_back_more_than_24_hours(world: World) -> None:
+    await world.channel.say(world.who, "/note An old note")
+    world.clock.advance(timedelta(hours=24, minutes=1))
+
+    await world.channel.say(world.who, "undo")
+
+    assert "no answer from the last 24 hours" in world.channel.new_texts()[-1].text
+    assert await world.count(Reflection) == 1
+
+
+async def test_audience_changes_the_default_or_only_the_last_answer(world: World) -> None:
+    await world.channel.say(world.who, "/note First")
+    await world.channel.say(world.who, "audience team")
+    assert (await world.get(Person, world.person.id)).default_audience == "team"
+    await world.channel.say(world.who, "/note Second")
+
+    await world.channel.say(world.who, "audience private last")
+
+    first, second = await world.all(Reflection)
+    assert (first.audience, second.audience) == ("team_anonymous", "private")
+
+
+async def test_audience_alone_shows_the_choices_for_the_last_answer(world: World) -> None:
+    await world.channel.say(world.who, "/note Something")
+    world.channel.new_texts()
+
+    await world.channel.say(world.who, "audience")
+    reply = world.channel.unique_reply()
+    assert "Your last answer is visible to: your team without your name" in reply.text
+    assert "audience:researchers:last" in world.channel.choice_values(reply)
+
+    await world.channel.tap(world.who, "audience:researchers:last")
+    [note] = await world.all(Reflection)
+    assert note.audience == "researchers"
+
+
+async def test_status_tells_the_next_prompt_in_the_persons_zone_and_this_weeks_answers(
+    world: World,
+) -> None:
+    await world.channel.say(world.who, "/note Monday thought")
+    # 2027-04-06 09:30 UTC is 10:30 in London (summer time)
+    await _delivery(world, sent_at=NOW.replace(month=4, day=6, hour=9, minute=30), status="planned")
+    world.channel.new_texts()
+
+    await world.channel.say(world.who, "status")
+
+    reply = world.channel.unique_reply().text
+    assert "Your next question is due Tuesday 6 April at 10:30." in reply
+    assert "Answers this week: 1." in reply
+
+
+async def test_stop_withdraws_consent_cancels_prompts_and_says_what_happens_to_the_data(
+    world: World,
+) -> None:
+    open_one = await _delivery(world)
+    planned = await _delivery(world, sent_at=NOW + timedelta(days=2), status="planned")
+
+    await world.channel.say(world.who, "stop")
+
+    reply = world.channel.unique_reply().text
+    assert "won't send you any more questions" in reply
+    assert "If you want your answers removed" in reply
+    assert (await world.get(Person, world.person.id)).withdrawn_at == NOW
+    [consent] = await world.all(ConsentRecord)
+    assert consent.withdrawn_at == NOW
+    assert (await world.get(Delivery, planned.id)).status == "cancelled"
+    assert (await world.get(Delivery, open_one.id)).status == "skipped"
+
+    await world.channel.say(world.who, "One more thing")
+    assert "left the study" in world.channel.unique_reply().text
+    assert await world.count(Reflection) == 0
