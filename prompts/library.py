@@ -206,7 +206,7 @@ class Library:
             if item.phases:
                 value += 1.0
             if wanted_themes & {t.lower() for t in item.themes}:
-                value += 1.5
+                value += 2.0
             if item.carry_forward is not None:
                 value += 4.0
             if item.research_question:

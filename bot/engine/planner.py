@@ -1,0 +1,424 @@
+"""The planning step: turn cadences and working patterns into ``planned`` delivery rows.
+
+``plan_once(services, now)`` is called by the scheduler every minute (and by tests at a frozen
+time). It inserts each delivery with ``INSERT … ON CONFLICT DO NOTHING`` on the unique key
+(person, project, slot), so a restart or a second worker never plans a prompt twice; and it
+cancels or skips planned deliveries that should no longer go out, each by a conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services import Services
+from prompts.cadence import Cadence
+from prompts.library import Library, load_library
+from prompts.schedule import (
+    WorkingPattern,
+    is_paused,
+    is_working_time,
+    plan_slots,
+    working_pattern,
+)
+from storage.db import transaction
+from storage.models import (
+    ChannelIdentity,
+    ConsentRecord,
+    Cycle,
+    Delivery,
+    Membership,
+    Partnership,
+    Person,
+    Phase,
+    Project,
+    Reflection,
+    Study,
+)
+
+log = logging.getLogger(__name__)
+
+# Deliveries that occupied a person's week: everything but those called off before sending.
+NOT_COUNTED = ("cancelled",)
+RECENT_PROMPTS = 30
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    """What planning needs of one project, read once per run."""
+
+    project: Project
+    zone: str
+    cadence: Cadence
+    phases: tuple[Phase, ...]
+    themes: tuple[str, ...]
+
+    @property
+    def phase_ranges(self) -> list[tuple[date, date]]:
+        return [(p.starts_on, p.ends_on) for p in self.phases]
+
+    def phase_on(self, day: date) -> Phase | None:
+        return next((p for p in self.phases if p.starts_on <= day <= p.ends_on), None)
+
+
+async def plan_once(
+    services: Services, now: datetime, *, horizon: timedelta = timedelta(days=2)
+) -> int:
+    """Plan every eligible person's prompts in ``[now, now + horizon)``; return rows inserted."""
+    if now.tzinfo is None:
+        raise ValueError("plan_once needs a timezone-aware now")
+    now = now.astimezone(UTC)
+    library = await _library(services)
+    await tidy_planned(services, now)
+    async with services.sessions() as session:
+        projects = await _projects(session, services.settings.default_timezone)
+        members = await _eligible_members(session, [p.project.id for p in projects.values()])
+    inserted = 0
+    for project_id, people in members.items():
+        plan = projects[project_id]
+        for person in people:
+            inserted += await _plan_person(services, library, plan, person, now, now + horizon)
+    if inserted:
+        log.info("planned %d deliveries", inserted, extra={"action": "plan", "count": inserted})
+    return inserted
+
+
+async def _library(services: Services) -> Library:
+    async with services.sessions() as session:
+        study = (
+            await session.execute(select(Study).order_by(Study.id).limit(1))
+        ).scalar_one_or_none()
+    return load_library(study.options if study is not None else None)
+
+
+async def _projects(session: AsyncSession, default_zone: str) -> dict[int, ProjectPlan]:
+    rows = await session.execute(
+        select(Project)
+        .join(Partnership, Project.partnership_id == Partnership.id)
+        .where(Project.active.is_(True), Partnership.active.is_(True))
+        .options(
+            selectinload(Project.partnership),
+            selectinload(Project.research_questions),
+            selectinload(Project.cycles).selectinload(Cycle.phases),
+        )
+    )
+    plans: dict[int, ProjectPlan] = {}
+    for project in rows.scalars():
+        try:
+            cadence = Cadence.model_validate(project.cadence or {})
+        except ValueError as exc:
+            log.warning("project %s has an invalid cadence, not planning it: %s", project.slug, exc)
+            continue
+        phases = tuple(phase for cycle in project.cycles for phase in cycle.phases)
+        themes = sorted(
+            {str(t) for rq in project.research_questions if rq.active for t in rq.themes or []}
+        )
+        plans[project.id] = ProjectPlan(
+            project=project,
+            zone=project.partnership.timezone or default_zone,
+            cadence=cadence,
+            phases=phases,
+            themes=tuple(themes),
+        )
+    return plans
+
+
+def _eligible_person_clauses() -> list[Any]:
+    """People who may be prompted: active, not withdrawn, consenting, with a working channel."""
+    return [
+        Person.active.is_(True),
+        Person.withdrawn_at.is_(None),
+        exists().where(ConsentRecord.person_id == Person.id, ConsentRecord.withdrawn_at.is_(None)),
+        exists().where(ChannelIdentity.person_id == Person.id, ChannelIdentity.status == "active"),
+    ]
+
+
+async def _eligible_members(
+    session: AsyncSession, project_ids: Sequence[int]
+) -> dict[int, list[Person]]:
+    if not project_ids:
+        return {}
+    rows = await session.execute(
+        select(Membership.project_id, Person)
+        .join(Person, Membership.person_id == Person.id)
+        .where(
+            Membership.project_id.in_(project_ids),
+            Membership.role == "participant",
+            Membership.active.is_(True),
+            *_eligible_person_clauses(),
+        )
+        .order_by(Membership.project_id, Person.id)
+    )
+    members: dict[int, list[Person]] = defaultdict(list)
+    for project_id, person in rows.all():
+        members[project_id].append(person)
+    return members
+
+
+async def _plan_person(
+    services: Services,
+    library: Library,
+    plan: ProjectPlan,
+    person: Person,
+    start: datetime,
+    end: datetime,
+) -> int:
+    pattern = working_pattern(person, plan.zone)
+    async with transaction(services.sessions) as session:
+        history = (
+            await session.execute(
+                select(Delivery.slot, Delivery.prompt_key, Delivery.project_id)
+                .where(Delivery.person_id == person.id, Delivery.status.not_in(NOT_COUNTED))
+                .where(
+                    Delivery.slot >= start - timedelta(days=8),
+                    Delivery.slot < end + timedelta(days=8),
+                )
+            )
+        ).all()
+        slots = plan_slots(
+            plan.cadence,
+            pattern,
+            plan.phase_ranges,
+            start,
+            end,
+            seed=f"{person.key}:{plan.project.slug}",
+            taken=[row.slot for row in history],
+        )
+        if not slots:
+            return 0
+        recent = await _recent_keys(session, person.id)
+        answers = await _carry_forward_answers(session, library, person.id, plan.project.id)
+        questions = [rq for rq in plan.project.research_questions if rq.active]
+        rq_ids = {rq.key: rq.id for rq in questions}
+        inserted = 0
+        for slot in slots:
+            day = slot.astimezone(pattern.zone).date()
+            phase = plan.phase_on(day)
+            chosen = library.choose(
+                phase.key if phase else None,
+                questions,
+                plan.themes,
+                recent,
+                answers,
+                seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
+            )
+            values = {
+                "person_id": person.id,
+                "project_id": plan.project.id,
+                "slot": slot,
+                "due_at": slot,
+                "cycle_id": phase.cycle_id if phase else None,
+                "phase_id": phase.id if phase else None,
+                "research_question_id": rq_ids.get(chosen.research_question_key or ""),
+                "prompt_key": chosen.key,
+                "prompt_kind": chosen.kind,
+                "prompt_text": chosen.text,
+                "prompt_options": chosen.options,
+                "status": "planned",
+            }
+            result = await session.execute(_insert_ignoring_duplicates(session, values))
+            if result.rowcount:  # type: ignore[attr-defined]
+                inserted += 1
+                recent.insert(0, chosen.key)
+                # a carry-forward quote is used once
+                source = library.carry_forward_sources().get(chosen.key)
+                if source is not None:
+                    answers.pop(source, None)
+        return inserted
+
+
+def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return (
+        module.insert(Delivery)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["person_id", "project_id", "slot"])
+    )
+
+
+async def _recent_keys(session: AsyncSession, person_id: int) -> list[str]:
+    rows = await session.execute(
+        select(Delivery.prompt_key)
+        .where(Delivery.person_id == person_id, Delivery.status.not_in(NOT_COUNTED))
+        .order_by(Delivery.slot.desc())
+        .limit(RECENT_PROMPTS)
+    )
+    return list(rows.scalars())
+
+
+async def _carry_forward_answers(
+    session: AsyncSession, library: Library, person_id: int, project_id: int
+) -> dict[str, str]:
+    """Source prompt key → the person's latest answer to it in this project, unless a
+    carry-forward prompt has already quoted (been planned after) that answer."""
+    followups = library.carry_forward_sources()
+    sources = set(followups.values())
+    if not sources:
+        return {}
+    answers = await session.execute(
+        select(Delivery.prompt_key, Reflection.text, Reflection.created_at)
+        .join(Reflection, Reflection.delivery_id == Delivery.id)
+        .where(
+            Delivery.person_id == person_id,
+            Delivery.project_id == project_id,
+            Delivery.prompt_key.in_(sources),
+            Reflection.text != "",
+        )
+        .order_by(Reflection.created_at.desc())
+    )
+    latest: dict[str, tuple[str, datetime]] = {}
+    for key, text, created_at in answers.all():
+        latest.setdefault(key, (text, created_at))
+    if not latest:
+        return {}
+    asked = await session.execute(
+        select(Delivery.prompt_key, Delivery.slot).where(
+            Delivery.person_id == person_id,
+            Delivery.project_id == project_id,
+            Delivery.prompt_key.in_(followups),
+            Delivery.status.not_in(NOT_COUNTED),
+        )
+    )
+    last_asked: dict[str, datetime] = {}
+    for key, slot in asked.all():
+        source = followups[key]
+        last_asked[source] = max(slot, last_asked.get(source, slot))
+    return {
+        key: text
+        for key, (text, created_at) in latest.items()
+        if key not in last_asked or last_asked[key] < created_at
+    }
+
+
+# ── calling off planned deliveries ──────────────────────────────────────────────────────────
+
+
+async def tidy_planned(services: Services, now: datetime) -> int:
+    """Call off planned deliveries that must not go out any more; return how many.
+
+    Skipped: the person withdrew, lost consent or paused themselves (``paused_until``).
+    Cancelled: the project, membership or phase ended, the slot falls in a pause for leave, or
+    it is no longer inside the person's working time.
+    """
+    async with services.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Delivery, Person, Project, Partnership.timezone)
+                .join(Person, Delivery.person_id == Person.id)
+                .join(Project, Delivery.project_id == Project.id)
+                .join(Partnership, Project.partnership_id == Partnership.id)
+                .where(Delivery.status == "planned")
+                .options(selectinload(Delivery.phase))
+            )
+        ).all()
+        if not rows:
+            return 0
+        eligible = set(
+            (
+                await session.execute(
+                    select(Membership.person_id, Membership.project_id)
+                    .join(Person, Membership.person_id == Person.id)
+                    .where(
+                        Membership.role == "participant",
+                        Membership.active.is_(True),
+                        *_eligible_person_clauses(),
+                    )
+                )
+            ).all()
+        )
+        consenting = set(
+            (
+                await session.execute(
+                    select(ConsentRecord.person_id).where(ConsentRecord.withdrawn_at.is_(None))
+                )
+            ).scalars()
+        )
+        phase_ends = await _phase_ranges(session)
+    changed = 0
+    for delivery, person, project, zone in rows:
+        pattern = working_pattern(person, zone or services.settings.default_timezone)
+        withdrawn = person.withdrawn_at is not None or person.id not in consenting
+        verdict = _verdict(delivery, person, project, pattern, eligible, phase_ends, withdrawn)
+        if verdict is not None:
+            changed += await _call_off(services, delivery.id, verdict, now)
+    return changed
+
+
+async def _phase_ranges(session: AsyncSession) -> dict[int, list[tuple[date, date]]]:
+    rows = await session.execute(
+        select(Cycle.project_id, Phase.starts_on, Phase.ends_on).join(
+            Cycle, Phase.cycle_id == Cycle.id
+        )
+    )
+    ranges: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for project_id, starts_on, ends_on in rows.all():
+        ranges[project_id].append((starts_on, ends_on))
+    return ranges
+
+
+def _verdict(
+    delivery: Delivery,
+    person: Person,
+    project: Project,
+    pattern: WorkingPattern,
+    eligible: set[Any],
+    phase_ranges: dict[int, list[tuple[date, date]]],
+    withdrawn: bool,
+) -> tuple[str, str] | None:
+    """``(status, reason)`` for a planned delivery that must not be sent, else None.
+
+    The working-time check looks at the planned slot, not ``due_at``: dispatch may move
+    ``due_at`` (backoff, snooze) and answers for keeping that inside working time itself.
+    """
+    day = delivery.due_at.astimezone(pattern.zone).date()
+    slot_day = delivery.slot.astimezone(pattern.zone).date()
+    if withdrawn:
+        return "skipped", "the person withdrew"
+    if person.paused_until is not None and day <= person.paused_until:
+        return "skipped", f"the person paused prompts until {person.paused_until.isoformat()}"
+    if not project.active or (person.id, project.id) not in eligible:
+        return "cancelled", "the person is no longer prompted in this project"
+    if delivery.phase is not None and not (
+        delivery.phase.starts_on <= slot_day <= delivery.phase.ends_on
+    ):
+        return "cancelled", "its phase has ended"
+    if not any(first <= slot_day <= last for first, last in phase_ranges.get(project.id, [])):
+        return "cancelled", "no phase of the project runs on that day"
+    if is_paused(day, pattern):
+        return "cancelled", "it falls in the person's leave"
+    if not is_working_time(delivery.slot, pattern):
+        return "cancelled", "it is no longer inside the person's working time"
+    return None
+
+
+async def _call_off(
+    services: Services, delivery_id: int, verdict: tuple[str, str], now: datetime
+) -> int:
+    status, reason = verdict
+    stamp = {"skipped_at": now} if status == "skipped" else {"cancelled_at": now}
+    async with transaction(services.sessions) as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(and_(Delivery.id == delivery_id, Delivery.status == "planned"))
+            .values(status=status, last_error=reason, updated_at=now, **stamp)
+        )
+    if result.rowcount:  # type: ignore[attr-defined]
+        log.info(
+            "delivery %d %s: %s",
+            delivery_id,
+            status,
+            reason,
+            extra={"action": f"delivery_{status}", "delivery_id": delivery_id},
+        )
+        return 1
+    return 0

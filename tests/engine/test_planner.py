@@ -1,0 +1,331 @@
+"""The planning step, on real databases: who is planned, when, with what, and only once."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+
+from bot.engine.planner import plan_once
+from bot.services import Services
+from prompts.library import load_library
+from prompts.schedule import is_bank_holiday
+from storage.db import transaction
+from storage.models import (
+    ChannelIdentity,
+    ConsentRecord,
+    Cycle,
+    Delivery,
+    Membership,
+    Partnership,
+    Person,
+    Phase,
+    Project,
+    Reflection,
+    ResearchQuestion,
+)
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY = datetime(2027, 3, 22, 0, 0, tzinfo=UTC)  # the week before the clocks go forward
+AT_1030 = {"weekdays": ["tue", "thu"], "per_week": 2, "at": "10:30"}
+RQ_TEXT = "How can the family hub reach families who do not use services now?"
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+async def make_project(
+    services: Services, slug: str = "fife-family-hub", cadence: dict[str, Any] | None = None
+) -> int:
+    """A project with one cycle of the default model: scoping, exploring evidence, testing."""
+    async with transaction(services.sessions) as session:
+        partnership = (
+            await session.execute(select(Partnership).where(Partnership.slug == "fife"))
+        ).scalar_one_or_none() or Partnership(slug="fife", name="Fife")
+        project = Project(partnership=partnership, slug=slug, name=slug, cadence=cadence or AT_1030)
+        project.research_questions = [
+            ResearchQuestion(key="reach", text=RQ_TEXT, themes=["community engagement"])
+        ]
+        cycle = Cycle(
+            project=project,
+            key="c1",
+            name="Cycle 1",
+            starts_on=date(2027, 1, 4),
+            ends_on=date(2027, 12, 31),
+        )
+        cycle.phases = [
+            Phase(key="scoping", name="Scoping", position=0,
+                  starts_on=date(2027, 1, 4), ends_on=date(2027, 3, 14)),
+            Phase(key="exploring-evidence", name="Exploring evidence", position=1,
+                  starts_on=date(2027, 3, 15), ends_on=date(2027, 6, 30)),
+            Phase(key="testing-change", name="Testing change", position=2,
+                  starts_on=date(2027, 7, 1), ends_on=date(2027, 12, 31)),
+        ]  # fmt: skip
+        session.add_all([project, cycle])
+        await session.flush()
+        return project.id
+
+
+async def make_person(
+    services: Services,
+    key: str,
+    project_ids: list[int],
+    *,
+    consent: bool = True,
+    identity_status: str = "active",
+    role: str = "participant",
+    **fields: Any,
+) -> int:
+    async with transaction(services.sessions) as session:
+        person = Person(key=key, study_code=key.upper()[:20], name=key, **fields)
+        session.add(person)
+        await session.flush()
+        for project_id in project_ids:
+            session.add(Membership(person_id=person.id, project_id=project_id, role=role))
+        session.add(
+            ChannelIdentity(
+                person_id=person.id, channel="webchat", external_id=f"web-{key}",
+                status=identity_status,
+            )
+        )  # fmt: skip
+        if consent:
+            session.add(
+                ConsentRecord(
+                    person_id=person.id, version="1", text_sha256="0" * 64, channel="webchat",
+                    given_at=utc(2027, 1, 1),
+                )
+            )  # fmt: skip
+        return person.id
+
+
+async def deliveries(services: Services, **where: Any) -> list[Delivery]:
+    async with services.sessions() as session:
+        query = select(Delivery).order_by(Delivery.slot)
+        for name, value in where.items():
+            query = query.where(getattr(Delivery, name) == value)
+        return list((await session.execute(query)).scalars())
+
+
+async def test_it_plans_a_prompt_for_the_persons_next_slot_with_its_context(
+    services: Services,
+) -> None:
+    project_id = await make_project(services)
+    person_id = await make_person(services, "amy", [project_id])
+
+    assert await plan_once(services, MONDAY) == 1
+
+    [delivery] = await deliveries(services)
+    assert delivery.person_id == person_id and delivery.project_id == project_id
+    assert delivery.status == "planned"
+    assert delivery.slot == delivery.due_at == utc(2027, 3, 23, 10, 30)  # Tuesday, GMT
+    async with services.sessions() as session:
+        phase = await session.get(Phase, delivery.phase_id)
+    assert phase is not None and phase.key == "exploring-evidence"
+    assert delivery.cycle_id == phase.cycle_id
+    item = load_library(None).get(delivery.prompt_key)
+    assert item is not None and (not item.phases or "exploring-evidence" in item.phases)
+    assert delivery.prompt_kind == item.kind
+    assert delivery.prompt_text
+    if item.kind == "scale":
+        assert [o["value"] for o in delivery.prompt_options] == ["1", "2", "3", "4", "5"]
+
+
+async def test_planning_twice_or_in_two_workers_at_once_plans_each_slot_once(
+    any_services: Services,
+) -> None:
+    project_id = await make_project(any_services)
+    for n in range(5):
+        await make_person(any_services, f"p{n}", [project_id])
+
+    first = await plan_once(any_services, MONDAY, horizon=timedelta(days=7))
+    rows = [(d.person_id, d.slot, d.prompt_key) for d in await deliveries(any_services)]
+    again = await plan_once(any_services, MONDAY, horizon=timedelta(days=7))
+    later = await plan_once(any_services, MONDAY + timedelta(hours=1), horizon=timedelta(days=7))
+    racing = await asyncio.gather(
+        plan_once(any_services, MONDAY + timedelta(days=7), horizon=timedelta(days=7)),
+        plan_once(any_services, MONDAY + timedelta(days=7), horizon=timedelta(days=7)),
+    )
+
+    assert first == 10  # Tuesday and Thursday for each of five people
+    assert again == 0 and later == 0
+    assert [(d.person_id, d.slot, d.prompt_key) for d in await deliveries(any_services)][
+        :10
+    ] == rows
+    assert sum(racing) == 10
+    async with any_services.sessions() as session:
+        total = await session.scalar(select(func.count()).select_from(Delivery))
+    assert total == 20
+
+
+async def test_only_consenting_reachable_active_participants_are_planned(
+    services: Services,
+) -> None:
+    project_id = await make_project(services)
+    ended = await make_project(services, "ended-project")
+    async with transaction(services.sessions) as session:
+        await session.execute(update(Project).where(Project.id == ended).values(active=False))
+    planned = await make_person(services, "yes", [project_id])
+    await make_person(services, "no-consent", [project_id], consent=False)
+    await make_person(services, "unreachable", [project_id], identity_status="unreachable")
+    await make_person(services, "lead", [project_id], role="lead")
+    await make_person(services, "withdrawn", [project_id], withdrawn_at=utc(2027, 3, 1))
+    await make_person(services, "left", [project_id], active=False)
+    await make_person(services, "ended-only", [ended])
+    withdrew_consent = await make_person(services, "stopped", [project_id])
+    async with transaction(services.sessions) as session:
+        await session.execute(
+            update(ConsentRecord)
+            .where(ConsentRecord.person_id == withdrew_consent)
+            .values(withdrawn_at=utc(2027, 3, 10))
+        )
+
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+
+    assert {d.person_id for d in await deliveries(services)} == {planned}
+
+
+async def test_six_weeks_of_planning_across_the_clock_change_honour_every_rule(
+    services: Services,
+) -> None:
+    random_window = {"weekdays": ["mon", "tue", "thu"], "per_week": 3, "weekly_cap": 3}
+    project_id = await make_project(services, cadence=random_window)
+    other_id = await make_project(services, "fife-prevention", cadence=random_window)
+    people = {
+        await make_person(services, "london", [project_id, other_id]): None,
+        await make_person(services, "toronto", [project_id], timezone="America/Toronto"): None,
+        await make_person(services, "kolkata", [project_id], timezone="Asia/Kolkata"): None,
+        await make_person(
+            services, "part-time", [project_id], working_days=[0, 1],
+            work_starts=time(9, 30), work_ends=time(13, 0),
+            pauses=[{"from": "2027-04-05", "until": "2027-04-09"}],
+        ): None,
+    }  # fmt: skip
+    moment = utc(2027, 3, 8)
+    while moment < utc(2027, 4, 19):
+        await plan_once(services, moment)
+        moment += timedelta(hours=6)
+
+    async with services.sessions() as session:
+        persons = {p.id: p for p in (await session.execute(select(Person))).scalars()}
+        phases = {p.id: p for p in (await session.execute(select(Phase))).scalars()}
+    rows = await deliveries(services)
+    assert len(rows) > 40
+    for person_id in people:
+        person = persons[person_id]
+        zone = ZoneInfo(person.timezone or "Europe/London")
+        mine = [d for d in rows if d.person_id == person_id]
+        local = [d.slot.astimezone(zone) for d in mine]
+        assert mine, person.key
+        assert all(person.work_starts <= t.time() < person.work_ends for t in local)
+        assert all(t.weekday() in person.working_days for t in local)
+        assert not [t for t in local if is_bank_holiday(t.date())]
+        assert not [t for t in local if date(2027, 4, 5) <= t.date() <= date(2027, 4, 9)] or (
+            person.key != "part-time"
+        )
+        assert max(Counter(t.isocalendar()[:2] for t in local).values()) <= 3
+        keys = [d.prompt_key for d in mine]
+        assert all(a != b for a, b in itertools.pairwise(keys)), person.key
+        for delivery, when in zip(mine, local, strict=True):
+            phase = phases[delivery.phase_id]  # type: ignore[index]
+            assert phase.starts_on <= when.date() <= phase.ends_on
+            if delivery.research_question_id is not None:
+                assert RQ_TEXT.rstrip("?") in delivery.prompt_text
+
+
+async def test_a_carry_forward_prompt_quotes_the_persons_answer_once(services: Services) -> None:
+    project_id = await make_project(services)
+    person_id = await make_person(services, "amy", [project_id])
+    plan = "Run a drop-in at the school gates on Fridays"
+    async with transaction(services.sessions) as session:
+        asked = Delivery(
+            person_id=person_id, project_id=project_id, slot=utc(2027, 7, 6, 9, 30),
+            due_at=utc(2027, 7, 6, 9, 30), prompt_key="testing-next-step", prompt_kind="text",
+            prompt_text="What small change will you try before the end of this cycle?",
+            status="answered", answered_at=utc(2027, 7, 6, 10),
+        )  # fmt: skip
+        session.add(asked)
+        await session.flush()
+        session.add(
+            Reflection(
+                person_id=person_id, project_id=project_id, delivery_id=asked.id, kind="text",
+                text=plan, audience="team", channel="webchat", created_at=utc(2027, 7, 6, 10),
+            )
+        )  # fmt: skip
+
+    await plan_once(services, utc(2027, 7, 12), horizon=timedelta(days=14))
+
+    planned = await deliveries(services, status="planned")
+    quoting = [d for d in planned if plan in d.prompt_text]
+    assert len(planned) == 4
+    assert [d.prompt_key for d in quoting] == ["cf-testing-followup"]
+    assert quoting[0].prompt_text == f"Last cycle you planned: '{plan}' — what happened?"
+
+
+async def test_planned_prompts_are_called_off_when_a_person_withdraws_pauses_or_takes_leave(
+    services: Services,
+) -> None:
+    project_id = await make_project(services)
+    ids = [await make_person(services, key, [project_id]) for key in ("a", "b", "c", "d", "e")]
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+    sent = (await deliveries(services, person_id=ids[0]))[0]
+    async with transaction(services.sessions) as session:
+        await session.execute(
+            update(Delivery).where(Delivery.id == sent.id).values(status="sent", sent_at=sent.slot)
+        )
+        changes: list[tuple[int, dict[str, Any]]] = [
+            (ids[0], {"withdrawn_at": utc(2027, 3, 22, 8)}),
+            (ids[1], {"paused_until": date(2027, 3, 26)}),
+            (ids[2], {"pauses": [{"from": "2027-03-25", "until": "2027-03-31"}]}),
+            (ids[3], {"work_starts": time(12, 0)}),
+        ]
+        for person_id, values in changes:
+            await session.execute(update(Person).where(Person.id == person_id).values(**values))
+
+    now = MONDAY + timedelta(hours=8)
+    await plan_once(services, now, horizon=timedelta(days=7))
+
+    def statuses(person_id: int) -> list[tuple[str, int, str | None]]:
+        return [(d.status, d.slot.day, d.last_error) for d in rows if d.person_id == person_id]
+
+    rows = await deliveries(services)
+    assert [s[:2] for s in statuses(ids[0])] == [("sent", 23), ("skipped", 25)]
+    assert [s[:2] for s in statuses(ids[1])] == [("skipped", 23), ("skipped", 25)]
+    assert [s[:2] for s in statuses(ids[2])] == [("planned", 23), ("cancelled", 25)]
+    assert statuses(ids[2])[1][2] == "it falls in the person's leave"
+    # 10:30 is before their new start: called off, and 12:00 planned instead
+    assert [s[:2] for s in statuses(ids[3])] == [
+        ("cancelled", 23), ("planned", 23), ("cancelled", 25), ("planned", 25),
+    ]  # fmt: skip
+    assert [s[:2] for s in statuses(ids[4])] == [("planned", 23), ("planned", 25)]
+    for delivery in rows:
+        if delivery.status == "skipped":
+            assert delivery.skipped_at == now and delivery.cancelled_at is None
+        if delivery.status == "cancelled":
+            assert delivery.cancelled_at == now
+
+
+async def test_planned_prompts_are_cancelled_when_their_phase_ends_early(
+    services: Services,
+) -> None:
+    project_id = await make_project(services)
+    await make_person(services, "amy", [project_id])
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+    async with transaction(services.sessions) as session:
+        await session.execute(
+            update(Phase).where(Phase.key == "exploring-evidence").values(ends_on=date(2027, 3, 24))
+        )
+        await session.execute(update(Phase).where(Phase.key == "testing-change").values(
+            starts_on=date(2027, 3, 29)))  # fmt: skip
+
+    await plan_once(services, MONDAY + timedelta(hours=1), horizon=timedelta(days=7))
+
+    assert [(d.status, d.slot.day) for d in await deliveries(services)] == [
+        ("planned", 23),
+        ("cancelled", 25),
+    ]
