@@ -57,11 +57,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from bot.cli import db, status, study
+    from bot.cli import db, digest, status, study
 
     main.add_command(db.db)
     main.add_command(study.study)
     main.add_command(status.status)
+    main.add_command(digest.digest)
 
 
 _register()

@@ -1,0 +1,76 @@
+"""Who may see a reflection in which digest, and the small-n rule that keeps anonymity real.
+
+=====================  ======================  =====================  ======================
+audience               lead's weekly digest    "what we heard" chat   cross-partnership
+=====================  ======================  =====================  ======================
+``team``               with the author's name  quoted, no name        study code, no name
+``team_anonymous``     no name (small-n rule)  no name (small-n rule) study code, no name
+``researchers``        never                   never                  study code, no name
+``private``            never                   never                  never
+=====================  ======================  =====================  ======================
+
+**The small-n rule.** In a small team, "anonymous" means little if only one or two people wrote
+anonymously: the lead can guess who. So, for one project and one week, anonymous items (text,
+notes, evidence, plans) appear only when at least :data:`SMALL_N` (3) *different* people
+contributed anonymous items that week; otherwise they are all held back and the digest says how
+many ("2 anonymous reflections held back to protect anonymity"). They stay in the review app for
+researchers. Ratings and choice counts are only ever shown as aggregates, and only when at least
+:data:`SMALL_N` different people gave one for that prompt; a team member's rating never appears
+next to their name. Anonymous items carry no date, time, channel or author, and are listed in an
+order that does not follow who wrote them or when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal, TypeVar
+
+DigestKind = Literal["lead_weekly", "what_we_heard", "cross_partnership"]
+DIGEST_KINDS: tuple[DigestKind, ...] = ("lead_weekly", "what_we_heard", "cross_partnership")
+
+SMALL_N = 3
+
+_VISIBLE: dict[DigestKind, frozenset[str]] = {
+    "lead_weekly": frozenset({"team", "team_anonymous"}),
+    "what_we_heard": frozenset({"team", "team_anonymous"}),
+    "cross_partnership": frozenset({"team", "team_anonymous", "researchers"}),
+}
+
+T = TypeVar("T")
+
+
+def visible_audiences(kind: DigestKind) -> frozenset[str]:
+    return _VISIBLE[kind]
+
+
+def is_visible(kind: DigestKind, audience: str) -> bool:
+    return audience in _VISIBLE[kind]
+
+
+def shows_name(kind: DigestKind, audience: str) -> bool:
+    """Only a lead's digest names anyone, and only for ``team`` reflections."""
+    return kind == "lead_weekly" and audience == "team"
+
+
+def is_anonymous(kind: DigestKind, audience: str) -> bool:
+    """Whether the small-n rule applies to this reflection in this digest."""
+    return kind in ("lead_weekly", "what_we_heard") and audience == "team_anonymous"
+
+
+def enough_people(person_ids: Iterable[int]) -> bool:
+    return len(set(person_ids)) >= SMALL_N
+
+
+def anonymous_pool_open(contributors: Iterable[int]) -> bool:
+    """The small-n rule for one project and week: are there enough anonymous contributors?"""
+    return enough_people(contributors)
+
+
+def unlinkable_order(items: Sequence[T], key: Callable[[T], int], salt: str) -> list[T]:
+    """A stable order that follows neither author nor time (a keyed hash of each item's id)."""
+
+    def rank(item: T) -> str:
+        return hashlib.sha256(f"{salt}:{key(item)}".encode()).hexdigest()
+
+    return sorted(items, key=rank)

@@ -1,0 +1,478 @@
+"""The data of one project's weekly digest, built from the database with every audience honoured.
+
+Only ``team`` and ``team_anonymous`` reflections are ever read for a lead (``researchers`` and
+``private`` ones are filtered out by the query itself), and the small-n rule of
+:mod:`digests.audience` decides what of the anonymous ones may be shown. Engagement is counted
+from delivery rows, in aggregate only: nothing here knows who did not answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from digests.audience import (
+    DigestKind,
+    anonymous_pool_open,
+    enough_people,
+    is_anonymous,
+    shows_name,
+    unlinkable_order,
+    visible_audiences,
+)
+from digests.schedule import DigestSchedule, Week, is_plan_prompt
+from digests.themes import Theme, top_themes
+from digests.timeline import Timeline, timeline_for
+from storage.models import Attachment, Delivery, Person, Project, Reflection, ResearchQuestion
+
+log = logging.getLogger(__name__)
+
+COUNTED = ("sent", "reminded", "answered", "expired")  # the response-rate denominator
+HISTORY_WEEKS = 6
+TREND_WEEKS = 4
+NO_QUESTION = "Not tied to a research question"
+NO_PHASE = "Outside any phase"
+
+
+@dataclass
+class Item:
+    """One reflection as a digest shows it."""
+
+    id: int
+    text: str
+    kind: str
+    url: str
+    author: str | None = None  # only for ``team`` reflections in a lead's digest
+    when: str | None = None  # only with an author
+    prompt: str | None = None
+    phase: str | None = None
+    question: str | None = None
+
+
+@dataclass
+class PhaseGroup:
+    name: str
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class QuestionSection:
+    title: str
+    groups: list[PhaseGroup] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(group.items) for group in self.groups)
+
+
+@dataclass
+class RatingSummary:
+    prompt: str
+    n: int
+    distribution: list[tuple[int, str, int]]  # (value, label, count), 1…5
+    median: float
+    previous_median: float | None
+
+    @property
+    def trend(self) -> str:
+        if self.previous_median is None:
+            return "new"
+        if self.median > self.previous_median:
+            return "up"
+        if self.median < self.previous_median:
+            return "down"
+        return "steady"
+
+
+@dataclass
+class ChoiceSummary:
+    prompt: str
+    n: int
+    counts: list[tuple[str, int]]
+
+
+@dataclass
+class EvidenceItem:
+    reflection_id: int
+    kind: str  # photo, file, voice
+    filename: str
+    caption: str
+    url: str
+    alt: str
+    author: str | None = None
+
+
+@dataclass
+class WeekRate:
+    label: str
+    asked: int
+    answered: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.asked if self.asked else None
+
+
+@dataclass
+class Engagement:
+    people_prompted: int
+    people_answered: int
+    answers: int
+    history: list[WeekRate]  # oldest first; the last is this week
+
+    @property
+    def this_week(self) -> WeekRate:
+        return self.history[-1]
+
+    @property
+    def rate(self) -> float | None:
+        return self.this_week.rate
+
+    @property
+    def previous_rate(self) -> float | None:
+        earlier = [week for week in self.history[:-1] if week.asked]
+        if not earlier:
+            return None
+        return sum(w.answered for w in earlier) / sum(w.asked for w in earlier)
+
+
+@dataclass
+class WeeklyDigest:
+    kind: DigestKind
+    project_name: str
+    project_slug: str
+    partnership_name: str
+    week: Week
+    zone: str
+    engagement: Engagement
+    sections: list[QuestionSection]
+    plans: list[Item]
+    feedback: list[Item]
+    evidence: list[EvidenceItem]
+    ratings: list[RatingSummary]
+    choices: list[ChoiceSummary]
+    held_back: int
+    aggregates_held_back: int
+    timeline: Timeline | None
+    themes: list[Theme]
+    review_url: str
+
+    @property
+    def shown_count(self) -> int:
+        return sum(s.count for s in self.sections) + len(self.plans) + len(self.feedback)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing asked, nothing heard, nothing held back: the ``empty_week`` case."""
+        return not (
+            self.engagement.this_week.asked
+            or self.shown_count
+            or self.evidence
+            or self.ratings
+            or self.choices
+            or self.held_back
+            or self.aggregates_held_back
+        )
+
+
+def review_link(public_url: str, reflection_id: int) -> str:
+    return f"{public_url.rstrip('/')}/review/reflections/{reflection_id}"
+
+
+def _label(options: list[Any] | None, value: str) -> str:
+    for option in options or []:
+        if isinstance(option, dict) and str(option.get("value")) == value:
+            return str(option.get("label") or value)
+    return value
+
+
+async def _engagement(
+    session: AsyncSession, project_id: int, week: Week, tz: ZoneInfo
+) -> Engagement:
+    first = week.shifted(-(HISTORY_WEEKS - 1))
+    start, _ = first.bounds(tz)
+    _, end = week.bounds(tz)
+    rows = (
+        await session.execute(
+            select(Delivery.person_id, Delivery.slot, Delivery.status).where(
+                Delivery.project_id == project_id,
+                Delivery.slot >= start,
+                Delivery.slot < end,
+                Delivery.status.in_(COUNTED),
+            )
+        )
+    ).all()
+    weeks = [first.shifted(i) for i in range(HISTORY_WEEKS)]
+    asked: dict[Week, int] = defaultdict(int)
+    answered: dict[Week, int] = defaultdict(int)
+    prompted: set[int] = set()
+    responders: set[int] = set()
+    for person_id, slot, status in rows:
+        bucket = Week.containing(slot.astimezone(tz).date())
+        asked[bucket] += 1
+        if status == "answered":
+            answered[bucket] += 1
+        if bucket == week:
+            prompted.add(person_id)
+            if status == "answered":
+                responders.add(person_id)
+    history = [WeekRate(w.label, asked[w], answered[w]) for w in weeks]
+    return Engagement(len(prompted), len(responders), answered[week], history)
+
+
+async def _rating_baseline(
+    session: AsyncSession, project_id: int, week: Week, tz: ZoneInfo, kind: DigestKind
+) -> dict[str, list[int]]:
+    start, _ = week.shifted(-TREND_WEEKS).bounds(tz)
+    end, _ = week.bounds(tz)
+    rows = (
+        await session.execute(
+            select(Reflection.scale_value, Delivery.prompt_text)
+            .join(Delivery, Reflection.delivery_id == Delivery.id)
+            .join(Person, Reflection.person_id == Person.id)
+            .where(
+                Reflection.project_id == project_id,
+                Reflection.kind == "scale",
+                Reflection.audience.in_(visible_audiences(kind)),
+                Reflection.created_at >= start,
+                Reflection.created_at < end,
+                Person.withdrawn_at.is_(None),
+            )
+        )
+    ).all()
+    values: dict[str, list[int]] = defaultdict(list)
+    for value, prompt in rows:
+        if value is not None:
+            values[prompt].append(value)
+    return values
+
+
+async def build_weekly(
+    session: AsyncSession,
+    project: Project,
+    week: Week,
+    tz: ZoneInfo,
+    *,
+    public_url: str,
+    schedule: DigestSchedule,
+    kind: DigestKind = "lead_weekly",
+    partnership_name: str = "",
+) -> WeeklyDigest:
+    """The digest of ``project`` for ``week`` (in zone ``tz``), as ``kind`` may show it."""
+    start, end = week.bounds(tz)
+    rows = (
+        await session.execute(
+            select(
+                Reflection,
+                Person.name,
+                Delivery.prompt_key,
+                Delivery.prompt_text,
+                Delivery.prompt_options,
+            )
+            .join(Person, Reflection.person_id == Person.id)
+            .outerjoin(Delivery, Reflection.delivery_id == Delivery.id)
+            .where(
+                Reflection.project_id == project.id,
+                Reflection.created_at >= start,
+                Reflection.created_at < end,
+                Reflection.audience.in_(visible_audiences(kind)),
+                Person.withdrawn_at.is_(None),
+            )
+            .order_by(Reflection.created_at, Reflection.id)
+        )
+    ).all()
+    ids = [row[0].id for row in rows]
+    attachments: dict[int, list[Attachment]] = defaultdict(list)
+    for start_at in range(0, len(ids), 500):
+        chunk = ids[start_at : start_at + 500]
+        found = await session.scalars(
+            select(Attachment).where(Attachment.reflection_id.in_(chunk)).order_by(Attachment.id)
+        )
+        for attachment in found:
+            attachments[attachment.reflection_id].append(attachment)
+
+    questions = list(
+        await session.scalars(
+            select(ResearchQuestion)
+            .where(ResearchQuestion.project_id == project.id)
+            .order_by(ResearchQuestion.position, ResearchQuestion.id)
+        )
+    )
+    timeline, phase_names, phase_order = await timeline_for(
+        session, project.id, week.sunday + timedelta(days=1)
+    )
+    question_text = {q.id: q.text for q in questions}
+
+    # The small-n rule: who contributed anonymous items (not ratings or choices) this week?
+    anonymous_people = {
+        r.person_id
+        for r, *_ in rows
+        if is_anonymous(kind, r.audience) and r.kind not in ("scale", "choice")
+    }
+    pool_open = anonymous_pool_open(anonymous_people)
+
+    by_question: dict[int | None, dict[int | None, list[Item]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    plans: list[Item] = []
+    feedback: list[Item] = []
+    evidence: list[EvidenceItem] = []
+    scale: dict[str, list[tuple[int, int, list[Any]]]] = defaultdict(list)
+    choice: dict[str, list[tuple[int, str, list[Any]]]] = defaultdict(list)
+    held_back = 0
+    for reflection, name, prompt_key, prompt_text, options in rows:
+        prompt = prompt_text or None
+        if reflection.kind == "scale" and reflection.scale_value is not None:
+            scale[prompt or "Ratings"].append(
+                (reflection.person_id, reflection.scale_value, options)
+            )
+            continue
+        if reflection.kind == "choice" and reflection.choice is not None:
+            choice[prompt or "Choices"].append((reflection.person_id, reflection.choice, options))
+            continue
+        anonymous = is_anonymous(kind, reflection.audience)
+        if anonymous and not pool_open:
+            held_back += 1
+            continue
+        named = shows_name(kind, reflection.audience)
+        item = Item(
+            id=reflection.id,
+            text=reflection.text,
+            kind=reflection.kind,
+            url=review_link(public_url, reflection.id),
+            author=name if named else None,
+            when=day_text(reflection.created_at.astimezone(tz).date()) if named else None,
+            prompt=prompt,
+            phase=phase_names.get(reflection.phase_id) if reflection.phase_id else None,
+            question=question_text.get(reflection.research_question_id or -1),
+        )
+        files = attachments.get(reflection.id, [])
+        for attachment in files:
+            what = {"photo": "Photo", "voice": "Voice note"}.get(attachment.kind, "File")
+            evidence.append(
+                EvidenceItem(
+                    reflection_id=reflection.id,
+                    kind=attachment.kind,
+                    filename=attachment.filename,
+                    caption=reflection.text,
+                    url=item.url,
+                    alt=f"{what}: {reflection.text[:80] or attachment.filename}",
+                    author=item.author,
+                )
+            )
+        if files or (reflection.kind == "evidence" and not reflection.text.strip()):
+            continue
+        if reflection.kind == "feedback":
+            feedback.append(item)
+        elif is_plan_prompt(prompt_key, prompt_text, schedule.plan_prompts):
+            plans.append(item)
+        else:
+            by_question[reflection.research_question_id][reflection.phase_id].append(item)
+
+    salt = f"{project.slug}:{week.label}"
+    sections: list[QuestionSection] = []
+    for question_id in [q.id for q in questions] + [None]:
+        phases = by_question.get(question_id)
+        if not phases:
+            continue
+        section = QuestionSection(question_text.get(question_id or -1, NO_QUESTION))
+        for phase_id in sorted(phases, key=lambda p: phase_order.get(p or -1, 10**6)):
+            section.groups.append(
+                PhaseGroup(
+                    phase_names.get(phase_id, NO_PHASE) if phase_id else NO_PHASE,
+                    _named_then_anonymous(phases[phase_id], salt),
+                )
+            )
+        sections.append(section)
+
+    ratings, choices, aggregates_held_back = await _aggregates(
+        session, project.id, week, tz, kind, scale, choice
+    )
+    shown_texts = [i.text for s in sections for g in s.groups for i in g.items]
+    return WeeklyDigest(
+        kind=kind,
+        project_name=project.name,
+        project_slug=project.slug,
+        partnership_name=partnership_name,
+        week=week,
+        zone=tz.key,
+        engagement=await _engagement(session, project.id, week, tz),
+        sections=sections,
+        plans=_named_then_anonymous(plans, salt),
+        feedback=_named_then_anonymous(feedback, salt),
+        evidence=evidence,
+        ratings=ratings,
+        choices=choices,
+        held_back=held_back,
+        aggregates_held_back=aggregates_held_back,
+        timeline=timeline,
+        themes=top_themes(shown_texts + [i.text for i in plans]),
+        review_url=f"{public_url.rstrip('/')}/review",
+    )
+
+
+def _named_then_anonymous(items: list[Item], salt: str) -> list[Item]:
+    named = [i for i in items if i.author]
+    unnamed = [i for i in items if not i.author]
+    return named + unlinkable_order(unnamed, key=lambda i: i.id, salt=salt)
+
+
+async def _aggregates(
+    session: AsyncSession,
+    project_id: int,
+    week: Week,
+    tz: ZoneInfo,
+    kind: DigestKind,
+    scale: dict[str, list[tuple[int, int, list[Any]]]],
+    choice: dict[str, list[tuple[int, str, list[Any]]]],
+) -> tuple[list[RatingSummary], list[ChoiceSummary], int]:
+    held_back = 0
+    ratings: list[RatingSummary] = []
+    baseline = await _rating_baseline(session, project_id, week, tz, kind) if scale else {}
+    for prompt, answers in scale.items():
+        if not enough_people(p for p, _, _ in answers):
+            held_back += len(answers)
+            continue
+        values = [v for _, v, _ in answers]
+        options = answers[0][2]
+        earlier = baseline.get(prompt)
+        ratings.append(
+            RatingSummary(
+                prompt=prompt,
+                n=len(values),
+                distribution=[
+                    (v, _label(options, str(v)) if options else str(v), values.count(v))
+                    for v in range(1, 6)
+                ],
+                median=float(statistics.median(values)),
+                previous_median=float(statistics.median(earlier)) if earlier else None,
+            )
+        )
+    choices: list[ChoiceSummary] = []
+    for prompt, picks in choice.items():
+        if not enough_people(p for p, _, _ in picks):
+            held_back += len(picks)
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for _, value, options in picks:
+            counts[_label(options, value)] += 1
+        choices.append(
+            ChoiceSummary(prompt, len(picks), sorted(counts.items(), key=lambda kv: -kv[1]))
+        )
+    return ratings, choices, held_back
+
+
+def format_rate(rate: float | None) -> str:
+    return "–" if rate is None else f"{round(rate * 100)}%"
+
+
+def day_text(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"

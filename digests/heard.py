@@ -1,0 +1,201 @@
+"""'What we heard': member checking, built in.
+
+At the end of each week (default Friday 15:00 in each participant's zone) every participant gets
+one short chat message, through their active channel identity, with the themes and a few quotes
+from their project's week — only from ``team`` and ``team_anonymous`` reflections, with the
+small-n rule applied and no names at all — and two buttons: "That's right"
+(``heard:<digest_id>:yes``) and "Not quite" (``heard:<digest_id>:no``; the conversation core asks
+what is missing and stores it as a ``feedback`` reflection with that ``digest_id``). Each message
+is recorded once in the Digest table (kind ``what_we_heard``, recipient ``person:<id>``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from adapters.base import Channel, Choice, DeliveryError, OutboundText, Recipient
+from digests import ledger
+from digests.audience import DigestKind, unlinkable_order
+from digests.data import WeeklyDigest, build_weekly
+from digests.ledger import DigestKey
+from digests.render import render_text
+from digests.schedule import DigestSchedule, Week, heard_period_due, schedule_for, zone
+from digests.send import study_options
+from storage.models import ChannelIdentity, Membership, Person, Project
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+KIND: DigestKind = "what_we_heard"
+MAX_QUOTES = 3
+QUOTE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class HeardDue:
+    key: DigestKey
+    person_id: int
+    project_id: int
+    identity: Recipient
+    channel: str
+    zone: ZoneInfo
+    week: Week
+    schedule: DigestSchedule
+
+
+def heard_choices(digest_id: int) -> tuple[Choice, ...]:
+    return (
+        Choice(f"heard:{digest_id}:yes", "That's right"),
+        Choice(f"heard:{digest_id}:no", "Not quite"),
+    )
+
+
+def _pick_identity(person: Person, channels: Mapping[str, Channel]) -> ChannelIdentity | None:
+    usable = [i for i in person.identities if i.status == "active" and i.channel in channels]
+    usable.sort(key=lambda i: (not i.preferred, -(i.linked_at.timestamp() if i.linked_at else 0)))
+    return usable[0] if usable else None
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def heard_text(digest: WeeklyDigest) -> str | None:
+    """The chat message for one project's week, or None when nothing was heard."""
+    items = [i for s in digest.sections for g in s.groups for i in g.items]
+    texts = [i for i in items if i.text.strip()]
+    if not texts and not digest.plans:
+        return None
+    themed = {t.term for t in digest.themes}
+    ordered = unlinkable_order(texts, key=lambda i: i.id, salt=f"heard:{digest.week.label}")
+    ordered.sort(key=lambda i: -sum(term in i.text.lower() for term in themed))
+    quotes = [_short(i.text) for i in ordered[:MAX_QUOTES]]
+    plan = _short(digest.plans[0].text) if digest.plans else None
+    return render_text(
+        "heard.txt",
+        {
+            "d": digest,
+            "count": len(items) + len(digest.plans),
+            "quotes": quotes,
+            "plan": plan,
+        },
+    ).strip()
+
+
+async def heard_due(
+    services: Services, channels: Mapping[str, Channel], now: datetime
+) -> list[HeardDue]:
+    default_zone = services.settings.default_timezone
+    candidates: list[HeardDue] = []
+    async with services.sessions() as session:
+        options = await study_options(session)
+        projects = await session.scalars(
+            select(Project)
+            .where(Project.active.is_(True))
+            .options(
+                selectinload(Project.partnership),
+                selectinload(Project.memberships)
+                .selectinload(Membership.person)
+                .selectinload(Person.identities),
+            )
+            .order_by(Project.id)
+        )
+        for project in projects:
+            schedule = schedule_for(options, project.digest)
+            for membership in project.memberships:
+                person = membership.person
+                if membership.role != "participant" or not membership.active:
+                    continue
+                if not person.active or person.withdrawn_at is not None:
+                    continue
+                identity = _pick_identity(person, channels)
+                if identity is None:
+                    continue
+                tz = zone(person.timezone or project.partnership.timezone, default_zone)
+                week = heard_period_due(schedule, tz, now)
+                if week is None:
+                    continue
+                candidates.append(
+                    HeardDue(
+                        key=DigestKey(
+                            KIND, f"person:{person.id}", f"project:{project.slug}", week.label
+                        ),
+                        person_id=person.id,
+                        project_id=project.id,
+                        identity=Recipient(
+                            identity.id, identity.external_id, identity.workspace or None
+                        ),
+                        channel=identity.channel,
+                        zone=tz,
+                        week=week,
+                        schedule=schedule,
+                    )
+                )
+        done = await ledger.settled(session, [c.key for c in candidates])
+    return [c for c in candidates if c.key not in done]
+
+
+async def send_what_we_heard(
+    services: Services, channels: Mapping[str, Channel], now: datetime
+) -> int:
+    """Send each participant's "what we heard" that is due at ``now``; how many were sent."""
+    settings = services.settings
+    built: dict[tuple[int, str, str], str | None] = {}
+    sent = 0
+    for due in await heard_due(services, channels, now):
+        cache_key = (due.project_id, due.week.label, due.zone.key)
+        if cache_key not in built:
+            async with services.sessions() as session:
+                project = await session.get(Project, due.project_id)
+                if project is None:
+                    continue
+                digest = await build_weekly(
+                    session,
+                    project,
+                    due.week,
+                    due.zone,
+                    public_url=settings.public_url,
+                    schedule=due.schedule,
+                    kind=KIND,
+                )
+            built[cache_key] = heard_text(digest)
+        text = built[cache_key]
+        if text is None:
+            continue
+        digest_id = await ledger.ensure(services.sessions, due.key, due.person_id, now)
+        attempt = await ledger.claim(
+            services.sessions, digest_id, now, settings.dispatch_lease_seconds
+        )
+        if attempt is None:
+            continue
+        try:
+            ref = await channels[due.channel].send_text(
+                due.identity, OutboundText(text, heard_choices(digest_id))
+            )
+        except DeliveryError as exc:
+            await ledger.mark_failed(
+                services.sessions,
+                digest_id,
+                attempt,
+                now,
+                f"{due.channel}: {exc}",
+                permanent=exc.permanent,
+                max_attempts=settings.dispatch_max_attempts,
+            )
+            continue
+        if await ledger.mark_sent(
+            services.sessions, digest_id, attempt, now, ref.ref, {"channel": due.channel}
+        ):
+            sent += 1
+    return sent

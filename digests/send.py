@@ -1,0 +1,247 @@
+"""The weekly digest loop: ``send_due_digests(services, now) -> int``.
+
+For every lead of every active project, and for every researcher (the cross-partnership
+digest), work out the week that is due in the recipient's time zone; skip what the ledger says
+is settled; then claim, build, render, send and record each digest (see :mod:`digests.ledger`).
+Without SMTP settings the messages are written as ``.eml`` files to the outbox instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from adapters.base import DeliveryError
+from digests import ledger
+from digests.cross import CrossDigest, build_cross
+from digests.data import WeeklyDigest, build_weekly
+from digests.ledger import DigestKey
+from digests.mail import Mailer, mail_domain, mailer_for
+from digests.render import make_message, weekly_context
+from digests.schedule import DigestSchedule, Week, schedule_for, weekly_period_due, zone
+from storage.models import Membership, Person, Project, Study
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One digest whose moment has passed and that is not settled yet."""
+
+    key: DigestKey
+    person_id: int
+    recipient_name: str
+    email: str
+    zone: ZoneInfo
+    week: Week
+    schedule: DigestSchedule
+    project_id: int | None = None  # None: the cross-partnership digest
+
+    @property
+    def name(self) -> str:
+        return f"{self.key.period}_{self.key.kind}_{self.key.scope}_{self.key.recipient}"
+
+
+async def study_options(session: AsyncSession) -> dict[str, Any]:
+    study = await session.scalar(select(Study).order_by(Study.id).limit(1))
+    return dict(study.options or {}) if study else {}
+
+
+async def _study_scope(session: AsyncSession) -> str:
+    slug = await session.scalar(select(Study.slug).order_by(Study.id).limit(1))
+    return f"study:{slug}" if slug else "study:all"
+
+
+def _usable(person: Person) -> bool:
+    return bool(person.active and person.email and person.withdrawn_at is None)
+
+
+async def due_digests(services: Services, now: datetime) -> list[Due]:
+    """Every lead and cross-partnership digest due at ``now`` and not yet settled."""
+    default_zone = services.settings.default_timezone
+    candidates: list[Due] = []
+    async with services.sessions() as session:
+        options = await study_options(session)
+        study_schedule = schedule_for(options)
+        projects = list(
+            await session.scalars(
+                select(Project)
+                .where(Project.active.is_(True))
+                .options(
+                    selectinload(Project.partnership),
+                    selectinload(Project.memberships).selectinload(Membership.person),
+                )
+                .order_by(Project.id)
+            )
+        )
+        for project in projects:
+            schedule = schedule_for(options, project.digest)
+            for membership in project.memberships:
+                person = membership.person
+                if membership.role != "lead" or not membership.active or not _usable(person):
+                    continue
+                tz = zone(person.timezone or project.partnership.timezone, default_zone)
+                week = weekly_period_due(schedule, tz, now)
+                if week is None:
+                    continue
+                email = str(person.email)
+                candidates.append(
+                    Due(
+                        key=DigestKey("lead_weekly", email, f"project:{project.slug}", week.label),
+                        person_id=person.id,
+                        recipient_name=person.name,
+                        email=email,
+                        zone=tz,
+                        week=week,
+                        schedule=schedule,
+                        project_id=project.id,
+                    )
+                )
+        scope = await _study_scope(session)
+        seen: set[str] = set()
+        for project in projects:
+            for membership in project.memberships:
+                person = membership.person
+                if membership.role != "researcher" or not membership.active:
+                    continue
+                if not _usable(person) or str(person.email).lower() in seen:
+                    continue
+                seen.add(str(person.email).lower())
+                tz = zone(person.timezone or project.partnership.timezone, default_zone)
+                week = weekly_period_due(study_schedule, tz, now)
+                if week is None:
+                    continue
+                candidates.append(
+                    Due(
+                        key=DigestKey("cross_partnership", str(person.email), scope, week.label),
+                        person_id=person.id,
+                        recipient_name=person.name,
+                        email=str(person.email),
+                        zone=tz,
+                        week=week,
+                        schedule=study_schedule,
+                    )
+                )
+        done = await ledger.settled(session, [c.key for c in candidates])
+    return [c for c in candidates if c.key not in done]
+
+
+async def build(services: Services, due: Due) -> WeeklyDigest | CrossDigest:
+    public_url = services.settings.public_url
+    async with services.sessions() as session:
+        if due.project_id is None:
+            return await build_cross(session, due.week, due.zone, public_url=public_url)
+        project = await session.get(
+            Project, due.project_id, options=[selectinload(Project.partnership)]
+        )
+        if project is None:
+            raise LookupError(f"project {due.project_id} is gone")
+        return await build_weekly(
+            session,
+            project,
+            due.week,
+            due.zone,
+            public_url=public_url,
+            schedule=due.schedule,
+            partnership_name=project.partnership.name,
+        )
+
+
+def render_digest(
+    digest: WeeklyDigest | CrossDigest, due: Due, sender: str, message_id: str | None
+) -> Any:
+    if isinstance(digest, WeeklyDigest):
+        context = weekly_context(digest, recipient_name=due.recipient_name)
+        return make_message("weekly", due.email, context, sender=sender, message_id=message_id)
+    context = {"d": digest, "recipient_name": due.recipient_name}
+    return make_message(
+        "cross-partnership", due.email, context, sender=sender, message_id=message_id
+    )
+
+
+def _summary(digest: WeeklyDigest | CrossDigest) -> dict[str, Any]:
+    if isinstance(digest, WeeklyDigest):
+        return {
+            "reflections": digest.shown_count,
+            "held_back": digest.held_back + digest.aggregates_held_back,
+            "evidence": len(digest.evidence),
+            "response_rate": digest.engagement.rate,
+            "empty": digest.is_empty,
+        }
+    return {"reflections": digest.total, "partnerships": len(digest.partnerships)}
+
+
+async def send_one(services: Services, due: Due, mailer: Mailer, now: datetime) -> bool:
+    """Claim, build, send and record one digest. True when this call sent it."""
+    settings = services.settings
+    digest = await build(services, due)
+    if digest.is_empty and due.schedule.empty_week == "skip":
+        log.info("nothing to send for %s %s (empty week)", due.key.scope, due.key.period)
+        return False
+    digest_id = await ledger.ensure(services.sessions, due.key, due.person_id, now)
+    attempt = await ledger.claim(services.sessions, digest_id, now, settings.dispatch_lease_seconds)
+    if attempt is None:
+        return False
+    message_id = f"<carbot-digest-{digest_id}@{mail_domain(settings.mail_from)}>"
+    try:
+        message = render_digest(digest, due, settings.mail_from, message_id)
+        await mailer.send(message, f"{due.name}_{digest_id}")
+    except DeliveryError as exc:
+        await ledger.mark_failed(
+            services.sessions,
+            digest_id,
+            attempt,
+            now,
+            str(exc),
+            permanent=exc.permanent,
+            max_attempts=settings.dispatch_max_attempts,
+        )
+        return False
+    except Exception as exc:  # a bug or bad data must not stop the other digests
+        log.exception("building digest %s failed", digest_id)
+        await ledger.mark_failed(
+            services.sessions,
+            digest_id,
+            attempt,
+            now,
+            f"{type(exc).__name__}: {exc}",
+            permanent=False,
+            max_attempts=settings.dispatch_max_attempts,
+        )
+        return False
+    sent = await ledger.mark_sent(
+        services.sessions, digest_id, attempt, now, message_id, _summary(digest)
+    )
+    log.info(
+        "sent %s digest for %s %s",
+        due.key.kind,
+        due.key.scope,
+        due.key.period,
+        extra={"action": "digest_sent"},
+    )
+    return sent
+
+
+async def send_due_digests(
+    services: Services, now: datetime, *, mailer: Mailer | None = None
+) -> int:
+    """Send every lead and cross-partnership digest that is due at ``now``; how many were sent.
+
+    Safe to call every minute, from several workers, and after a crash."""
+    if now.tzinfo is None:
+        raise ValueError("send_due_digests needs a timezone-aware now")
+    mailer = mailer or mailer_for(services.settings)
+    sent = 0
+    for due in await due_digests(services, now):
+        sent += await send_one(services, due, mailer, now)
+    return sent

@@ -1,0 +1,71 @@
+"""Themes: the words and phrases that recur across reflections, counted by reflections.
+
+Deliberately simple and explainable: a theme is a word (or a two-word phrase) that appears in at
+least two different reflections, ignoring common English words. Researchers code properly in
+the review app; digests only point at what keeps coming up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[a-z][a-z'’-]{2,}")
+
+_STOP_TEXT = """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further get got had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how how's i
+    i'd i'll i'm i've if in into is isn't it it's its itself just let's like lot lots me more
+    most much mustn't my myself need needs no nor not now of off on once one only or other ought
+    our ours ourselves out over own really same she she'd she'll she's should shouldn't so some
+    still such than that that's the their theirs them themselves then there there's these they
+    they'd they'll they're they've thing things think this those through to too under until up
+    us very was wasn't we we'd we'll we're we've well were weren't what what's when when's where
+    where's which while who who's whom why why's will with won't would wouldn't yes you you'd
+    you'll you're you've your yours yourself yourselves week weeks today yesterday tomorrow
+    going went make made use used way ways day days time bit quite maybe actually every even
+    many new good great better best felt feel feels know knew said say says see saw seen
+    team people person something anything everything nothing
+"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+
+
+@dataclass(frozen=True)
+class Theme:
+    term: str
+    count: int  # reflections mentioning it
+
+
+def terms(text: str) -> set[str]:
+    """The words and adjacent word pairs of ``text`` that could be a theme."""
+    words = [w.strip("'’-") for w in _WORD.findall(text.lower().replace("’", "'"))]
+    kept = [w if w not in STOPWORDS and len(w) >= 3 else "" for w in words]
+    found = {w for w in kept if w}
+    for first, second in itertools.pairwise(kept):
+        if first and second:
+            found.add(f"{first} {second}")
+    return found
+
+
+def top_themes(texts: Iterable[str], limit: int = 5, min_count: int = 2) -> list[Theme]:
+    """The most frequent themes; a phrase wins over the words inside it when as frequent."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(terms(text))
+    ranked = sorted(
+        (item for item in counts.items() if item[1] >= min_count),
+        key=lambda item: (-item[1], -len(item[0].split()), item[0]),
+    )
+    chosen: list[Theme] = []
+    for term, count in ranked:
+        if any(term in theme.term.split() and count <= theme.count for theme in chosen):
+            continue
+        chosen.append(Theme(term, count))
+        if len(chosen) == limit:
+            break
+    return chosen
