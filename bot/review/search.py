@@ -174,7 +174,7 @@ async def _ensure_fulltext(session: AsyncSession) -> None:
     _fulltext_ready.add(key)
 
 
-def _with_context(statement: Select[Any]) -> Select[Any]:
+def with_context(statement: Select[Any]) -> Select[Any]:
     return statement.options(
         selectinload(Reflection.person),
         selectinload(Reflection.project).selectinload(Project.partnership),
@@ -207,7 +207,7 @@ async def search(session: AsyncSession, viewer: Viewer, filters: Filters, page: 
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
-    rows = (await session.execute(_with_context(statement))).scalars().all()
+    rows = (await session.execute(with_context(statement))).scalars().all()
     return Page(list(rows), total, page, pages)
 
 
@@ -229,7 +229,7 @@ async def each_reflection(
             .order_by(Reflection.id)
             .limit(batch)
         )
-        rows = (await session.execute(_with_context(statement))).scalars().all()
+        rows = (await session.execute(with_context(statement))).scalars().all()
         if not rows:
             return
         for reflection in rows:

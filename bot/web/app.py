@@ -19,6 +19,10 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from bot.web.review import router as review_router
+
+    app.include_router(review_router)
+
     for channel in channels:
         for path, asgi in channel.mounts().items():
             app.mount(path, asgi)

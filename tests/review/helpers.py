@@ -1,0 +1,47 @@
+"""Driving the review app over ASGI, as a browser would (cookies, CSRF tokens, forms)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from bot.services import Services
+from bot.web.app import create_app
+from tests.review.conftest import PASSWORD
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+REFLECTION_LINK = re.compile(r'href="/review/reflections/(\d+)"')
+
+
+def client(services: Services) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(services)), base_url="http://testserver"
+    )
+
+
+async def csrf(http: httpx.AsyncClient, path: str = "/review/sign-in") -> str:
+    page = await http.get(path)
+    found = CSRF.search(page.text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+async def sign_in(
+    http: httpx.AsyncClient, email: str, password: str = PASSWORD, code: str = ""
+) -> httpx.Response:
+    token = await csrf(http)
+    return await http.post(
+        "/review/sign-in",
+        data={
+            "csrf": token,
+            "email": email,
+            "password": password,
+            "code": code,
+            "next": "/review/reflections",
+        },
+    )
+
+
+def listed_ids(html: str) -> set[int]:
+    return {int(found) for found in REFLECTION_LINK.findall(html)}
