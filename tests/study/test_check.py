@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.study import check_study, read_study
+from tests.study.conftest import DEMO
+
+FIVE_MISTAKES = """\
+study:
+  slug: five-mistakes
+  name: A study with five mistakes
+  consent: {version: "1", text: "We keep your answers."}
+partnerships:
+  - slug: fife
+    name: Fife
+    timezone: Europe/Kirkcaldy
+    projects:
+      - slug: family-hub
+        name: Family hub approach
+        team: {leads: [lorna], participants: [rachel, nobody]}
+        cycles:
+          - key: cycle-1
+            name: Cycle 1
+            phases:
+              - {name: Scoping, starts_on: 2027-01-04, ends_on: 2027-02-12}
+              - {name: Exploring evidence, starts_on: 2027-02-01, ends_on: 2027-04-30}
+          - key: cycle-2
+            name: Cycle 2
+            phases:
+              - {name: Scoping, starts_on: 2027-06-01, ends_on: 2027-05-20}
+  - slug: glasgow
+    name: Glasgow
+    projects:
+      - slug: family-hub
+        name: Another family hub
+people:
+  - {key: lorna, name: Lorna Kinnear}
+  - {key: rachel, name: Rachel Hunter}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "study.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_reports_five_different_mistakes_with_their_paths_and_exits_non_zero(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, FIVE_MISTAKES)
+    result = CliRunner().invoke(main, ["study", "check", str(path)])
+    assert result.exit_code == 1
+    expected = [
+        "partnerships[0].timezone: unknown time zone 'Europe/Kirkcaldy'",
+        "partnerships[0].projects[0].team.participants[1]: unknown person 'nobody'",
+        "partnerships[0].projects[0].cycles[0].phases[1].starts_on: starts on 2027-02-01, "
+        "overlapping 'Scoping'",
+        "partnerships[0].projects[0].cycles[1].phases[0].ends_on: ends on 2027-05-20, "
+        "before it starts on 2027-06-01",
+        "partnerships[1].projects[0].slug: duplicate project slug 'family-hub'",
+    ]
+    for problem in expected:
+        assert f"{path}: {problem}" in result.output
+    assert "5 problems; nothing was loaded." in result.output
+
+
+def test_the_demo_study_passes_the_check() -> None:
+    result = CliRunner().invoke(main, ["study", "check", str(DEMO)])
+    assert result.exit_code == 0, result.output
+    assert "OK — 4 partnerships, 11 projects" in result.output
+
+
+def test_a_yaml_syntax_error_is_reported_with_its_line_and_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "study:\n  slug: x\n  name: [unclosed\npeople: []\n")
+    [problem] = check_study(path)
+    assert problem.startswith(f"{path}: line 4, column 7: YAML error")
+
+
+def test_a_missing_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    [problem] = check_study(tmp_path / "nowhere.yaml")
+    assert "cannot read the file" in problem
+
+
+def test_an_unknown_key_is_an_error_with_a_suggestion_and_its_line(tmp_path: Path) -> None:
+    text = FIVE_MISTAKES.replace("        name: Another family hub\n", "        nmae: Hub\n")
+    problems = check_study(_write(tmp_path, text))
+    assert any(
+        "partnerships[1].projects[0].nmae: unknown key — did you mean 'name'?" in p
+        and p.endswith("(line 27)")
+        for p in problems
+    ), problems
+    assert any("partnerships[1].projects[0].name: required, but missing" in p for p in problems)
+
+
+def test_a_key_given_twice_in_one_mapping_is_an_error(tmp_path: Path) -> None:
+    text = FIVE_MISTAKES.replace("    name: Fife\n", "    name: Fife\n    name: Fyfe\n")
+    assert any(
+        "partnerships[0].name: key given twice" in p for p in check_study(_write(tmp_path, text))
+    )
+
+
+def test_phases_must_belong_to_the_projects_phase_model_and_follow_its_order(
+    tmp_path: Path,
+) -> None:
+    text = FIVE_MISTAKES.replace(
+        "{name: Scoping, starts_on: 2027-01-04", "{name: Reflect, starts_on: 2027-01-04"
+    )
+    text = text.replace(
+        "{name: Scoping, starts_on: 2027-06-01, ends_on: 2027-05-20}",
+        "{name: Testing change, starts_on: 2027-06-01, ends_on: 2027-06-20}\n"
+        "              - {name: Scoping, starts_on: 2027-06-21, ends_on: 2027-07-20}",
+    )
+    problems = check_study(_write(tmp_path, text))
+    assert any(
+        "cycles[0].phases[0].name: 'Reflect' is not a phase of 'scoping-exploring-testing'" in p
+        for p in problems
+    ), problems
+    assert any("cycles[1].phases[1].name: 'Scoping' is out of order" in p for p in problems)
+
+
+def test_bad_cadence_audience_working_hours_and_channels_are_reported_with_paths(
+    tmp_path: Path,
+) -> None:
+    text = FIVE_MISTAKES.replace(
+        "        name: Another family hub\n",
+        "        name: Another family hub\n"
+        "        default_audience: everyone\n"
+        "        cadence: {per_week: 3, weekdays: [tue, thu], window: ['15:00', '10:00']}\n",
+    ).replace(
+        "  - {key: rachel, name: Rachel Hunter}\n",
+        "  - key: rachel\n    name: Rachel Hunter\n    working_hours: ['17:00', '09:00']\n"
+        "    working_days: [mon, mon]\n    leave: [{from: 2027-03-10, until: 2027-03-01}]\n"
+        "    channels: {telegram: '@rachel', slack: {user: rachel, workspace: T123}}\n"
+        "    email: rachel-at-fife\n",
+    )
+    problems = "\n".join(check_study(_write(tmp_path, text)))
+    for path in (
+        "partnerships[1].projects[0].default_audience: Input should be 'private'",
+        "partnerships[1].projects[0].cadence: window must end after it starts",
+        "people[1].working_hours: working hours end (09:00) at or before they start (17:00)",
+        "people[1].working_days: a working day is listed twice",
+        "people[1].leave[0].until: leave ends on 2027-03-01, before it starts on 2027-03-10",
+        "people[1].channels.telegram: '@rachel' is not a Telegram chat id",
+        "people[1].channels.slack.user: 'rachel' is not a Slack user id",
+        "people[1].email: 'rachel-at-fife' is not an email address",
+    ):
+        assert path in problems
+
+
+def test_times_written_without_quotes_are_read_as_times(tmp_path: Path) -> None:
+    text = FIVE_MISTAKES.replace("timezone: Europe/Kirkcaldy", "timezone: Europe/London")
+    text = text[: text.index("  - slug: glasgow")] + text[text.index("people:") :]
+    text = text.replace(", nobody]", "]").replace("ends_on: 2027-02-12", "ends_on: 2027-01-31")
+    text = text.replace("ends_on: 2027-05-20", "ends_on: 2027-06-20")
+    text = text.replace(
+        "  - {key: rachel, name: Rachel Hunter}\n",
+        "  - {key: rachel, name: Rachel Hunter, working_hours: [8:30, 16:00]}\n",
+    )
+    checked = read_study(_write(tmp_path, text))
+    assert checked.problems == []
+    assert checked.study is not None
+    assert [f"{t:%H:%M}" for t in checked.study.people[1].working_hours] == ["08:30", "16:00"]
+
+
+def test_the_demo_study_is_a_full_programme_for_the_engine_and_the_demo() -> None:
+    checked = read_study(DEMO)
+    assert checked.study is not None, checked.problems
+    study = checked.study
+    projects = [p for partnership in study.partnerships for p in partnership.projects]
+    assert [p.name for p in study.partnerships] == [
+        "Aberdeenshire",
+        "Fife",
+        "Glasgow",
+        "West Dunbartonshire",
+    ]
+    assert len(projects) == 11
+    assert 28 <= len(study.people) <= 34
+    day, last = date(2026, 9, 1), date(2027, 12, 31)
+    for item in projects:
+        phases = [phase for cycle in item.cycles for phase in cycle.phases]
+        assert phases[0].starts_on == day and phases[-1].ends_on == last, item.slug
+        for before, after in pairwise(phases):
+            assert after.starts_on == before.ends_on + timedelta(days=1), item.slug
+        assert item.team.leads, f"{item.slug} has no lead"
+        assert 2 <= len(item.research_questions) <= 3
+    assert {p.phase_model for p in projects} == {
+        "scoping-exploring-testing",
+        "plan-act-observe-reflect",
+    }
+    assert {p.cadence.per_week for p in projects} == {1, 2}
+    assert any(person.timezone == "America/Toronto" for person in study.people)
+    assert any(len(person.working_days) < 5 for person in study.people)
+    assert sum(1 for person in study.people if person.leave) >= 3
+    assert all(
+        person.channels.telegram is None and person.channels.slack is None
+        for person in study.people
+    )
