@@ -1,0 +1,244 @@
+"""carbot's Slack channel: direct messages with Block Kit, an answer modal and an App Home.
+
+Built on slack-bolt's :class:`AsyncApp`. In Socket Mode (the default) carbot dials out to Slack
+and needs no inbound port; in HTTP mode :meth:`SlackChannel.mounts` gives the web app the
+``/slack/events``, ``/slack/interactivity`` and ``/slack/commands`` routes, where Bolt verifies
+each request's signature. Either way every listener finishes its work — the core commits what
+it stored — within ``ack_budget`` seconds when it can, and acknowledges Slack then at the latest,
+well inside Slack's three seconds; slower work (a big file) carries on after the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from adapters.base import (
+    ASGIApp,
+    DeliveryError,
+    InboundHandler,
+    InboundMessage,
+    InboundResult,
+    MessageRef,
+    OutboundPrompt,
+    OutboundText,
+    Recipient,
+)
+from adapters.slack import blocks as kit
+from adapters.slack.api import SlackApi, Sleep
+from adapters.slack.home import HomeProvider, home_view
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+SEEN_EVENTS = 2000
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``"D123:1700000000.000100"`` → (conversation id, message ts)."""
+    channel, _, ts = ref.partition(":")
+    if not channel or not ts:
+        raise ValueError(f"not a Slack message reference: {ref!r}")
+    return channel, ts
+
+
+class SlackChannel:
+    """The :class:`adapters.base.Channel` for Slack."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        mode: str = "socket",
+        app_token: str | None = None,
+        signing_secret: str | None = None,
+        api_base_url: str = "https://slack.com/api/",
+        max_upload_bytes: int = 20 * 1024 * 1024,
+        home_provider: HomeProvider | None = None,
+        post_interval: float = 1.0,
+        ack_budget: float = 2.0,
+        sleep: Sleep = asyncio.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if mode not in ("socket", "http"):
+            raise ValueError(f"unknown Slack mode {mode!r}; expected socket or http")
+        if mode == "socket" and not app_token:
+            raise ValueError("Socket Mode needs an app-level token (CARBOT_SLACK_APP_TOKEN)")
+        if mode == "http" and not signing_secret:
+            raise ValueError("HTTP mode needs the signing secret (CARBOT_SLACK_SIGNING_SECRET)")
+        self.mode = mode
+        self.max_upload_bytes = max_upload_bytes
+        self.home_provider = home_provider
+        self.ack_budget = ack_budget
+        self.now = now
+        self._app_token = app_token
+        self._api_base_url = api_base_url
+        self.client = AsyncWebClient(token=bot_token, base_url=api_base_url)
+        self.api = SlackApi(self.client, post_interval=post_interval, sleep=sleep)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or "",
+            process_before_response=True,  # listeners bound their own time; see _within_budget
+            request_verification_enabled=mode == "http",
+        )
+        self._handler: InboundHandler | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._seen: OrderedDict[str, bool] = OrderedDict()  # event id → finished
+        from adapters.slack.listeners import register
+
+        register(self.app, self)
+
+    # ── the Channel protocol ───────────────────────────────────────────────────────────────
+
+    async def start(self, handler: InboundHandler) -> None:
+        self._handler = handler
+        if self.mode == "socket":
+            assert self._app_token is not None
+            socket_client = AsyncWebClient(base_url=self._api_base_url)
+            self._socket = AsyncSocketModeHandler(
+                self.app, self._app_token, web_client=socket_client
+            )
+            await self._socket.connect_async()
+            log.info("connected to Slack in Socket Mode")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.api.close()
+
+    async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:
+        channel = await self.api.dm_channel(to.external_id)
+        ts = await self.api.post(
+            channel, text=prompt.text, blocks=kit.prompt_blocks(prompt), unfurl_links=False
+        )
+        return MessageRef(CHANNEL, f"{channel}:{ts}")
+
+    async def send_text(self, to: Recipient, message: OutboundText) -> MessageRef:
+        return await self._post_text(to.external_id, message)
+
+    def mounts(self) -> Mapping[str, ASGIApp]:
+        if self.mode != "http":
+            return {}
+        bolt = AsyncSlackRequestHandler(self.app)
+
+        async def endpoint(request: Request) -> Response:
+            return await bolt.handle(request)
+
+        routes = [
+            Route(f"/{path}", endpoint, methods=["POST"])
+            for path in ("events", "interactivity", "commands")
+        ]
+        return {"/slack": Starlette(routes=routes)}
+
+    # ── used by the listeners ──────────────────────────────────────────────────────────────
+
+    async def _post_text(
+        self, user: str, message: OutboundText, thread_ts: str | None = None
+    ) -> MessageRef:
+        channel = await self.api.dm_channel(user)
+        params: dict[str, Any] = {"text": message.text, "blocks": kit.text_blocks(message)}
+        if thread_ts:
+            params["thread_ts"] = thread_ts
+        ts = await self.api.post(channel, unfurl_links=False, **params)
+        return MessageRef(CHANNEL, f"{channel}:{ts}")
+
+    async def within_budget(self, work: Awaitable[None]) -> None:
+        """Run ``work``; return when it is done or after ``ack_budget`` seconds, whichever is
+        first, so that the caller can acknowledge Slack in time. The work carries on."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        await asyncio.wait({task}, timeout=self.ack_budget)
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]  # Slack answers 500 and retries
+
+    def seen(self, event_id: str) -> bool:
+        """Whether ``event_id`` was handled (or is being handled) by this process already."""
+        return event_id in self._seen
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("handling a Slack event failed", exc_info=task.exception())
+
+    async def handle(self, message: InboundMessage) -> InboundResult | None:
+        """Pass ``message`` to the core once; None when it was seen already or not started."""
+        if self._handler is None:
+            log.warning("a Slack event arrived before the channel was started; ignored")
+            return None
+        if message.event_id in self._seen:
+            log.info("ignored a redelivered Slack event", extra={"action": "slack_duplicate"})
+            return None
+        self._seen[message.event_id] = False
+        while len(self._seen) > SEEN_EVENTS:
+            self._seen.popitem(last=False)
+        try:
+            result = await self._handler(message)
+        except BaseException:
+            self._seen.pop(message.event_id, None)  # let Slack's retry try again
+            raise
+        self._seen[message.event_id] = True
+        return result
+
+    async def say(self, user: str, result: InboundResult, thread_ts: str | None = None) -> None:
+        """Send the core's replies to ``user``'s DM (in ``thread_ts`` when they wrote there)."""
+        if result.duplicate:
+            return
+        for reply in result.replies:
+            try:
+                await self._post_text(user, reply, thread_ts)
+            except DeliveryError as exc:
+                log.warning("could not send a reply on Slack: %s", exc)
+
+    async def show_answered(self, ref: str, label: str, shown: list[kit.Block] | None) -> None:
+        """Replace the buttons of the message ``ref`` with the answer ``label``."""
+        try:
+            channel, ts = split_ref(ref)
+            if shown is None:
+                history = await self.api.call(
+                    "conversations.history", channel=channel, latest=ts, inclusive=True, limit=1
+                )
+                messages = [m for m in history.get("messages", []) if m.get("ts") == ts]
+                if not messages:
+                    return
+                shown = list(messages[0].get("blocks") or [])
+                text = str(messages[0].get("text") or label)
+            else:
+                text = label
+            await self.api.call(
+                "chat.update",
+                channel=channel,
+                ts=ts,
+                text=text,
+                blocks=kit.answered_blocks(shown, label),
+            )
+        except (DeliveryError, ValueError) as exc:
+            log.warning("could not mark a Slack message answered: %s", exc)
+
+    async def publish_home(self, team: str | None, user: str) -> None:
+        if self.home_provider is None:
+            return
+        view = await self.home_provider(team, user)
+        try:
+            await self.api.call("views.publish", user_id=user, view=home_view(view))
+        except DeliveryError as exc:
+            log.warning("could not publish the App Home: %s", exc)

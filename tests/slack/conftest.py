@@ -1,0 +1,99 @@
+"""Fixtures for the Slack channel: a fake Slack on loopback, and the real Bolt app in front of it.
+
+``slack_http`` is a :class:`SlackChannel` in HTTP mode, mounted on carbot's real web app and
+reached through ``httpx.ASGITransport`` with requests signed like Slack signs them. Every test
+that uses ``fake_slack`` also checks, at the end, that each Web API method the adapter called is
+allowed by a scope in the app manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from adapters.base import InboundMessage, InboundResult
+from adapters.slack import SlackChannel
+from adapters.slack.scopes import missing_scopes
+from bot.services import Services
+from bot.web.app import create_app
+from tests.fakes.slack_api import FakeSlack
+from tests.slack.payloads import SIGNING_SECRET, SlackRequests
+
+BOT_TOKEN = "xoxb-carbot-test"
+APP_TOKEN = "xapp-carbot-test"
+
+
+@dataclass
+class RecordingHandler:
+    """Stands in for the conversation core: records messages, dedupes event ids, and answers
+    with ``reply`` (a function of the message) or nothing."""
+
+    messages: list[InboundMessage] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    reply: object = None
+
+    async def __call__(self, message: InboundMessage) -> InboundResult:
+        if message.event_id in self.seen:
+            return InboundResult(duplicate=True)
+        self.seen.add(message.event_id)
+        self.messages.append(message)
+        if callable(self.reply):
+            result = self.reply(message)
+            assert isinstance(result, InboundResult)
+            return result
+        return InboundResult()
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = await FakeSlack().start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+    for call in fake.calls:
+        if call.method == "response_url":
+            continue
+        missing = missing_scopes(call.method)
+        assert missing is not None, f"{call.method} is not in the method→scope table"
+        assert not missing, f"{call.method} needs {sorted(missing)}, not in the manifest"
+
+
+@pytest.fixture
+def recorder() -> RecordingHandler:
+    return RecordingHandler()
+
+
+def http_channel(fake: FakeSlack, **options: object) -> SlackChannel:
+    return SlackChannel(
+        bot_token=BOT_TOKEN,
+        mode="http",
+        signing_secret=SIGNING_SECRET,
+        api_base_url=fake.base_url,
+        post_interval=0,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def slack_http(
+    fake_slack: FakeSlack, recorder: RecordingHandler
+) -> AsyncIterator[SlackChannel]:
+    channel = http_channel(fake_slack, max_upload_bytes=1000)
+    await channel.start(recorder)
+    yield channel
+    await channel.stop()
+
+
+@pytest.fixture
+async def slack(
+    slack_http: SlackChannel, services: Services, fake_slack: FakeSlack
+) -> AsyncIterator[SlackRequests]:
+    """Signed requests to the Slack routes of carbot's web app."""
+    app = create_app(services, [slack_http])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://carbot.test") as client:
+        yield SlackRequests(client, fake_slack, slack_http)
