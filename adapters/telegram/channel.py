@@ -1,0 +1,338 @@
+"""The Telegram channel: python-telegram-bot's ``Application`` behind carbot's channel seam.
+
+Inbound updates arrive by long polling (the default: no inbound port) or by webhook (a route on
+carbot's web app, see :mod:`adapters.telegram.webhook`). Either way each update becomes one
+:class:`InboundMessage` whose ``event_id`` is Telegram's ``update_id``, so a redelivered update is
+handled once by the core; what the core answers is sent back, and a tapped prompt is edited to
+show the choice.
+
+Polling acknowledges an update (moves the getUpdates offset past it) only after the core has
+handled it, so a crash loses nothing: PTB's own ``Updater`` confirms updates as soon as it has
+queued them, which is why carbot runs its own loop (:mod:`adapters.telegram.polling`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ApplicationBuilder
+
+from adapters.base import (
+    ASGIApp,
+    DeliveryError,
+    InboundHandler,
+    InboundMessage,
+    InboundResult,
+    MessageRef,
+    OutboundPrompt,
+    OutboundText,
+    Recipient,
+)
+from adapters.telegram import messages
+from adapters.telegram.errors import call_telegram
+from adapters.telegram.inbound import CHANNEL, message_ref, parse_ref, to_inbound
+from adapters.telegram.polling import Poller, PollerLock
+from adapters.telegram.ratelimit import PacedRateLimiter
+from adapters.telegram.webhook import webhook_app
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ("message", "callback_query")
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the channel needs to know; built from carbot's settings by ``bot.channels``."""
+
+    token: str
+    api_base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    bot_username: str | None = None
+    max_upload_bytes: int = 20 * 1024 * 1024
+    poll_timeout: float = 30.0  # seconds one getUpdates long poll may wait
+    per_window: int = 30  # messages per second, overall
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    send_retries: int = 2  # extra attempts after a 5xx or a dropped connection
+    retry_backoff: float = 0.5
+    lock_retry_seconds: float = 15.0  # how often a waiting worker tries to become the poller
+
+    @property
+    def file_base_url(self) -> str:
+        base = self.api_base_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("bot")] + "file/bot"
+        return base + "/file/bot"
+
+    @property
+    def webhook_path(self) -> str:
+        path = urlsplit(self.webhook_url or "").path.rstrip("/")
+        return path or DEFAULT_WEBHOOK_PATH
+
+
+def build_application(config: TelegramConfig) -> Application:  # type: ignore[type-arg]
+    """A PTB ``Application`` on ``config``'s API base URL, paced by :class:`PacedRateLimiter`."""
+    return (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.api_base_url)
+        .base_file_url(config.file_base_url)
+        .rate_limiter(
+            PacedRateLimiter(
+                per_window=config.per_window, per_chat_interval=config.per_chat_interval
+            )
+        )
+        .updater(None)
+        .build()
+    )
+
+
+class TelegramChannel:
+    """carbot's Telegram channel (see the module text)."""
+
+    name = CHANNEL
+
+    def __init__(self, config: TelegramConfig, *, poller_lock: PollerLock | None = None) -> None:
+        if config.mode == "webhook" and not config.webhook_secret:
+            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_SECRET")
+        self.config = config
+        self.application = build_application(config)
+        self._handler: InboundHandler | None = None
+        self._poller: Poller | None = None
+        self._poller_lock = poller_lock
+        self._started = False
+
+    @property
+    def bot_username(self) -> str | None:
+        if self.config.bot_username:
+            return self.config.bot_username.lstrip("@")
+        try:
+            return self.application.bot.username
+        except RuntimeError:  # not initialised yet: getMe has not been called
+            return None
+
+    @property
+    def polling(self) -> bool:
+        """Whether this worker is the one polling Telegram right now."""
+        return self._poller is not None and self._poller.leading
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, handler: InboundHandler) -> None:
+        self._handler = handler
+        await call_telegram(self.application.initialize, retries=self.config.send_retries)
+        await self.application.start()
+        self._started = True
+        if self.config.mode == "webhook":
+            await self._set_webhook()
+            return
+        self._poller = Poller(
+            self.application.bot,
+            self._handle_update,
+            lock=self._poller_lock,
+            timeout=self.config.poll_timeout,
+            allowed_updates=ALLOWED_UPDATES,
+            lock_retry_seconds=self.config.lock_retry_seconds,
+            on_failure=self._tell_failed,
+            backoff=self.config.retry_backoff,
+        )
+        self._poller.start()
+        log.info("Telegram channel started (polling as @%s)", self.bot_username)
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            await self._poller.stop()
+            self._poller = None
+        if self._started:
+            self._started = False
+            await self.application.stop()
+            await self.application.shutdown()
+
+    async def _set_webhook(self) -> None:
+        if not self.config.webhook_url:
+            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL")
+        bot = self.application.bot
+        await call_telegram(
+            lambda: bot.set_webhook(
+                url=self.config.webhook_url or "",
+                secret_token=self.config.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        )
+        log.info("Telegram webhook set for @%s", self.bot_username)
+
+    def mounts(self) -> Mapping[str, ASGIApp]:
+        if self.config.mode != "webhook":
+            return {}
+        return {
+            self.config.webhook_path: webhook_app(
+                self.config.webhook_secret or "", self._handle_webhook_update
+            )
+        }
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:
+        markup = None
+        if prompt.kind in ("scale", "choice"):
+            markup = self._keyboard(prompt.delivery_id, prompt)
+        sent = await self._send(to.external_id, messages.prompt_text(prompt), markup)
+        return MessageRef(CHANNEL, message_ref(sent.chat_id, sent.message_id))
+
+    async def send_text(self, to: Recipient, message: OutboundText) -> MessageRef:
+        sent = await self._send(to.external_id, message.text, self._keyboard(None, message))
+        return MessageRef(CHANNEL, message_ref(sent.chat_id, sent.message_id))
+
+    @staticmethod
+    def _keyboard(
+        delivery_id: int | None, message: OutboundPrompt | OutboundText
+    ) -> InlineKeyboardMarkup | None:
+        try:
+            return messages.keyboard(delivery_id, message.choices)
+        except ValueError as exc:
+            raise DeliveryError(f"Telegram: {exc}") from exc
+
+    async def _send(
+        self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Message:
+        bot = self.application.bot
+        return await call_telegram(
+            lambda: bot.send_message(chat_id=chat_id, text=text, reply_markup=markup),
+            retries=self.config.send_retries,
+            backoff=self.config.retry_backoff,
+        )
+
+    async def _say(self, chat_id: int | str, message: OutboundText) -> None:
+        """A reply to something a person sent; a failure is logged, not raised."""
+        try:
+            await self._send(chat_id, message.text, self._keyboard(None, message))
+        except DeliveryError as exc:
+            log.warning("Could not send a reply on Telegram: %s", exc)
+
+    # -- receiving -----------------------------------------------------------------------
+
+    async def _handle_webhook_update(self, data: dict[str, object]) -> None:
+        if not self._started:
+            raise RuntimeError("the Telegram channel has not started")
+        update = Update.de_json(data, self.application.bot)
+        await self._handle_update(update)
+
+    async def _handle_update(self, update: Update) -> None:
+        """Handle one update completely; raises when the core could not take it in."""
+        if update.callback_query is not None:
+            await self._on_tap(update.update_id, update.callback_query)
+            return
+        message = update.message
+        if message is None:
+            return  # edited messages, channel posts…: not asked for, nothing to do
+        if message.chat.type != "private":
+            log.info("Ignored a message from a group chat", extra={"action": "telegram.group"})
+            text = messages.group_chat_text(self.bot_username)
+            await self._say(message.chat.id, OutboundText(text))
+            return
+        if message.from_user is not None and message.from_user.is_bot:
+            return
+        inbound = await self._read(update.update_id, message)
+        if inbound is None:
+            await self._say(message.chat.id, OutboundText(messages.UNSUPPORTED_MESSAGE))
+            return
+        result = await self._core(inbound)
+        original = message.reply_to_message.text if message.reply_to_message else None
+        await self._render(message.chat.id, result, inbound.reply_to, original)
+
+    async def _read(self, update_id: int, message: Message) -> InboundMessage | None:
+        try:
+            return await to_inbound(
+                self.application.bot, update_id, message, self.config.max_upload_bytes
+            )
+        except TelegramError as exc:
+            raise as_inbound_error(exc) from exc
+
+    async def _on_tap(self, update_id: int, query: CallbackQuery) -> None:
+        prompt = query.message if isinstance(query.message, Message) else None
+        if prompt is None or prompt.chat.type != "private":
+            await self._answer_tap(query, messages.GROUP_BUTTON)
+            return
+        decoded = messages.decode_callback(query.data)
+        if decoded is None:
+            await self._answer_tap(query, messages.UNREADABLE_BUTTON)
+            return
+        delivery_id, value = decoded
+        ref = message_ref(prompt.chat.id, prompt.message_id)
+        inbound = InboundMessage(
+            channel=CHANNEL,
+            event_id=str(update_id),
+            external_id=str(prompt.chat.id),
+            received_at=datetime.now(UTC),
+            choice=value,
+            delivery_id=delivery_id,
+            reply_to=ref,
+        )
+        result = await self._core(inbound)
+        await self._answer_tap(query, None)
+        await self._render(prompt.chat.id, result, ref, prompt.text)
+
+    async def _core(self, inbound: InboundMessage) -> InboundResult:
+        if self._handler is None:
+            raise RuntimeError("the Telegram channel has not started")
+        return await self._handler(inbound)
+
+    async def _answer_tap(self, query: CallbackQuery, text: str | None) -> None:
+        try:
+            await query.answer(text)
+        except TelegramError as exc:  # too old, or already answered: the tap itself was handled
+            log.debug("Could not answer a button tap: %s", exc)
+
+    async def _render(
+        self, chat_id: int, result: InboundResult, ref: str | None, original: str | None
+    ) -> None:
+        if result.duplicate:
+            return
+        if result.answered is not None and result.answered.message_ref:
+            answered_ref = result.answered.message_ref
+            await self._show_choice(
+                answered_ref, result.answered.label, original if answered_ref == ref else None
+            )
+        for reply in result.replies:
+            await self._say(chat_id, reply)
+
+    async def _show_choice(self, ref: str, label: str, original: str | None) -> None:
+        """Take the buttons off an answered prompt, and show the answer under its text."""
+        parsed = parse_ref(ref)
+        if parsed is None:
+            return
+        chat_id, message_id = parsed
+        bot = self.application.bot
+        try:
+            if original:
+                text = messages.chosen_text(original, label)
+                await bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
+            else:
+                await bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
+        except BadRequest as exc:  # "message is not modified", too old to edit…
+            log.debug("Did not edit an answered prompt: %s", exc)
+        except TelegramError as exc:
+            log.warning("Could not edit an answered prompt: %s", exc)
+
+    async def _tell_failed(self, update: Update) -> None:
+        chat = update.effective_chat
+        if chat is not None and chat.type == "private":
+            await self._say(chat.id, OutboundText(messages.FAILED))
+
+
+def as_inbound_error(exc: TelegramError) -> RuntimeError:
+    """A failed download while reading an update: the update is tried again later."""
+    return RuntimeError(f"Telegram: could not fetch an attachment ({exc.message})")

@@ -1,0 +1,100 @@
+"""What the Telegram channel says by itself, and how prompts become messages with buttons.
+
+Everything a person reads that does not come from the conversation core is here, so it can be
+read and changed in one place. Messages are plain text (no parse mode): nothing a person wrote
+ever needs escaping.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from adapters.base import Choice, OutboundPrompt
+
+# Telegram refuses callback data over 64 bytes.
+CALLBACK_DATA_LIMIT = 64
+
+GROUP_CHAT = (
+    "Hello! I only talk with people one to one, so that what you tell me stays between us. "
+    "Please send me a private message{mention}."
+)
+GROUP_BUTTON = "I only answer in a private chat with you."
+UNREADABLE_BUTTON = "That button no longer works. Please answer by replying to the question."
+UNSUPPORTED_MESSAGE = (
+    "I can read text, photos, files and voice notes. Please send your answer as one of those."
+)
+FAILED = "Sorry, something went wrong on my side and I could not take that in. Please try again."
+TOO_LONG_FOR_BUTTON = "button value too long for Telegram's 64-byte callback data"
+
+PROMPT_HINTS = {
+    "text": "Reply with a few words.",
+    "scale": "Tap a number below.",
+    "choice": "Tap one of the options below.",
+    "evidence": "Send a photo, a file or a voice note (or a few words).",
+}
+REMINDER_PREFIX = "Reminder: "
+CHOSEN = "✓ {label}"
+
+def sign_up_link(bot_username: str, code: str) -> str:
+    """The deep link that signs a person up: Telegram opens the bot and sends ``/start <code>``."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
+def group_chat_text(bot_username: str | None) -> str:
+    mention = f" (@{bot_username.lstrip('@')})" if bot_username else ""
+    return GROUP_CHAT.format(mention=mention)
+
+
+def prompt_text(prompt: OutboundPrompt) -> str:
+    """The message body of a prompt: its context line, the question, and how to answer."""
+    parts = []
+    if prompt.context:
+        parts.append(prompt.context)
+    question = f"{REMINDER_PREFIX}{prompt.text}" if prompt.reminder else prompt.text
+    parts.append(question)
+    parts.append(PROMPT_HINTS[prompt.kind])
+    return "\n\n".join(parts)
+
+
+def chosen_text(original: str, label: str) -> str:
+    """A prompt's text after it was answered: the buttons go, the choice is shown under it."""
+    return f"{original}\n\n{CHOSEN.format(label=label)}"
+
+
+def encode_callback(delivery_id: int | None, value: str) -> str:
+    """``<delivery id>|<value>`` (``|<value>`` for buttons that answer no prompt).
+
+    The delivery id is only a claim: the core checks that the delivery belongs to the person who
+    tapped, so a forged id answers nothing.
+    """
+    data = f"{'' if delivery_id is None else delivery_id}|{value}"
+    if len(data.encode()) > CALLBACK_DATA_LIMIT:
+        raise ValueError(TOO_LONG_FOR_BUTTON)
+    return data
+
+
+def decode_callback(data: str | None) -> tuple[int | None, str] | None:
+    """The (delivery id, value) of a button, or None when the data is not ours."""
+    if not data or "|" not in data:
+        return None
+    head, value = data.split("|", 1)
+    if not value:
+        return None
+    if not head:
+        return None, value
+    if not head.isdigit():
+        return None
+    return int(head), value
+
+
+def keyboard(delivery_id: int | None, choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """Inline buttons: short labels (a 1–5 scale) in one row, longer ones one per row."""
+    if not choices:
+        return None
+    buttons = [
+        InlineKeyboardButton(choice.label, callback_data=encode_callback(delivery_id, choice.value))
+        for choice in choices
+    ]
+    if all(len(choice.label) <= 4 for choice in choices) and len(choices) <= 8:
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[button] for button in buttons])

@@ -1,0 +1,160 @@
+"""Keeping Telegram's flood limits without ever discovering them by flooding.
+
+Telegram allows a bot about 30 messages a second overall and about one a second in one chat; past
+that it answers 429 with ``retry_after``. :class:`PacedRateLimiter` plugs into
+python-telegram-bot (``ApplicationBuilder().rate_limiter(...)``) and paces every message-sending
+call so neither limit is reached:
+
+- **per chat**: a message to a chat starts no sooner than ``per_chat_interval`` after the last one
+  to that chat (calls for one chat wait in order, behind a lock of their own);
+- **overall**: messages start at least ``window / per_window`` apart, and never more than
+  ``per_window`` start within any ``window``. Pacing evenly, rather than letting a burst through
+  and then waiting, keeps a sliding one-second window honest even when requests arrive a little
+  bunched up; ``margin`` widens the window a few percent for network jitter.
+
+If Telegram answers 429 anyway (another process shares the token, or its limits moved), every
+send pauses for ``retry_after`` and the same call is made again: a 429 means nothing was sent, so
+nothing is lost and nothing is doubled. Other calls (getUpdates, getFile, answerCallbackQuery…)
+pass straight through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+_NOT_MESSAGES = frozenset({"sendChatAction", "sendInvoice"})
+
+
+def is_message_call(endpoint: str) -> bool:
+    """Whether Telegram counts this Bot API method as a message against its flood limits."""
+    if endpoint in _NOT_MESSAGES:
+        return False
+    return endpoint.startswith(("send", "editMessage")) or endpoint in (
+        "copyMessage",
+        "forwardMessage",
+    )
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, whichever type this PTB version hands out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+class PacedRateLimiter(BaseRateLimiter[int]):
+    """Per-chat and overall pacing, with 429s waited out and retried (see the module text)."""
+
+    def __init__(
+        self,
+        *,
+        per_window: int = 30,
+        window: float = 1.0,
+        per_chat_interval: float = 1.0,
+        margin: float = 0.04,
+        max_retries: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._per_window = per_window
+        self._window = window * (1 + margin)
+        self._interval = self._window / per_window
+        self._per_chat_interval = per_chat_interval * (1 + margin)
+        self._max_retries = max_retries
+        self._clock = clock
+        self._overall = asyncio.Lock()
+        self._started: deque[float] = deque(maxlen=per_window)
+        self._next_start = 0.0
+        self._paused_until = 0.0
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._chat_last: dict[str, float] = {}
+        self.retries = 0  # 429s waited out, for logs and the benchmark
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if not is_message_call(endpoint):
+            return await callback(*args, **kwargs)
+        chat = str(data.get("chat_id", ""))
+        max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        attempt = 0
+        while True:
+            await self._wait_for_slot(chat)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                attempt += 1
+                pause = retry_after_seconds(exc)
+                self._paused_until = max(self._paused_until, self._clock() + pause)
+                self.retries += 1
+                if attempt > max_retries:
+                    raise
+                log.warning(
+                    "Telegram asked to slow down; pausing sends for %.1f s (%s)",
+                    pause,
+                    endpoint,
+                    extra={"action": "telegram.retry_after", "retry_after": pause},
+                )
+
+    async def _wait_for_slot(self, chat: str) -> None:
+        lock = self._chat_locks.setdefault(chat, asyncio.Lock())
+        async with lock:
+            if chat:
+                last = self._chat_last.get(chat)
+                if last is not None:
+                    await self._sleep_until(last + self._per_chat_interval)
+            start = await self._take_overall_slot()
+            if chat:
+                self._chat_last[chat] = start
+                self._forget_idle_chats(start)
+
+    async def _take_overall_slot(self) -> float:
+        async with self._overall:
+            while True:
+                now = self._clock()
+                start = max(now, self._next_start, self._paused_until)
+                if len(self._started) == self._per_window:
+                    start = max(start, self._started[0] + self._window)
+                if start <= now:
+                    self._started.append(now)
+                    self._next_start = now + self._interval
+                    return now
+                await asyncio.sleep(start - now)
+
+    async def _sleep_until(self, moment: float) -> None:
+        delay = moment - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _forget_idle_chats(self, now: float) -> None:
+        if len(self._chat_last) < 4096:
+            return
+        for chat, last in list(self._chat_last.items()):
+            if now - last > self._per_chat_interval:
+                del self._chat_last[chat]
+                lock = self._chat_locks.get(chat)
+                if lock is not None and not lock.locked():
+                    del self._chat_locks[chat]

@@ -1,0 +1,1 @@
+"""Fake platform APIs on loopback, for tests and benchmarks."""
