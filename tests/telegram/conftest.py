@@ -64,10 +64,10 @@ async def running(
         await channel.stop()
 
 
-async def eventually(check: Callable[[], object], *, timeout: float = 10.0) -> None:
+async def eventually(check: Callable[[], object], *, within: float = 10.0) -> None:
     """Wait until ``check()`` is true (the poller works in the background)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not check():
         if loop.time() > deadline:
             raise AssertionError("timed out waiting for the Telegram channel")
