@@ -113,7 +113,7 @@ async def _project_lines(session: Any, project: Project, team: dict[str, list[st
             lines.append(f"      {phase.name}: {phase.starts_on} – {phase.ends_on}")
     for role, title in ROLE_TITLES:
         if team.get(role):
-            lines.append(f"    {title}: {', '.join(team[role])}")
+            lines.append(f"    {title}: {', '.join(sorted(team[role]))}")
     return lines
 
 
