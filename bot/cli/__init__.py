@@ -57,12 +57,17 @@ def main() -> None:
 
 
 def _register() -> None:
-    from bot.cli import db, digest, status, study
+    from bot.cli import db, digest, export, people, simulate, status, study, user
 
     main.add_command(db.db)
     main.add_command(study.study)
     main.add_command(status.status)
     main.add_command(digest.digest)
+    main.add_command(user.user)
+    main.add_command(export.export)
+    main.add_command(people.people)
+    main.add_command(people.webchat)
+    main.add_command(simulate.simulate_command, name="simulate")
 
 
 _register()

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.services import Services
+from storage.models import AuditLog, Base, User
+from tests.conftest import make_settings
+from tests.review.conftest import World, build_world, marker
+from tests.review.helpers import client, sign_in
+
+
+@pytest.fixture
+def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    settings = make_settings(tmp_path)
+    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
+
+    async def make() -> World:
+        services = Services.from_settings(settings)
+        async with services.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        world = await build_world(services, settings.data_dir)
+        await services.close()
+        return world
+
+    return asyncio.run(make())
+
+
+def _run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _with_services(world: World, body):  # type: ignore[no-untyped-def]
+    async def run():  # type: ignore[no-untyped-def]
+        services = Services.from_settings(world.services.settings)
+        try:
+            return await body(services)
+        finally:
+            await services.close()
+
+    return asyncio.run(run())
+
+
+def test_user_add_prints_a_sign_in_that_works(cli_world: World) -> None:
+    result = _run(
+        "user", "add", "new.researcher@example.org", "--role", "researcher", "--person", "rhona"
+    )
+    assert "/review/sign-in" in result.output
+    password = result.output.split("password: ")[1].split()[0]
+
+    async def check(services: Services) -> int:
+        async with client(services) as http:
+            return (await sign_in(http, "new.researcher@example.org", password)).status_code
+
+    assert _with_services(cli_world, check) == 303
+
+
+def test_user_add_reads_a_password_from_stdin_and_refuses_a_duplicate(cli_world: World) -> None:
+    result = _run(
+        "user",
+        "add",
+        "boss@example.org",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert "password:" not in result.output
+    again = CliRunner().invoke(main, ["user", "add", "boss@example.org", "--role", "admin"])
+    assert again.exit_code != 0 and "already an account" in again.output
+
+
+def test_a_researcher_account_needs_a_person(cli_world: World) -> None:
+    result = CliRunner().invoke(main, ["user", "add", "nobody@example.org", "--role", "researcher"])
+    assert result.exit_code != 0 and "--person" in result.output
+
+
+def test_user_reset_unlocks_the_account_and_ends_old_sessions(cli_world: World) -> None:
+    async def lock(services: Services) -> None:
+        async with services.sessions() as session, session.begin():
+            account = (
+                await session.execute(select(User).where(User.email == "lead@example.org"))
+            ).scalar_one()
+            account.failed_logins = 12
+
+    _with_services(cli_world, lock)
+    result = _run("user", "reset", "lead@example.org", "--totp")
+    assert "otpauth://" in result.output
+
+    async def check(services: Services) -> User:
+        async with services.sessions() as session:
+            return (
+                await session.execute(select(User).where(User.email == "lead@example.org"))
+            ).scalar_one()
+
+    account = _with_services(cli_world, check)
+    assert account.failed_logins == 0 and account.locked_until is None and account.totp_secret
+
+
+def test_export_csv_writes_the_filtered_reflections_and_is_audited(
+    cli_world: World, tmp_path: Path
+) -> None:
+    target = tmp_path / "out.csv"
+    result = _run(
+        "export", "csv", "--project", "fife-hub", "--from", "2027-03-01", "-o", str(target)
+    )
+    assert "Wrote 4 reflection(s)" in result.output
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert {r["audience"] for r in rows} == {"researchers", "team_anonymous", "team"}
+    assert all(r["participant"] == "P-001" for r in rows)
+    assert not any(marker("fife", "private") in r["text"] for r in rows)
+
+    async def audit(services: Services) -> list[AuditLog]:
+        async with services.sessions() as session:
+            return list(
+                (
+                    await session.execute(select(AuditLog).where(AuditLog.action == "export_csv"))
+                ).scalars()
+            )
+
+    entries = _with_services(cli_world, audit)
+    assert [(e.actor, e.details["reflections"]) for e in entries] == [("cli", 4)]
+
+
+def test_export_qdpx_and_qdc_from_the_command_line(cli_world: World, tmp_path: Path) -> None:
+    _run("export", "qdpx", "-o", str(tmp_path / "all.qdpx"))
+    with zipfile.ZipFile(tmp_path / "all.qdpx") as archive:
+        assert "project.qde" in archive.namelist()
+    _run("export", "qdc", "-o", str(tmp_path / "codes.qdc"))
+    assert b"CodeBook" in (tmp_path / "codes.qdc").read_bytes()
+
+
+def test_export_names_an_unknown_partnership(cli_world: World, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["export", "csv", "--partnership", "atlantis", "-o", str(tmp_path / "x.csv")]
+    )
+    assert result.exit_code != 0 and "atlantis" in result.output
