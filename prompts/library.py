@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -180,12 +180,15 @@ class Library:
         recent_keys: Sequence[str],
         carry_forward_answers: Mapping[str, str],
         seed: str,
+        *,
+        avoid: Collection[str] = (),
     ) -> ChosenPrompt:
         """The next prompt for a person.
 
         ``recent_keys``: the person's latest prompt keys, newest first (the newest is never
-        chosen again while anything else fits). ``carry_forward_answers``: source prompt key →
-        the person's answer to quote; a carry-forward prompt is only chosen with one.
+        chosen again while anything else fits). ``avoid``: other keys not to choose, e.g. the
+        prompt already planned just after this one. ``carry_forward_answers``: source prompt
+        key → the person's answer to quote; a carry-forward prompt is only chosen with one.
         """
         candidates = [
             item
@@ -195,8 +198,8 @@ class Library:
         ]
         if not candidates:
             candidates = [i for i in self.items if not i.research_question and not i.carry_forward]
-        if recent_keys and len(candidates) > 1:
-            candidates = [i for i in candidates if i.key != recent_keys[0]] or candidates
+        excluded = set(avoid) | set(recent_keys[:1])
+        candidates = [i for i in candidates if i.key not in excluded] or candidates
         wanted_themes = {t.lower() for t in themes}
         position = {key: index for index, key in reversed(list(enumerate(recent_keys)))}
 

@@ -347,6 +347,8 @@ def _plan_week(
         # towards the cap nor pushes later prompts (unless it is in ``taken``, as it then was).
         if local_instant(day + timedelta(days=1), time(0), pattern.zone) <= start:
             continue
+        if local_instant(day, time(0), pattern.zone) >= end:
+            continue  # after the window: planned on a later call (nothing before depends on it)
         slot = _place(day, cadence, pattern, seed, taken + planned)
         if slot is None:
             continue

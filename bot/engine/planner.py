@@ -8,6 +8,7 @@ cancels or skips planned deliveries that should no longer go out, each by a cond
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 # Deliveries that occupied a person's week: everything but those called off before sending.
 NOT_COUNTED = ("cancelled",)
 RECENT_PROMPTS = 30
+LOOK_BACK = timedelta(days=120)
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ async def _plan_person(
         )
         if not slots:
             return 0
-        recent = await _recent_keys(session, person.id)
+        timeline = await _timeline(session, person.id, start)
         answers = await _carry_forward_answers(session, library, person.id, plan.project.id)
         questions = [rq for rq in plan.project.research_questions if rq.active]
         rq_ids = {rq.key: rq.id for rq in questions}
@@ -203,13 +205,15 @@ async def _plan_person(
         for slot in slots:
             day = slot.astimezone(pattern.zone).date()
             phase = plan.phase_on(day)
+            before, after = neighbours(timeline, slot)
             chosen = library.choose(
                 phase.key if phase else None,
                 questions,
                 plan.themes,
-                recent,
+                before,
                 answers,
                 seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
+                avoid=after,
             )
             values = {
                 "person_id": person.id,
@@ -228,7 +232,7 @@ async def _plan_person(
             result = await session.execute(_insert_ignoring_duplicates(session, values))
             if result.rowcount:  # type: ignore[attr-defined]
                 inserted += 1
-                recent.insert(0, chosen.key)
+                bisect.insort(timeline, (slot, chosen.key))
                 # a carry-forward quote is used once
                 source = library.carry_forward_sources().get(chosen.key)
                 if source is not None:
@@ -246,14 +250,31 @@ def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -
     )
 
 
-async def _recent_keys(session: AsyncSession, person_id: int) -> list[str]:
+async def _timeline(
+    session: AsyncSession, person_id: int, start: datetime
+) -> list[tuple[datetime, str]]:
+    """The person's prompts (slot, key) from a while before ``start`` on, in slot order."""
     rows = await session.execute(
-        select(Delivery.prompt_key)
-        .where(Delivery.person_id == person_id, Delivery.status.not_in(NOT_COUNTED))
-        .order_by(Delivery.slot.desc())
-        .limit(RECENT_PROMPTS)
+        select(Delivery.slot, Delivery.prompt_key)
+        .where(
+            Delivery.person_id == person_id,
+            Delivery.status.not_in(NOT_COUNTED),
+            Delivery.slot >= start - LOOK_BACK,
+        )
+        .order_by(Delivery.slot)
     )
-    return list(rows.scalars())
+    return [(slot, key) for slot, key in rows.all()]
+
+
+def neighbours(
+    timeline: Sequence[tuple[datetime, str]], slot: datetime, keep: int = RECENT_PROMPTS
+) -> tuple[list[str], list[str]]:
+    """The prompt keys before ``slot`` (newest first, at most ``keep``) and the one just after
+    it, from a person's timeline in slot order: neither neighbour may be asked again."""
+    index = bisect.bisect_left(timeline, (slot, ""))
+    before = [key for _, key in reversed(timeline[max(0, index - keep) : index])]
+    after = [key for when, key in timeline[index : index + 2] if when != slot][:1]
+    return before, after
 
 
 async def _carry_forward_answers(
