@@ -201,3 +201,14 @@ def test_the_demo_study_is_a_full_programme_for_the_engine_and_the_demo() -> Non
         person.channels.telegram is None and person.channels.slack is None
         for person in study.people
     )
+
+
+def test_the_study_file_example_in_the_readme_is_valid(tmp_path: Path) -> None:
+    readme = (DEMO.parents[1] / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Study file") :]
+    example = section[
+        section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml"))
+    ]
+    checked = read_study(_write(tmp_path, example))
+    assert checked.problems == []
+    assert checked.study is not None and checked.study.people[1].channels.slack is not None
