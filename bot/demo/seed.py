@@ -1,0 +1,369 @@
+"""``carbot demo seed``: weeks of plausible, made-up answers, consistent with the data model.
+
+For every participant of every active project, the weeks before ``now`` are filled the way
+carbot itself would have filled them: deliveries on the project's cadence days, inside the
+person's working hours (no bank holidays, no leave), with prompts chosen by the prompt library
+for the phase of the day (rotation and carry-forward included), then answered, answered after
+the one reminder, skipped or left to expire. Answers are text, ratings, choices, a few photos and
+voice notes, and the odd ad-hoc note, with audiences mixed.
+
+Seeding is idempotent: a delivery is keyed by (person, project, slot) and every slot is a pure
+function of the person, the project and the week, so running it twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from adapters.base import InboundAttachment
+from adapters.webchat.channel import identity_key, new_token
+from bot.core.evidence import store_files
+from bot.core.onboarding import record_consent
+from bot.demo import answers
+from bot.demo.media import photo_png, voice_wav
+from bot.services import Services
+from prompts.cadence import WEEKDAYS, Cadence
+from prompts.library import ChosenPrompt, Library, load_library
+from prompts.schedule import (
+    WorkingPattern,
+    expires_at,
+    is_working_time,
+    local_instant,
+    reminder_at,
+    working_pattern,
+)
+from storage.db import transaction
+from storage.models import (
+    AUDIENCES,
+    ChannelIdentity,
+    ConsentRecord,
+    Cycle,
+    Delivery,
+    Membership,
+    Person,
+    Phase,
+    Project,
+    Reflection,
+    Study,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE_FILES = 12
+SCALE_WEIGHTS = (5, 15, 35, 33, 12)
+
+
+@dataclass
+class SeedReport:
+    deliveries: int = 0
+    reflections: int = 0
+    files: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.deliveries} deliveries, {self.reflections} reflections, "
+            f"{self.files} evidence files"
+        )
+
+
+def _weeks_back(now: datetime, zone_pattern: WorkingPattern, weeks: int) -> list[date]:
+    today = now.astimezone(zone_pattern.zone).date()
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=w) for w in range(weeks, -1, -1)]
+
+
+def _slots(cadence: Cadence, pattern: WorkingPattern, monday: date, seed: str) -> list[datetime]:
+    """This week's prompt times for one person in one project, like the planner's."""
+    days = sorted({WEEKDAYS.index(d) for d in cadence.weekdays})[: cadence.per_week]
+    slots = []
+    for weekday in days:
+        rng = random.Random(f"{seed}:{monday.isoformat()}:{weekday}")
+        if cadence.at is not None:
+            at = cadence.at
+        else:
+            start = cadence.window[0].hour * 60 + cadence.window[0].minute
+            end = cadence.window[1].hour * 60 + cadence.window[1].minute
+            minute = rng.randrange(start, max(start + 1, end))
+            at = time(minute // 60, minute % 60)
+        slot = local_instant(monday + timedelta(days=weekday), at, pattern.zone)
+        if is_working_time(slot, pattern):
+            slots.append(slot)
+    return slots
+
+
+class _Seeder:
+    def __init__(self, services: Services, session: AsyncSession, now: datetime) -> None:
+        self.services = services
+        self.session = session
+        self.now = now
+        self.report = SeedReport()
+        self.files = 0
+
+    async def setup(self) -> None:
+        study = (await self.session.scalars(select(Study).order_by(Study.id).limit(1))).first()
+        self.library: Library = load_library(study.options if study is not None else None)
+        self.files = len(
+            list(
+                await self.session.scalars(
+                    select(Reflection.id).where(Reflection.kind == "evidence")
+                )
+            )
+        )
+
+    async def participant(self, person: Person, first_slot: datetime) -> ChannelIdentity:
+        """Make sure the person had signed up (web chat) and consented before the first prompt."""
+        identity = (
+            await self.session.scalars(
+                select(ChannelIdentity)
+                .where(ChannelIdentity.person_id == person.id, ChannelIdentity.status == "active")
+                .order_by(ChannelIdentity.preferred.desc(), ChannelIdentity.id)
+                .limit(1)
+            )
+        ).first()
+        if identity is None:
+            identity = ChannelIdentity(
+                person_id=person.id,
+                channel="webchat",
+                external_id=identity_key(new_token()),
+                linked_at=first_slot - timedelta(days=1),
+            )
+            self.session.add(identity)
+        consented = await self.session.scalar(
+            select(ConsentRecord.id).where(ConsentRecord.person_id == person.id).limit(1)
+        )
+        if consented is None:
+            await record_consent(
+                self.session, person, channel="webchat", now=first_slot - timedelta(days=1)
+            )
+        await self.session.flush()
+        return identity
+
+    async def project(self, project: Project, weeks: int) -> None:
+        cadence = Cadence.model_validate(project.cadence or {})
+        phases = [phase for cycle in project.cycles for phase in cycle.phases]
+        questions = [rq for rq in project.research_questions if rq.active]
+        themes = sorted({str(t) for rq in questions for t in rq.themes or []})
+        members = [
+            m.person
+            for m in project.memberships
+            if m.role == "participant" and m.active and m.person.active
+        ]
+        for person in members:
+            if person.withdrawn_at is not None:
+                continue
+            pattern = working_pattern(person, project.partnership.timezone)
+            seed = f"{person.key}:{project.slug}"
+            slots = [
+                slot
+                for monday in _weeks_back(self.now, pattern, weeks)
+                for slot in _slots(cadence, pattern, monday, seed)
+                if slot + timedelta(hours=cadence.answer_window_hours) < self.now
+                and _phase_on(phases, slot.astimezone(pattern.zone).date()) is not None
+            ]
+            if not slots:
+                continue
+            identity = await self.participant(person, slots[0])
+            taken = set(
+                await self.session.scalars(
+                    select(Delivery.slot).where(
+                        Delivery.person_id == person.id, Delivery.project_id == project.id
+                    )
+                )
+            )
+            recent: list[str] = []
+            quotes: dict[str, str] = {}
+            for slot in slots:
+                phase = _phase_on(phases, slot.astimezone(pattern.zone).date())
+                assert phase is not None
+                chosen = self.library.choose(
+                    phase.key, questions, themes, recent, quotes, seed=f"{seed}:{slot}"
+                )
+                recent.insert(0, chosen.key)
+                if slot in taken:
+                    continue
+                text = await self.delivery(
+                    person, project, identity, phase, slot, chosen, cadence, pattern, questions
+                )
+                if text:
+                    quotes[chosen.key] = text
+            await self.note(person, project, slots)
+
+    async def delivery(
+        self,
+        person: Person,
+        project: Project,
+        identity: ChannelIdentity,
+        phase: Phase,
+        slot: datetime,
+        chosen: ChosenPrompt,
+        cadence: Cadence,
+        pattern: WorkingPattern,
+        questions: list[Any],
+    ) -> str | None:
+        rng = random.Random(f"{person.key}:{project.slug}:{slot.isoformat()}")
+        keenness = random.Random(person.key).uniform(0.45, 0.9)
+        expiry = expires_at(slot, cadence)
+        remind = reminder_at(slot, cadence, pattern)
+        rq_ids = {rq.key: rq.id for rq in questions}
+        delivery = Delivery(
+            person_id=person.id,
+            project_id=project.id,
+            slot=slot,
+            due_at=slot,
+            cycle_id=phase.cycle_id,
+            phase_id=phase.id,
+            research_question_id=rq_ids.get(chosen.research_question_key or ""),
+            prompt_key=chosen.key,
+            prompt_kind=chosen.kind,
+            prompt_text=chosen.text,
+            prompt_options=chosen.options,
+            identity_id=identity.id,
+            attempts=1,
+            message_ref=f"webchat:seed-{person.id}-{int(slot.timestamp())}",
+            sent_at=slot,
+            expires_at=expiry,
+            remind_at=remind,
+            created_at=slot - timedelta(days=1),
+            updated_at=slot,
+        )
+        roll = rng.random()
+        reminded = remind is not None and (roll >= keenness * 0.7)
+        if reminded and remind is not None:
+            delivery.reminded_at = remind
+            delivery.reminder_ref = f"{delivery.message_ref}r"
+        self.session.add(delivery)
+        self.report.deliveries += 1
+        if roll < keenness:
+            start = remind if reminded and remind is not None else slot
+            answered_at = start + (expiry - start) * rng.uniform(0.005, 0.3)
+            delivery.status, delivery.answered_at = "answered", answered_at
+            await self.session.flush()
+            return await self.reflection(rng, person, project, delivery, chosen, answered_at)
+        if roll < keenness + 0.07:
+            delivery.status, delivery.skipped_at = "skipped", slot + timedelta(minutes=25)
+            delivery.reminded_at = delivery.reminder_ref = None
+        else:
+            delivery.status, delivery.expired_at = "expired", expiry
+        return None
+
+    async def reflection(
+        self,
+        rng: random.Random,
+        person: Person,
+        project: Project,
+        delivery: Delivery,
+        chosen: ChosenPrompt,
+        at: datetime,
+    ) -> str | None:
+        audience = person.default_audience or project.default_audience
+        if rng.random() < 0.3:
+            audience = rng.choice(AUDIENCES)
+        reflection = Reflection(
+            person_id=person.id,
+            project_id=project.id,
+            delivery_id=delivery.id,
+            cycle_id=delivery.cycle_id,
+            phase_id=delivery.phase_id,
+            research_question_id=delivery.research_question_id,
+            kind=chosen.kind,
+            audience=audience,
+            channel="webchat",
+            identity_id=delivery.identity_id,
+            created_at=at,
+            updated_at=at,
+        )
+        phase = await self.session.get(Phase, delivery.phase_id)
+        phase_key = phase.key if phase else None
+        if chosen.kind == "scale":
+            value = rng.choices(range(1, 6), weights=SCALE_WEIGHTS)[0]
+            reflection.scale_value = value
+            reflection.text = answers.scale_comment(rng, value)
+        elif chosen.kind == "choice" and chosen.options:
+            reflection.choice = rng.choice(chosen.options)["value"]
+        elif chosen.kind == "evidence" and self.files < MAX_EVIDENCE_FILES:
+            voice = "voice" in chosen.evidence and (
+                "photo" not in chosen.evidence or rng.random() < 0.3
+            )
+            data = voice_wav(f"{person.key}{at}") if voice else photo_png(f"{person.key}{at}")
+            attachment = InboundAttachment(
+                kind="voice" if voice else "photo",
+                filename="voice-note.wav" if voice else "photo.png",
+                content_type="audio/wav" if voice else "image/png",
+                data=data,
+            )
+            rows = await store_files(self.services.settings.data_dir, (attachment,), at)
+            reflection.attachments.extend(rows)
+            reflection.text = rng.choice(answers.VOICE_CAPTIONS if voice else answers.CAPTIONS)
+            self.files += 1
+            self.report.files += 1
+        else:
+            reflection.kind = "text"
+            reflection.text = answers.text_answer(rng, project.slug, phase_key)
+        self.session.add(reflection)
+        self.report.reflections += 1
+        return reflection.text or None
+
+    async def note(self, person: Person, project: Project, slots: list[datetime]) -> None:
+        rng = random.Random(f"note:{person.key}:{project.slug}")
+        if rng.random() > 0.35:
+            return
+        at = slots[rng.randrange(len(slots))] + timedelta(hours=2, minutes=rng.randrange(60))
+        exists = await self.session.scalar(
+            select(Reflection.id).where(
+                Reflection.person_id == person.id,
+                Reflection.kind == "note",
+                Reflection.created_at == at,
+            )
+        )
+        if exists is not None:
+            return
+        self.session.add(
+            Reflection(
+                person_id=person.id,
+                project_id=project.id,
+                kind="note",
+                text=rng.choice(answers.NOTES),
+                audience="private" if rng.random() < 0.5 else project.default_audience,
+                channel="webchat",
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        self.report.reflections += 1
+
+
+def _phase_on(phases: list[Phase], day: date) -> Phase | None:
+    return next((p for p in phases if p.starts_on <= day <= p.ends_on), None)
+
+
+async def seed_demo(services: Services, now: datetime, *, weeks: int = 6) -> SeedReport:
+    """Fill the ``weeks`` before ``now`` with made-up prompts and answers; safe to repeat."""
+    if now.tzinfo is None:
+        raise ValueError("seed_demo needs a timezone-aware now")
+    now = now.astimezone(UTC)
+    async with transaction(services.sessions) as session:
+        seeder = _Seeder(services, session, now)
+        await seeder.setup()
+        projects = await session.scalars(
+            select(Project)
+            .where(Project.active.is_(True))
+            .order_by(Project.id)
+            .options(
+                selectinload(Project.partnership),
+                selectinload(Project.research_questions),
+                selectinload(Project.cycles).selectinload(Cycle.phases),
+                selectinload(Project.memberships).selectinload(Membership.person),
+            )
+        )
+        for project in list(projects):
+            await seeder.project(project, weeks)
+    log.info("demo seeded: %s", seeder.report, extra={"action": "demo.seed"})
+    return seeder.report
