@@ -1,0 +1,158 @@
+"""The review workspace in headless Chromium: sign in, filter, search, code a span, write a
+memo, export — and a lead who types another partnership's reflection URL gets 404."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from bot.review.access import cli_viewer
+from bot.review.coding import add_code
+from bot.services import Services
+from bot.web.app import create_app
+from storage.models import Base
+from tests.conftest import chromium_path, make_settings, requires_chromium
+from tests.review.conftest import GAELIC, PASSWORD, World, build_world
+
+pytestmark = [requires_chromium, pytest.mark.browser]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
+    settings = make_settings(tmp_path)
+
+    async def prepare() -> World:
+        services = Services.from_settings(settings)
+        async with services.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        world = await build_world(services, settings.data_dir)
+        async with services.sessions() as session, session.begin():
+            await add_code(session, cli_viewer(), "Place", color="#2a9d8f")
+        await services.close()
+        return world
+
+    world = asyncio.run(prepare())
+    port = _free_port()
+    app = create_app(Services.from_settings(settings))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the web app did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", world
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/review/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/review/**")
+
+
+def test_a_researcher_signs_in_filters_searches_codes_writes_a_memo_and_exports(
+    served: tuple[str, World], browser
+) -> None:  # type: ignore[no-untyped-def]
+    base, world = served
+    page = browser.new_page(viewport={"width": 390, "height": 844}, accept_downloads=True)
+    _sign_in(page, base, "researcher@example.org")
+    assert page.get_by_role("heading", name="Reflections", exact=True).is_visible()
+
+    page.get_by_label("Answer type").select_option("evidence")
+    page.get_by_role("button", name="Show reflections").click()
+    assert page.locator("#results").inner_text() == "1 reflection"
+
+    page.goto(f"{base}/review/reflections")
+    page.get_by_label("Words in the reflection").fill("smaoineachadh")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=smaoineachadh**")
+    assert page.locator("#results").inner_text() == "1 reflection"
+    page.get_by_role("link", name=f"Reflection {world.gaelic}").click()
+    assert page.get_by_text("P-001").first.is_visible()
+
+    # Select "Sgìre" with the mouse's equivalent: a DOM range over the text.
+    page.evaluate(
+        """() => {
+          const box = document.getElementById('reflection-text');
+          const node = box.firstChild, at = node.textContent.indexOf('Sgìre');
+          const range = document.createRange();
+          range.setStart(node, at); range.setEnd(node, at + 5);
+          const selection = window.getSelection();
+          selection.removeAllRanges(); selection.addRange(range);
+          box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+        }"""
+    )
+    start = GAELIC.index("Sgìre")  # in code points: the 👍 before it counts once
+    assert page.get_by_label("From character").input_value() == str(start)
+    assert page.get_by_label("To character (not included)").input_value() == str(start + 5)
+    page.get_by_label("Code", exact=True).select_option(label="Place")
+    page.get_by_role("button", name="Code this passage").click()
+    assert page.locator("#codings mark").inner_text() == "Sgìre"
+
+    page.get_by_label("New memo").fill("Place names matter to this team.")
+    page.get_by_role("button", name="Save memo").click()
+    assert page.get_by_text("Place names matter to this team.").is_visible()
+
+    page.get_by_role("link", name="Export").click()
+    page.get_by_label("CSV — one row per reflection, with its context").check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    gaelic = next(r for r in rows if int(r["reflection_id"]) == world.gaelic)
+    assert gaelic["text"] == GAELIC and gaelic["codes"] == "Place"
+    page.close()
+
+
+def test_a_lead_typing_another_partnerships_reflection_url_gets_404(
+    served: tuple[str, World], browser
+) -> None:  # type: ignore[no-untyped-def]
+    base, world = served
+    page = browser.new_page()
+    _sign_in(page, base, "lead@example.org")
+    response = page.goto(f"{base}/review/reflections/{world.reflections[('dundee', 'team')]}")
+    assert response is not None and response.status == 404
+    assert page.get_by_role("heading", name="Not found").is_visible()
+    own = page.goto(f"{base}/review/reflections/{world.reflections[('fife', 'team')]}")
+    assert own is not None and own.status == 200
+    page.close()
