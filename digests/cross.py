@@ -85,6 +85,7 @@ async def build_cross(
                 Reflection.person_id,
                 Person.study_code,
                 Project.name,
+                Partnership.id,
                 Partnership.name,
                 ResearchQuestion.themes,
             )
@@ -101,6 +102,8 @@ async def build_cross(
             .order_by(Reflection.id)
         )
     ).all()
+    names = (await session.execute(select(Partnership.name))).scalars().all()
+    clashes = {n for n in names if names.count(n) > 1}
     summaries: dict[str, PartnershipSummary] = {}
     projects: dict[str, set[str]] = defaultdict(set)
     people: dict[str, set[int]] = defaultdict(set)
@@ -109,7 +112,8 @@ async def build_cross(
     tag_partnerships: dict[str, set[str]] = defaultdict(set)
     tag_count: dict[str, int] = defaultdict(int)
     texts: list[tuple[int, str, str, str, str, set[str]]] = []
-    for rid, text, kind, person_id, code, project, partnership, tags in rows:
+    for rid, text, kind, person_id, code, project, partnership_id, name, tags in rows:
+        partnership = f"{name} (#{partnership_id})" if name in clashes else name
         summary = summaries.setdefault(partnership, PartnershipSummary(partnership, 0, 0, 0, 0, 0))
         summary.reflections += 1
         projects[partnership].add(project)
@@ -130,13 +134,14 @@ async def build_cross(
 
     deliveries = (
         await session.execute(
-            select(Partnership.name, Delivery.status)
+            select(Partnership.id, Partnership.name, Delivery.status)
             .join(Project, Delivery.project_id == Project.id)
             .join(Partnership, Project.partnership_id == Partnership.id)
             .where(Delivery.slot >= start, Delivery.slot < end, Delivery.status.in_(COUNTED))
         )
     ).all()
-    for partnership, status in deliveries:
+    for partnership_id, name, status in deliveries:
+        partnership = f"{name} (#{partnership_id})" if name in clashes else name
         summary = summaries.setdefault(partnership, PartnershipSummary(partnership, 0, 0, 0, 0, 0))
         summary.asked += 1
         summary.answered += status == "answered"

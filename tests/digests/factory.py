@@ -83,10 +83,13 @@ async def add_team(
     members: int = 5,
     lead_email: str = "lead@example.org",
     lead_timezone: str | None = None,
+    partnership_name: str = "Fife",
     digest: dict[str, Any] | None = None,
 ) -> Team:
     if partnership is None:
-        partnership = Partnership(slug=f"{slug}-cpp", name="Fife", timezone="Europe/London")
+        partnership = Partnership(
+            slug=f"{slug}-cpp", name=partnership_name, timezone="Europe/London"
+        )
         session.add(partnership)
         await session.flush()
     project = Project(partnership_id=partnership.id, slug=slug, name=name, digest=digest or {})
