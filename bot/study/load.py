@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import StudyError
 from bot.services import Services
-from bot.study.schema import ROLE_FIELDS, PersonSpec, ProjectSpec, StudyFile, phase_key
+from bot.study.report import LoadReport, new_study_code, person_values
+from bot.study.schema import ROLE_FIELDS, ProjectSpec, StudyFile, phase_key
 from bot.study.validate import read_study
 from storage.db import transaction
 from storage.models import (
@@ -42,45 +40,6 @@ from storage.models import (
 )
 
 log = logging.getLogger(__name__)
-
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no I, L, O, U, 0, 1: easy to read aloud
-
-
-@dataclass
-class LoadReport:
-    """What a load did, per kind of row: e.g. ``created["phase"] == 27``."""
-
-    study: str
-    created: Counter[str] = field(default_factory=Counter)
-    updated: Counter[str] = field(default_factory=Counter)
-    deactivated: Counter[str] = field(default_factory=Counter)
-    removed: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def changed(self) -> bool:
-        return any((self.created, self.updated, self.deactivated, self.removed))
-
-    def lines(self) -> list[str]:
-        if not self.changed:
-            return [f"Study {self.study!r} is up to date: nothing changed."]
-        lines = [f"Study {self.study!r} loaded."]
-        for label, counts in (
-            ("created", self.created),
-            ("updated", self.updated),
-            ("deactivated", self.deactivated),
-            ("removed", self.removed),
-        ):
-            if counts:
-                parts = ", ".join(f"{n} {_plural(kind, n)}" for kind, n in sorted(counts.items()))
-                lines.append(f"  {label}: {parts}")
-        return lines
-
-
-def _plural(kind: str, n: int) -> str:
-    if n == 1:
-        return kind
-    irregular = {"person": "people", "study": "studies", "channel identity": "channel identities"}
-    return irregular.get(kind, kind + "s")
 
 
 def _set(row: Any, values: dict[str, Any]) -> bool:
@@ -358,12 +317,12 @@ class _Loader:
             row = people.get(spec.key)
             created = row is None
             if row is None:
-                code = _new_code(codes)
+                code = new_study_code(codes)
                 codes.add(code)
                 row = Person(key=spec.key, study_code=code, name=spec.name)
                 self.session.add(row)
                 people[spec.key] = row
-            self._count("person", created, _set(row, _person_values(spec)))
+            self._count("person", created, _set(row, person_values(spec)))
         for key, row in people.items():
             if key not in in_file and _set(row, {"active": False}):
                 self.report.deactivated["person"] += 1
@@ -431,32 +390,6 @@ class _Loader:
                             f"{channel}: {external_id} is already linked to person {owner!r}"
                         ]
                     )
-
-
-def _person_values(spec: PersonSpec) -> dict[str, Any]:
-    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    return {
-        "name": spec.name,
-        "email": spec.email,
-        "timezone": spec.timezone,
-        "working_days": [days.index(day) for day in spec.working_days],
-        "work_starts": spec.working_hours[0],
-        "work_ends": spec.working_hours[1],
-        "default_audience": spec.default_audience,
-        "pauses": [
-            {"from": leave.starts.isoformat(), "until": leave.until.isoformat()}
-            for leave in spec.leave
-        ],
-        "active": True,
-    }
-
-
-def _new_code(taken: set[str]) -> str:
-    """A study code: a pseudonym that researchers see instead of a name, made once."""
-    while True:
-        code = "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
-        if code not in taken:
-            return code
 
 
 __all__ = ["LoadReport", "StudyError", "load_study"]

@@ -138,7 +138,7 @@ async def study_status(services: Services, at: datetime) -> StatusReport:
         for counts in per_project.values():
             report.deliveries.update(counts)
         await _projects(session, report, at, per_project)
-        await _people(session, report, at)
+        await _people(session, report, at, zone)
         for status, count in await session.execute(
             select(Digest.status, func.count()).group_by(Digest.status)
         ):
@@ -207,7 +207,9 @@ async def _projects(
         report.partnerships.append(entry)
 
 
-async def _people(session: AsyncSession, report: StatusReport, at: datetime) -> None:
+async def _people(
+    session: AsyncSession, report: StatusReport, at: datetime, zone: ZoneInfo
+) -> None:
     rows = await session.execute(
         select(Membership.role, func.count(func.distinct(Membership.person_id)))
         .join(Person, Person.id == Membership.person_id)
@@ -217,12 +219,12 @@ async def _people(session: AsyncSession, report: StatusReport, at: datetime) -> 
     )
     for role, count in rows:
         report.roles[role] = count
-    today = at.astimezone(UTC).date()
     for person in await session.scalars(select(Person)):
         if not person.active:
             report.people["removed from the study"] += 1
             continue
         report.people["active"] += 1
+        today = at.astimezone(ZoneInfo(person.timezone) if person.timezone else zone).date()
         if person.withdrawn_at is not None:
             report.people["withdrawn"] += 1
         elif (person.paused_until and person.paused_until >= today) or any(
