@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -45,7 +44,11 @@ from adapters.telegram.webhook import webhook_app
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query")
-DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+# The webhook route is /telegram/webhook on carbot's web app. The channel mounts its ASGI app on
+# /telegram (a mount on the full path would answer a POST to it with a redirect, which Telegram
+# does not follow).
+WEBHOOK_MOUNT = "/telegram"
+WEBHOOK_PATH = "/webhook"
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,6 @@ class TelegramConfig:
         if base.endswith("/bot"):
             return base[: -len("bot")] + "file/bot"
         return base + "/file/bot"
-
-    @property
-    def webhook_path(self) -> str:
-        path = urlsplit(self.webhook_url or "").path.rstrip("/")
-        return path or DEFAULT_WEBHOOK_PATH
 
 
 def build_application(config: TelegramConfig) -> Application:  # type: ignore[type-arg]
@@ -173,11 +171,10 @@ class TelegramChannel:
     def mounts(self) -> Mapping[str, ASGIApp]:
         if self.config.mode != "webhook":
             return {}
-        return {
-            self.config.webhook_path: webhook_app(
-                self.config.webhook_secret or "", self._handle_webhook_update
-            )
-        }
+        app = webhook_app(
+            self.config.webhook_secret or "", self._handle_webhook_update, WEBHOOK_PATH
+        )
+        return {WEBHOOK_MOUNT: app}
 
     # -- sending -------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ PROMPT_HINTS = {
 REMINDER_PREFIX = "Reminder: "
 CHOSEN = "✓ {label}"
 
+
 def sign_up_link(bot_username: str, code: str) -> str:
     """The deep link that signs a person up: Telegram opens the bot and sends ``/start <code>``."""
     return f"https://t.me/{bot_username.lstrip('@')}?start={code}"

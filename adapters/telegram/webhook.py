@@ -33,10 +33,13 @@ def secret_matches(given: str | None, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def webhook_app(secret: str, process: UpdateProcessor) -> ASGIApp:
-    """An ASGI app that checks the secret and hands each update to ``process``."""
+def webhook_app(secret: str, process: UpdateProcessor, path: str = "/webhook") -> ASGIApp:
+    """An ASGI app, answering on ``path`` below its mount, that checks the secret and hands each
+    update to ``process``."""
 
     async def respond(request: Request) -> Response:
+        if not request.url.path.rstrip("/").endswith(path):
+            return JSONResponse({"ok": False, "error": "not found"}, status_code=404)
         if request.method != "POST":
             return JSONResponse({"ok": False, "error": "POST updates here"}, status_code=405)
         if not secret_matches(request.headers.get(SECRET_HEADER), secret):

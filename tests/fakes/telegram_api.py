@@ -107,7 +107,7 @@ class FakeTelegramAPI:
         self._message_ids = itertools.count(1)
         self._sent_times: deque[float] = deque()
         self._chat_last: dict[int, float] = {}
-        self._pollers = 0
+        self._poll: tuple[web.Request, asyncio.Event] | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -278,7 +278,9 @@ class FakeTelegramAPI:
             headers["X-Telegram-Bot-Api-Secret-Token"] = token
         async with (
             aiohttp.ClientSession() as session,
-            session.post(self.webhook_url, json=update, headers=headers) as response,
+            session.post(
+                self.webhook_url, json=update, headers=headers, allow_redirects=False
+            ) as response,
         ):
             return response.status
 
@@ -326,7 +328,7 @@ class FakeTelegramAPI:
         if handler is None:
             return self._record(method, params, 404, self._error(404, "Not Found"))
         if method == "getUpdates":
-            return await self._get_updates(params)
+            return await self._get_updates(request, params)
         return self._record(method, params, 200, self._ok(handler(params)))
 
     def _record(self, method: str, params: dict[str, Any], status: int, response: web.Response):
@@ -376,29 +378,37 @@ class FakeTelegramAPI:
             body["parameters"] = {"retry_after": fault.retry_after}
         return web.json_response(body, status=status)
 
-    async def _get_updates(self, params: dict[str, Any]) -> web.Response:
+    async def _get_updates(self, request: web.Request, params: dict[str, Any]) -> web.Response:
         if self.webhook_url:
             description = "Conflict: can't use getUpdates method while webhook is active"
             return self._record("getUpdates", params, 409, self._error(409, description))
-        if self._pollers:
-            self.conflicts += 1
-            description = "Conflict: terminated by other getUpdates request"
-            return self._record("getUpdates", params, 409, self._error(409, description))
+        # Like Telegram, a new getUpdates ends the one still waiting; that is a conflict only if
+        # the client of the old one is still there (a worker that stopped has hung up).
+        if self._poll is not None:
+            old_request, old_end = self._poll
+            old_end.set()
+            if old_request.transport is not None and not old_request.transport.is_closing():
+                self.conflicts += 1
+        end = asyncio.Event()
+        self._poll = (request, end)
         offset = int(params.get("offset") or 0)
         if offset:
             self.confirmed_offset = max(self.confirmed_offset, offset)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
-        self._pollers += 1
         try:
             if not self._updates and timeout > 0:
                 self._new_update.clear()
-                try:
-                    await asyncio.wait_for(self._new_update.wait(), timeout)
-                except TimeoutError:
-                    pass
+                waits = [asyncio.ensure_future(e.wait()) for e in (self._new_update, end)]
+                await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                for waiting in waits:
+                    waiting.cancel()
         finally:
-            self._pollers -= 1
+            if self._poll is not None and self._poll[1] is end:
+                self._poll = None
+        if end.is_set():
+            description = "Conflict: terminated by other getUpdates request"
+            return self._record("getUpdates", params, 409, self._error(409, description))
         return self._record("getUpdates", params, 200, self._ok(list(self._updates[:100])))
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
