@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from bot.engine.planner import plan_once
+from bot.engine.planner import neighbours, plan_once
 from bot.services import Services
 from prompts.library import load_library
 from prompts.schedule import is_bank_holiday
@@ -329,3 +329,23 @@ async def test_planned_prompts_are_cancelled_when_their_phase_ends_early(
         ("planned", 23),
         ("cancelled", 25),
     ]
+
+
+def test_a_prompt_planned_between_two_others_differs_from_both_neighbours() -> None:
+    timeline = [
+        (utc(2027, 3, 1, 10), "q1"),
+        (utc(2027, 3, 3, 10), "q2"),
+        (utc(2027, 3, 8, 10), "q3"),
+    ]
+    items = [{"key": f"q{n}", "kind": "text", "text": f"Question {n}?"} for n in (1, 2, 3, 4)]
+    library = load_library({"prompts": {"mode": "replace", "items": items}})
+
+    before, after = neighbours(timeline, utc(2027, 3, 5, 10))
+    chosen = {
+        library.choose("scoping", [], [], before, {}, seed=str(n), avoid=after).key
+        for n in range(30)
+    }
+
+    assert (before, after) == (["q2", "q1"], ["q3"])
+    assert neighbours(timeline, utc(2027, 3, 9, 10)) == (["q3", "q2", "q1"], [])
+    assert chosen <= {"q1", "q4"} and "q4" in chosen
