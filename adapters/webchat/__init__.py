@@ -1,0 +1,12 @@
+"""The web chat channel: a personal chat page on carbot's own web app."""
+
+from adapters.webchat.channel import (
+    Bubble,
+    ChatHistory,
+    HistoryFn,
+    WebChatChannel,
+    identity_key,
+    new_token,
+)
+
+__all__ = ["Bubble", "ChatHistory", "HistoryFn", "WebChatChannel", "identity_key", "new_token"]

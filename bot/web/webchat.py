@@ -1,0 +1,190 @@
+"""The app side of the web chat: personal links, and the page history rebuilt from the database.
+
+``webchat_channel(services)`` builds the :class:`adapters.webchat.WebChatChannel` with a history
+function that reads the database (the adapter itself never does); ``carbot run`` starts it like
+any other channel, and ``create_app`` mounts its page at ``/chat``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from adapters.base import Choice
+from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, new_token
+from bot.clock import Clock, SystemClock
+from bot.core import texts
+from bot.core.answers import where
+from bot.core.onboarding import consent_terms
+from bot.core.people import active_consent
+from bot.services import Services
+from bot.settings import Settings
+from storage.models import OPEN_STATUSES, ChannelIdentity, Delivery, Person, Reflection
+
+log = logging.getLogger(__name__)
+
+HISTORY_DAYS = 14
+HISTORY_LIMIT = 100
+CLOSED_LABELS = {"expired": "This question has closed.", "skipped": "Skipped."}
+
+
+def chat_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}/chat/{token}"
+
+
+async def issue_webchat_link(session: AsyncSession, person: Person, *, now: datetime) -> str:
+    """A new personal link token for ``person``; their previous link stops working."""
+    await revoke_webchat(session, person, now=now, reason="replaced by a new link")
+    token = new_token()
+    session.add(
+        ChannelIdentity(
+            person_id=person.id,
+            channel="webchat",
+            workspace="",
+            external_id=identity_key(token),
+            status="active",
+            linked_at=now,
+        )
+    )
+    await session.flush()
+    log.info("issued a web chat link for person %s", person.id, extra={"action": "webchat.link"})
+    return token
+
+
+async def revoke_webchat(
+    session: AsyncSession, person: Person, *, now: datetime, reason: str = "revoked by an admin"
+) -> int:
+    """Switch off every web chat link of ``person``; returns how many were live."""
+    result = await session.execute(
+        update(ChannelIdentity)
+        .where(
+            ChannelIdentity.person_id == person.id,
+            ChannelIdentity.channel == "webchat",
+            ChannelIdentity.status != "revoked",
+        )
+        .values(status="revoked", status_reason=reason, updated_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _answer_text(reflection: Reflection) -> str:
+    if reflection.kind == "scale" and reflection.scale_value is not None:
+        labels = {
+            str(o.get("value")): str(o.get("label", ""))
+            for o in (reflection.delivery.prompt_options if reflection.delivery else [])
+            if isinstance(o, dict)
+        }
+        label = labels.get(str(reflection.scale_value))
+        return f"{reflection.scale_value} — {label}" if label else str(reflection.scale_value)
+    if reflection.kind == "choice" and reflection.choice:
+        for option in reflection.delivery.prompt_options if reflection.delivery else []:
+            if isinstance(option, dict) and str(option.get("value")) == reflection.choice:
+                return str(option.get("label", reflection.choice))
+        return reflection.choice
+    return reflection.text or ("(file)" if reflection.attachments else "")
+
+
+async def chat_history(
+    session: AsyncSession, external_id: str, now: datetime
+) -> ChatHistory | None:
+    """The page for the web chat identity ``external_id``; None if unknown or revoked."""
+    identity = await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == "webchat",
+            ChannelIdentity.workspace == "",
+            ChannelIdentity.external_id == external_id,
+            ChannelIdentity.status != "revoked",
+        )
+    )
+    if identity is None:
+        return None
+    person = await session.get(Person, identity.person_id)
+    if person is None or not person.active:
+        return None
+    since = now - timedelta(days=HISTORY_DAYS)
+    deliveries = await session.scalars(
+        select(Delivery)
+        .options(selectinload(Delivery.project), selectinload(Delivery.phase))
+        .where(
+            Delivery.person_id == person.id,
+            Delivery.sent_at.is_not(None),
+            or_(Delivery.sent_at >= since, Delivery.status.in_(OPEN_STATUSES)),
+        )
+        .order_by(Delivery.sent_at.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    reflections = await session.scalars(
+        select(Reflection)
+        .options(selectinload(Reflection.attachments), selectinload(Reflection.delivery))
+        .where(Reflection.person_id == person.id, Reflection.created_at >= since)
+        .order_by(Reflection.created_at.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    stamped: list[tuple[datetime, int, Bubble]] = []
+    for delivery in deliveries:
+        is_open = delivery.status in OPEN_STATUSES
+        answered = None if is_open else CLOSED_LABELS.get(delivery.status, "Answered.")
+        stamped.append(
+            (
+                delivery.sent_at or now,
+                0,
+                Bubble(
+                    id=f"d{delivery.id}",
+                    sender="bot",
+                    text=delivery.prompt_text,
+                    at=delivery.sent_at,
+                    context=where(delivery.project, delivery.phase),
+                    choices=_choices(delivery) if is_open else (),
+                    delivery_id=delivery.id,
+                    answered=answered,
+                ),
+            )
+        )
+    for reflection in reflections:
+        bubble = Bubble(
+            id=f"a{reflection.id}",
+            sender="me",
+            text=_answer_text(reflection),
+            at=reflection.created_at,
+            files=tuple(a.filename for a in reflection.attachments),
+        )
+        stamped.append((reflection.created_at, 1, bubble))
+    bubbles = [b for _at, _order, b in sorted(stamped, key=lambda s: (s[0], s[1]))]
+    if await active_consent(session, person) is None:
+        _version, consent_text = await consent_terms(session)
+        bubbles.append(
+            Bubble(
+                id="consent",
+                sender="bot",
+                text=f"{texts.NEEDS_CONSENT}\n\n{consent_text}",
+                choices=texts.consent_choices(),
+            )
+        )
+    return ChatHistory(name=person.name.split()[0] if person.name else "there", bubbles=bubbles)
+
+
+def _choices(delivery: Delivery) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(str(o["value"]), str(o.get("label") or o["value"]))
+        for o in delivery.prompt_options or []
+        if isinstance(o, dict) and "value" in o
+    )
+
+
+def webchat_channel(services: Services, *, clock: Clock | None = None) -> WebChatChannel:
+    """The web chat channel, reading page history from ``services``' database."""
+    clock = clock or SystemClock()
+
+    async def history(external_id: str) -> ChatHistory | None:
+        async with services.sessions() as session:
+            return await chat_history(session, external_id, clock.now())
+
+    return WebChatChannel(
+        history=history,
+        secret_key=services.secret_key(),
+        max_upload_bytes=services.settings.max_upload_bytes,
+    )

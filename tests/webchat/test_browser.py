@@ -1,0 +1,147 @@
+"""Web chat end to end in headless Chromium: a real server, a real browser, a real dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from bot.core.conversation import Conversation
+from bot.engine.dispatch import dispatch_once
+from bot.services import Services
+from bot.web.app import create_app
+from bot.web.webchat import chat_url, issue_webchat_link, webchat_channel
+from storage.models import Attachment, Delivery, Reflection
+from tests.conftest import chromium_path, requires_chromium
+from tests.support.participants import SCALE, make_delivery, make_person, make_project
+
+pytestmark = [requires_chromium, pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A 1×1 PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da63f8cfc0f01f0005000201a5e1d0a20000000049454e44ae426082"
+)
+WAIT_MS = 15_000  # a bound on each wait, not a timing assertion
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def server(services: Services) -> AsyncIterator[tuple[Services, object, str]]:
+    port = _free_port()
+    services.settings.public_url = f"http://127.0.0.1:{port}"
+    channel = webchat_channel(services)
+    await channel.start(Conversation(services).handle)
+    config = uvicorn.Config(
+        create_app(services, [channel]),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield services, channel, f"http://127.0.0.1:{port}"
+    await channel.stop()
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+async def test_a_person_answers_a_prompt_in_the_web_chat_page(
+    server: tuple[Services, object, str],
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    services, channel, _base = server
+    now = datetime.now(UTC)
+    async with services.sessions() as session, session.begin():
+        rows = await make_project(session, today=now.date())
+        person, _ = await make_person(session, rows.project, name="Morag Campbell", now=now)
+        token = await issue_webchat_link(session, person, now=now)
+        delivery = await make_delivery(
+            session,
+            person,
+            rows,
+            sent_at=now - timedelta(seconds=1),
+            status="planned",
+            kind="scale",
+            text="How well did this week's hub meeting go?",
+            options=SCALE,
+        )
+    link = chat_url(services.settings, token)
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 800})
+            await page.goto(link)
+            await expect(page.get_by_text("Hello Morag")).to_be_visible(timeout=WAIT_MS)
+            await expect(page.locator("#chat[data-live=yes]")).to_have_count(1, timeout=WAIT_MS)
+
+            # the dispatcher sends the prompt; it appears live on the open page
+            sent = await dispatch_once(services, {"webchat": channel}, now, worker="e2e")  # type: ignore[dict-item]
+            assert sent == 1
+            prompt = page.locator("li.bubble.bot", has_text="hub meeting go?")
+            await expect(prompt).to_be_visible(timeout=WAIT_MS)
+
+            await prompt.get_by_role("button", name="Quite well").click()
+            await expect(
+                page.get_by_text("Saved to Family hub approach · Exploring")
+            ).to_be_visible(timeout=WAIT_MS)
+            await expect(prompt.get_by_text("4 — Quite well")).to_be_visible(timeout=WAIT_MS)
+
+            await page.get_by_label("Your message").fill("The room was finally free")
+            await page.keyboard.press("Enter")
+            await expect(page.get_by_text("Added to your answer").first).to_be_visible(
+                timeout=WAIT_MS
+            )
+
+            await page.get_by_label("Add a photo or file").set_input_files(
+                {"name": "noticeboard.png", "mimeType": "image/png", "buffer": PNG}
+            )
+            await page.get_by_role("button", name="Send").click()
+            await expect(page.get_by_text("Added to your answer")).to_have_count(2, timeout=WAIT_MS)
+        finally:
+            await browser.close()
+
+    async with services.sessions() as session:
+        reflections = list(await session.scalars(select(Reflection).order_by(Reflection.id)))
+        attachments = list(await session.scalars(select(Attachment)))
+        answered = await session.get(Delivery, delivery.id)
+    assert [(r.kind, r.scale_value, r.text) for r in reflections] == [
+        ("scale", 4, ""),
+        ("text", None, "The room was finally free"),
+        ("evidence", None, ""),
+    ]
+    for reflection in reflections:
+        assert reflection.delivery_id == delivery.id
+        assert (reflection.cycle_id, reflection.phase_id) == (rows.cycle.id, rows.phase.id)
+        assert reflection.audience == "team_anonymous"
+        assert reflection.channel == "webchat"
+    assert [a.filename for a in attachments] == ["noticeboard.png"]
+    assert answered is not None and answered.status == "answered"

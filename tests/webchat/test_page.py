@@ -1,0 +1,209 @@
+"""The web chat page over HTTP: personal links, the nonce, uploads, history after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from adapters.base import OutboundPrompt, Recipient
+from adapters.webchat import WebChatChannel, identity_key
+from bot.core.conversation import Conversation
+from bot.services import Services
+from bot.web.app import create_app
+from bot.web.webchat import issue_webchat_link, revoke_webchat, webchat_channel
+from storage.models import Attachment, Delivery, Person, Reflection
+from tests.support.participants import SCALE, make_delivery, make_person, make_project
+
+
+@dataclass
+class Page:
+    services: Services
+    channel: WebChatChannel
+    client: httpx.AsyncClient
+    token: str
+    person: Person
+    delivery: Delivery
+
+    @property
+    def url(self) -> str:
+        return f"/chat/{self.token}"
+
+    async def nonce(self) -> str:
+        html = (await self.client.get(self.url)).text
+        found = re.search(r'data-nonce="([^"]+)"', html)
+        assert found is not None
+        return found.group(1)
+
+    async def send(self, event_id: str = "evt-00000001", **fields: str) -> httpx.Response:
+        data = {"nonce": await self.nonce(), "event_id": event_id, **fields}
+        return await self.client.post(f"{self.url}/send", data=data)
+
+    async def count(self, model: type) -> int:
+        from sqlalchemy import func, select
+
+        async with self.services.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+async def page(services: Services) -> AsyncIterator[Page]:
+    now = datetime.now(UTC)
+    async with services.sessions() as session, session.begin():
+        rows = await make_project(session, today=now.date())
+        person, _ = await make_person(session, rows.project, name="Morag Campbell", now=now)
+        token = await issue_webchat_link(session, person, now=now)
+        delivery = await make_delivery(
+            session,
+            person,
+            rows,
+            sent_at=now - timedelta(minutes=5),
+            kind="scale",
+            text="How well did the hub meeting go?",
+            options=SCALE,
+            message_ref=f"webchat:d{0}",
+        )
+    channel = webchat_channel(services)
+    await channel.start(Conversation(services).handle)
+    app = create_app(services, [channel])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Page(services, channel, client, token, person, delivery)
+    await channel.stop()
+
+
+async def test_the_personal_link_shows_the_open_prompt_with_its_scale_buttons(page: Page) -> None:
+    response = await page.client.get(page.url)
+
+    assert response.status_code == 200
+    assert "Hello Morag" in response.text
+    assert "How well did the hub meeting go?" in response.text
+    assert 'data-value="4"' in response.text and "Quite well" in response.text
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+async def test_an_unknown_or_revoked_link_is_not_found(page: Page) -> None:
+    assert (await page.client.get("/chat/not-a-real-token-at-all-0000")).status_code == 404
+
+    async with page.services.sessions() as session, session.begin():
+        person = await session.get(Person, page.person.id)
+        assert person is not None
+        await revoke_webchat(session, person, now=datetime.now(UTC))
+
+    assert (await page.client.get(page.url)).status_code == 404
+    assert (await page.client.get(f"{page.url}/history")).status_code == 404
+
+
+async def test_only_the_hash_of_the_token_is_stored(page: Page) -> None:
+    from sqlalchemy import select
+
+    from storage.models import ChannelIdentity
+
+    async with page.services.sessions() as session:
+        keys = list(await session.scalars(select(ChannelIdentity.external_id)))
+    assert identity_key(page.token) in keys
+    assert page.token not in keys
+
+
+async def test_a_post_without_the_pages_nonce_is_refused(page: Page) -> None:
+    response = await page.client.post(
+        f"{page.url}/send", data={"event_id": "evt-00000001", "text": "forged"}
+    )
+
+    assert response.status_code == 403
+    assert await page.count(Reflection) == 0
+
+
+async def test_tapping_a_scale_value_stores_the_answer_and_closes_the_prompt(page: Page) -> None:
+    response = await page.send(choice="4", delivery_id=str(page.delivery.id))
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["answered"] == {"delivery_id": page.delivery.id, "label": "4 — Quite well"}
+    assert body["replies"][0]["text"].startswith("Saved to Family hub approach · Exploring")
+    assert await page.count(Reflection) == 1
+    html = (await page.client.get(page.url)).text
+    assert 'data-value="4"' not in html  # the prompt is closed on reload
+    assert "4 — Quite well" in html
+
+
+async def test_a_retried_post_is_stored_once(page: Page) -> None:
+    first = await page.send("evt-retry-0001", text="We changed the room layout")
+    second = await page.send("evt-retry-0001", text="We changed the room layout")
+
+    assert (first.json()["duplicate"], second.json()["duplicate"]) == (False, True)
+    assert second.json()["replies"] == []
+    assert await page.count(Reflection) == 1
+
+
+async def test_a_photo_upload_is_kept_as_evidence(page: Page) -> None:
+    files = {"file": ("board.jpg", b"\xff\xd8\xff photo bytes", "image/jpeg")}
+    data = {"nonce": await page.nonce(), "event_id": "evt-photo-001"}
+
+    response = await page.client.post(f"{page.url}/send", data=data, files=files)
+
+    assert response.status_code == 200
+    assert await page.count(Attachment) == 1
+    assert "board.jpg" in (await page.client.get(page.url)).text
+
+
+async def test_an_oversized_upload_is_refused_with_413_and_nothing_is_stored(
+    services: Services, page: Page
+) -> None:
+    page.channel.max_upload_bytes = 1024
+    files = {"file": ("huge.jpg", b"x" * 4096, "image/jpeg")}
+    data = {"nonce": await page.nonce(), "event_id": "evt-huge-0001"}
+
+    response = await page.client.post(f"{page.url}/send", data=data, files=files)
+
+    assert response.status_code == 413
+    assert "too big" in response.json()["error"]
+    assert await page.count(Reflection) == 0
+    assert await page.count(Attachment) == 0
+    assert not (services.settings.data_dir / "evidence").exists()
+
+
+async def test_history_survives_a_restart_of_the_channel(services: Services, page: Page) -> None:
+    await page.send(text="Before the restart")
+    fresh = webchat_channel(services)
+    await fresh.start(Conversation(services).handle)
+    transport = httpx.ASGITransport(app=create_app(services, [fresh]))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        history = (await client.get(f"{page.url}/history")).json()["bubbles"]
+
+    texts = [b["text"] for b in history]
+    assert texts == ["How well did the hub meeting go?", "Before the restart"]
+
+
+async def test_a_prompt_sent_while_the_page_is_open_arrives_live(page: Page) -> None:
+    key = identity_key(page.token)
+    queue = page.channel.subscribe(key)
+    prompt = OutboundPrompt(delivery_id=7, kind="text", text="What surprised you?")
+
+    ref = await page.channel.send_prompt(Recipient(1, key), prompt)
+
+    bubble = await asyncio.wait_for(queue.get(), 1)
+    assert bubble is not None and bubble["text"] == "What surprised you?"
+    assert ref.ref == "webchat:d7"
+
+
+async def test_someone_who_has_not_agreed_yet_sees_the_consent_question(page: Page) -> None:
+    from sqlalchemy import delete
+
+    from storage.models import ConsentRecord
+
+    async with page.services.sessions() as session, session.begin():
+        await session.execute(delete(ConsentRecord))
+
+    html = (await page.client.get(page.url)).text
+    assert "Before I keep anything you send" in html
+    assert 'data-value="consent:yes"' in html
+
+    response = await page.send(choice="consent:yes")
+    assert "Who should see your answers" in response.json()["replies"][0]["text"]
