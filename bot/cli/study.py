@@ -44,6 +44,8 @@ def check_command(file: Path) -> None:
     if not checked.ok or checked.study is None:
         _report_problems(checked.problems)
         sys.exit(1)
+    for warning in checked.warnings:
+        click.echo(f"warning: {warning}")
     spec = checked.study
     projects = sum(len(p.projects) for p in spec.partnerships)
     click.echo(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import StudyError
@@ -59,9 +60,14 @@ async def load_study(services: Services, path: str | Path) -> LoadReport:
     if not checked.ok or checked.study is None:
         raise StudyError(checked.problems)
     sha256 = hashlib.sha256(checked.raw).hexdigest()
-    async with transaction(services.sessions) as session:
-        loader = _Loader(session, checked.study, sha256, str(path))
-        report = await loader.run()
+    try:
+        async with transaction(services.sessions) as session:
+            report = await _Loader(session, checked.study, sha256, str(path)).run()
+    except IntegrityError as exc:  # e.g. another load of the same file at the same moment
+        log.warning("study load from %s refused by the database: %s", path, exc.orig)
+        raise StudyError(
+            [f"{path}: the database refused the load ({exc.orig}); nothing was written"]
+        ) from exc
     if report.changed:
         log.info("study %s loaded from %s", report.study, path, extra={"action": "study.load"})
     return report

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ class Checked:
     study: StudyFile | None
     problems: list[str]
     raw: bytes = b""
+    # things that are allowed but probably not meant (a project without a lead)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -112,10 +114,33 @@ def check_text(text: str, source: str = "<study>") -> Checked:
                 study = StudyFile.model_validate(data)
             except ValidationError as exc:
                 problems += from_validation(exc, (), StudyFile)
+    lines = _rendered(problems, source, node)
+    warnings = _rendered(_warnings(study), source, node) if study is not None else []
+    return Checked(source, study if not lines else None, lines, warnings=warnings)
+
+
+def _rendered(problems: list[Problem], source: str, node: yaml.Node | None) -> list[str]:
     located = [(_line_of(node, problem.loc) or 0, problem) for problem in problems]
     located.sort(key=lambda pair: pair[0])
-    lines = [_render(problem, source, line) for line, problem in located]
-    return Checked(source, study if not lines else None, lines)
+    return [_render(problem, source, line) for line, problem in located]
+
+
+def _warnings(study: StudyFile) -> list[Problem]:
+    found = []
+    in_a_team: set[str] = set()
+    for p, partnership in enumerate(study.partnerships):
+        for j, project in enumerate(partnership.projects):
+            loc: Loc = ("partnerships", p, "projects", j)
+            for role in ROLE_FIELDS:
+                in_a_team.update(getattr(project.team, role))
+            if not project.team.leads:
+                found.append(Problem((*loc, "team"), "no lead: nobody gets this project's digest"))
+            if not project.cycles:
+                found.append(Problem((*loc, "cycles"), "no cycles: nobody is asked anything"))
+    for index, person in enumerate(study.people):
+        if person.key not in in_a_team:
+            found.append(Problem(("people", index), f"{person.key!r} is in no project's team"))
+    return found
 
 
 def _render(problem: Problem, source: str, line: int) -> str:

@@ -212,3 +212,18 @@ def test_the_study_file_example_in_the_readme_is_valid(tmp_path: Path) -> None:
     checked = read_study(_write(tmp_path, example))
     assert checked.problems == []
     assert checked.study is not None and checked.study.people[1].channels.slack is not None
+
+
+def test_a_project_without_a_lead_passes_the_check_with_a_warning(tmp_path: Path) -> None:
+    text = (
+        "study: {slug: s, name: S, consent: {version: '1', text: Kept safe.}}\n"
+        "partnerships:\n  - slug: fife\n    name: Fife\n    projects:\n"
+        "      - {slug: hub, name: Hub, team: {participants: [rachel]}}\n"
+        "people:\n  - {key: rachel, name: Rachel Hunter}\n  - {key: sam, name: Sam Lee}\n"
+    )
+    result = CliRunner().invoke(main, ["study", "check", str(_write(tmp_path, text))])
+    assert result.exit_code == 0, result.output
+    assert "partnerships[0].projects[0].team: no lead: nobody gets this project's digest" in (
+        result.output
+    )
+    assert "people[1]: 'sam' is in no project's team (line 9)" in result.output
