@@ -35,7 +35,20 @@ EDIT_WINDOW = timedelta(hours=24)
 UNDO_WINDOW = timedelta(hours=24)
 
 # Words that are a command when they are the whole message, even without a slash.
-BARE_WORDS = {"help", "resume", "snooze", "skip", "undo", "audience", "status", "stop", "start"}
+BARE_WORDS = {
+    "help",
+    "note",
+    "pause",
+    "resume",
+    "snooze",
+    "skip",
+    "edit",
+    "undo",
+    "audience",
+    "status",
+    "stop",
+    "start",
+}
 AUDIENCE_WORDS = {
     "private": "private",
     "me": "private",

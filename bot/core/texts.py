@@ -62,7 +62,7 @@ INACTIVE_PERSON = (
 )
 WITHDRAWN = (
     "You have left the study, so I'm not keeping anything you send. If you'd like to take part "
-    "again, ask your project lead for a new sign-up link."
+    "again, send 'start'."
 )
 NEEDS_CONSENT = "Before I keep anything you send, please read this and choose:"
 CONSENT_DECLINED = (

@@ -36,6 +36,7 @@ async def _delivery(world: World, **kwargs: object) -> Delivery:
         ("snooze tomorrow", ("snooze", "tomorrow")),
         ("audience team last", ("audience", "team last")),
         ("Help!", ("help", "")),
+        ("pause", ("pause", "")),
         ("help me understand the referral backlog", None),
         ("stop the referrals going to the wrong team", None),
         ("note to self: ask about budgets", None),
@@ -96,6 +97,13 @@ async def test_pause_skips_planned_prompts_in_the_pause_and_resume_lifts_it(worl
 
     await world.channel.say(world.who, "resume")
     assert "Welcome back" in world.channel.unique_reply().text
+    assert (await world.get(Person, world.person.id)).paused_until is None
+
+
+async def test_pause_without_a_date_asks_until_when_and_pauses_nothing(world: World) -> None:
+    await world.channel.say(world.who, "pause")
+
+    assert "Pause until when?" in world.channel.unique_reply().text
     assert (await world.get(Person, world.person.id)).paused_until is None
 
 
