@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+from bot.review.access import cli_viewer
+from bot.review.coding import add_code, apply_code
+from bot.review.search import Filters, search
+from bot.services import Services
+from storage.db import upgrade
+from storage.models import Partnership, Person, Project, Reflection
+from tests.conftest import make_settings
+from tests.review.conftest import WHEN, World, build_world
+
+
+async def _ids(services: Services, filters: Filters, page: int = 1) -> set[int]:
+    async with services.sessions() as session:
+        return {r.id for r in (await search(session, cli_viewer(), filters, page)).reflections}
+
+
+async def test_full_text_search_finds_words_on_both_databases(any_services: Services) -> None:
+    world = await build_world(any_services, Path(any_services.settings.data_dir))
+    assert await _ids(any_services, Filters(q="smaoineachadh")) == {world.gaelic}
+    everyone = await _ids(any_services, Filters(q="talked hub"))
+    assert everyone == {
+        i for (_, audience), i in world.reflections.items() if audience != "private"
+    }
+    assert await _ids(any_services, Filters(q="nothing-like-this")) == set()
+    # operators and quotes typed by a person are words, not syntax errors
+    assert await _ids(any_services, Filters(q='"hub" (talked*')) == everyone
+
+
+async def test_search_on_sqlite_folds_accents(world: World) -> None:
+    assert await _ids(world.services, Filters(q="sgire")) == {world.gaelic}
+
+
+async def test_a_migrated_database_keeps_search_in_step_with_edits(
+    any_db_url: str, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(upgrade, any_db_url)
+    services = Services.from_settings(make_settings(tmp_path, any_db_url))
+    try:
+        async with services.sessions() as session, session.begin():
+            project = Project(
+                partnership=Partnership(slug="fife", name="Fife"), slug="hub", name="Hub"
+            )
+            person = Person(key="a", study_code="P-1", name="A")
+            reflection = Reflection(
+                person=person,
+                project=project,
+                kind="text",
+                text="the rota was chaos",
+                audience="researchers",
+                channel="webchat",
+                created_at=WHEN,
+            )
+            session.add(reflection)
+        assert await _ids(services, Filters(q="chaos")) == {reflection.id}
+        async with services.sessions() as session, session.begin():
+            stored = await session.get(Reflection, reflection.id)
+            assert stored is not None
+            stored.text = "the rota was calm"
+        assert await _ids(services, Filters(q="chaos")) == set()
+        assert await _ids(services, Filters(q="calm")) == {reflection.id}
+    finally:
+        await services.close()
+
+
+async def test_each_filter_narrows_the_reflections(world: World) -> None:
+    services = world.services
+    fife = {
+        i
+        for (project, audience), i in world.reflections.items()
+        if project == "fife" and audience != "private"
+    } | {world.gaelic}
+    assert await _ids(services, Filters(partnership=world.partnerships["fife"])) == fife
+    assert await _ids(services, Filters(project=world.projects["fife"])) == fife
+    assert await _ids(services, Filters(answer_type="evidence")) == {world.gaelic}
+    assert await _ids(services, Filters(has_evidence=True)) == {world.gaelic}
+    assert world.gaelic not in await _ids(services, Filters(has_evidence=False))
+    on_day = await _ids(services, Filters(date_from=date(2027, 3, 3), date_to=date(2027, 3, 3)))
+    assert on_day == {
+        world.reflections[("fife", "researchers")],
+        world.reflections[("dundee", "researchers")],
+    }
+    prompted = await _ids(services, Filters(prompt="scoping.what-matters"))
+    assert world.gaelic not in prompted and len(prompted) == 6
+    assert len(await _ids(services, Filters(phase="scoping"))) == 7
+    assert await _ids(services, Filters(phase="testing-change")) == set()
+
+
+async def test_filtering_by_a_code_includes_the_codes_beneath_it(world: World) -> None:
+    viewer = cli_viewer()
+    async with world.services.sessions() as session, session.begin():
+        feelings = await add_code(session, viewer, "Feelings")
+        hopeful = await add_code(session, viewer, "Hopeful", parent_id=feelings.id)
+        reflection = await session.get(Reflection, world.reflections[("fife", "team")])
+        assert reflection is not None
+        await apply_code(session, viewer, reflection, hopeful.id, 0, 2)
+    assert await _ids(world.services, Filters(code=feelings.id)) == {reflection.id}
+    assert await _ids(world.services, Filters(code=hopeful.id)) == {reflection.id}
+
+
+async def test_filters_read_from_a_query_string_ignore_nonsense() -> None:
+    filters = Filters.from_params(
+        {
+            "project": "3",
+            "cycle": "x",
+            "date_from": "2027-02-30",
+            "answer_type": "poem",
+            "has_evidence": "yes",
+            "q": " hub ",
+        }
+    )
+    assert filters == Filters(project=3, has_evidence=True, q="hub")
+    assert filters.as_params() == {"project": "3", "has_evidence": "yes", "q": "hub"}
+
+
+async def test_results_come_a_page_at_a_time_newest_first(services: Services) -> None:
+    async with services.sessions() as session, session.begin():
+        person = Person(key="a", study_code="P-1", name="A")
+        project = Project(partnership=Partnership(slug="f", name="F"), slug="h", name="H")
+        for n in range(30):
+            session.add(
+                Reflection(
+                    person=person,
+                    project=project,
+                    kind="text",
+                    text=f"note {n}",
+                    audience="researchers",
+                    channel="webchat",
+                    created_at=WHEN.replace(minute=n),
+                )
+            )
+    async with services.sessions() as session:
+        first = await search(session, cli_viewer(), Filters(), 1)
+        second = await search(session, cli_viewer(), Filters(), 2)
+    assert (first.total, first.pages, len(first.reflections), len(second.reflections)) == (
+        30,
+        2,
+        25,
+        5,
+    )
+    assert first.reflections[0].text == "note 29"
+    assert second.reflections[-1].text == "note 0"
