@@ -40,7 +40,47 @@ PROJECTS = 20
 PEOPLE = 400
 PHASES = ("scoping", "exploring-evidence", "testing-change")
 KINDS = ("text", "text", "text", "scale", "choice", "evidence")
-WORDS = ["family", "hub", "referral", "waiting", "list", "housing", "officer", "meeting", "school", "nurse", "visit", "parents", "trust", "partnership", "data", "evidence", "change", "tested", "week", "team", "pressure", "time", "leave", "cover", "rota", "community", "centre", "library", "volunteers", "funding", "report", "board", "staff", "training", "learning", "smaoineachadh", "sgìre", "coimhearsnachd", "teaghlach"]
+WORDS = [
+    "family",
+    "hub",
+    "referral",
+    "waiting",
+    "list",
+    "housing",
+    "officer",
+    "meeting",
+    "school",
+    "nurse",
+    "visit",
+    "parents",
+    "trust",
+    "partnership",
+    "data",
+    "evidence",
+    "change",
+    "tested",
+    "week",
+    "team",
+    "pressure",
+    "time",
+    "leave",
+    "cover",
+    "rota",
+    "community",
+    "centre",
+    "library",
+    "volunteers",
+    "funding",
+    "report",
+    "board",
+    "staff",
+    "training",
+    "learning",
+    "smaoineachadh",
+    "sgìre",
+    "coimhearsnachd",
+    "teaghlach",
+]
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 
