@@ -57,7 +57,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from bot.cli import db, digest, export, people, simulate, status, study, user
+    from bot.cli import db, demo, digest, export, people, run, simulate, status, study, user
 
     main.add_command(db.db)
     main.add_command(study.study)
@@ -68,6 +68,12 @@ def _register() -> None:
     main.add_command(people.people)
     main.add_command(people.webchat)
     main.add_command(simulate.simulate_command, name="simulate")
+    main.add_command(run.run_command, name="run")
+    main.add_command(demo.demo)
+
+    from bot.cli import slack
+
+    main.add_command(slack.slack)
 
 
 _register()

@@ -1,0 +1,67 @@
+"""``carbot run``: the web app, the scheduler and every configured channel, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from bot.clock import Clock, ScaledClock, SystemClock
+from bot.settings import Settings, get_settings
+
+
+def parse_start(value: str | None) -> datetime | None:
+    """An ISO 8601 time with a zone (``Z`` allowed), or None."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {value}+00:00")
+    return moment.astimezone(UTC)
+
+
+def make_clock(speed: float, start: datetime | None) -> Clock:
+    """The real clock, or the demo clock when it should run faster or start elsewhere."""
+    if speed == 1.0 and start is None:
+        return SystemClock()
+    return ScaledClock(start=start or datetime.now(UTC), speed=speed)
+
+
+def serve(settings: Settings, clock: Clock, speed: float) -> None:
+    """Run until SIGTERM/SIGINT and exit with the runner's status."""
+    from bot.runner import run
+
+    status = asyncio.run(run(settings, clock, speed=speed))
+    sys.exit(status)
+
+
+@click.command("run")
+@click.option(
+    "--demo-speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Run the scheduler's clock this many times faster than real time "
+    "(default: CARBOT_DEMO_SPEED, normally 1). Only for trying carbot out.",
+)
+@click.option(
+    "--demo-start",
+    metavar="ISO",
+    default=None,
+    help="Start the scheduler's clock at this time, e.g. 2027-03-09T09:55+00:00.",
+)
+def run_command(demo_speed: float | None, demo_start: str | None) -> None:
+    """Run carbot: web app, planning, dispatch, reminders, digests and channels.
+
+    Stops cleanly on SIGTERM or Ctrl+C: sends in flight finish, claimed deliveries are handed
+    back, and the exit status is 0.
+    """
+    settings = get_settings()
+    speed = demo_speed if demo_speed is not None else settings.demo_speed
+    if speed <= 0:
+        raise click.BadParameter("must be positive", param_hint="CARBOT_DEMO_SPEED")
+    serve(settings, make_clock(speed, parse_start(demo_start)), speed)

@@ -1,0 +1,156 @@
+"""The carbot process: the web app (uvicorn), the scheduler and every configured channel.
+
+``run(settings, clock)`` starts, in order: the channels (each given the conversation core's
+handler), the web app with their webhook routes mounted, then the scheduler. On SIGTERM or SIGINT
+it stops in the reverse order of risk: the scheduler first (no new work; the send in flight
+finishes; deliveries this worker still holds go back to ``planned`` at once), then the channels
+(their in-flight sends finish), then the web server; and it exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+from collections.abc import Iterator, Sequence
+
+import uvicorn
+
+from adapters.base import Channel
+from bot.channels import build_channels
+from bot.clock import Clock
+from bot.core.conversation import Conversation
+from bot.engine.jobs import Jobs, tick_for_speed
+from bot.services import Services
+from bot.settings import Settings
+from bot.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the runner decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def worker_name() -> str:
+    """A name for this process's leases, unique across hosts and restarts."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The web app's listening socket, bound before anything else starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+async def _start_channels(channels: Sequence[Channel], conversation: Conversation) -> list[Channel]:
+    started: list[Channel] = []
+    for channel in channels:
+        await channel.start(conversation.handle)
+        started.append(channel)
+        log.info("channel %s started", channel.name)
+    return started
+
+
+async def _stop_channels(channels: Sequence[Channel]) -> None:
+    for channel in reversed(channels):
+        try:
+            await channel.stop()
+        except Exception:
+            log.exception("channel %s did not stop cleanly", channel.name)
+
+
+async def run(
+    settings: Settings,
+    clock: Clock,
+    *,
+    speed: float = 1.0,
+    channels: Sequence[Channel] | None = None,
+    ready: asyncio.Event | None = None,
+) -> int:
+    """Run carbot until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
+    try:
+        sock = listen(settings.web_host, settings.web_port)
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", settings.web_host, settings.web_port, exc)
+        return 1
+    services = Services.from_settings(settings)
+    channels = list(channels) if channels is not None else build_channels(services, clock=clock)
+    conversation = Conversation(services, clock=clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    started: list[Channel] = []
+    jobs: Jobs | None = None
+    status = 0
+    try:
+        started = await _start_channels(channels, conversation)
+        app = create_app(services, started)
+        server = _Server(
+            uvicorn.Config(
+                app,
+                log_level=settings.log_level.lower(),
+                access_log=False,
+                lifespan="on",
+            )
+        )
+        serving = asyncio.create_task(server.serve(sockets=[sock]), name="web")
+        while not server.started and not serving.done():
+            await asyncio.wait({serving}, timeout=0.05)
+        if serving.done():
+            log.error("the web app could not start on %s:%s", settings.web_host, settings.web_port)
+            return 1
+        log.info("web app listening on http://%s:%s", settings.web_host, settings.web_port)
+        if settings.scheduler_enabled:
+            jobs = Jobs(
+                services,
+                {channel.name: channel for channel in started},
+                clock,
+                worker=worker_name(),
+                tick=tick_for_speed(speed),
+            )
+            jobs.start()
+        if ready is not None:
+            ready.set()
+        stopper = asyncio.create_task(stop.wait(), name="stop")
+        await asyncio.wait({serving, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done() and not stop.is_set():
+            log.error("the web app stopped unexpectedly")
+            status = 1
+        stopper.cancel()
+        log.info("stopping: finishing the sends in flight")
+        if jobs is not None:
+            await jobs.stop()
+            jobs = None
+        await _stop_channels(started)
+        started = []
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await serving
+        log.info("stopped")
+        return status
+    finally:
+        if jobs is not None:
+            await jobs.stop()
+        await _stop_channels(started)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await services.close()
+        sock.close()
