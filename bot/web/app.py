@@ -22,6 +22,9 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     from bot.web.review import router as review_router
 
     app.include_router(review_router)
+    from bot.web.outbox import router as outbox_router
+
+    app.include_router(outbox_router)
 
     for channel in channels:
         for path, asgi in channel.mounts().items():

@@ -1,0 +1,86 @@
+"""Without SMTP, digests are written once each to the outbox and listed on an admin page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from bot.review.auth import SESSION_COOKIE, Signer
+from bot.web.app import create_app
+from digests.send import send_due_digests
+from storage.db import transaction
+from storage.models import User
+from tests.digests.factory import add_reflection, add_study, add_team
+from tests.digests.helpers import WEEKLY_TIME, outbox_messages
+
+
+async def _written(services: Any) -> None:
+    async with transaction(services.sessions) as session:
+        await add_study(session)
+        team = await add_team(session)
+        await add_reflection(session, team, team.members[0], "Hello <script>alert(1)</script>")
+        session.add(User(email="admin@example.org", is_admin=True, password_hash="x"))
+        session.add(User(email="someone@example.org", is_admin=False, password_hash="y"))
+
+
+async def test_digests_are_written_to_the_outbox_once_each(services: Any) -> None:
+    await _written(services)
+
+    assert await send_due_digests(services, WEEKLY_TIME) == 1
+    assert await send_due_digests(services, WEEKLY_TIME + timedelta(hours=1)) == 0
+
+    files = list(services.settings.outbox_dir.glob("*.eml"))
+    assert len(files) == 1 and files[0].name.startswith("2027-W10_lead_weekly_project_family-hub")
+    (message,) = outbox_messages(services.settings.outbox_dir)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["To"] == "lead@example.org"
+
+
+async def _client(services: Any, email: str | None) -> httpx.AsyncClient:
+    app = create_app(services)
+    cookies = {}
+    if email:
+        async with services.sessions() as session:
+            user = await session.scalar(select(User).where(User.email == email))
+        cookies[SESSION_COOKIE] = Signer(services.secret_key()).session_cookie(user)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", cookies=cookies
+    )
+
+
+async def test_an_admin_sees_the_outbox_and_each_message_safely(services: Any) -> None:
+    await _written(services)
+    await send_due_digests(services, WEEKLY_TIME)
+    (path,) = services.settings.outbox_dir.glob("*.eml")
+
+    async with await _client(services, "admin@example.org") as client:
+        listing = await client.get("/outbox")
+        shown = await client.get(f"/outbox/{path.name}")
+        raw = await client.get(f"/outbox/{path.name}/raw")
+        escape = await client.get("/outbox/..%2Fcarbot.db")
+        missing = await client.get("/outbox/nothing.eml")
+
+    assert listing.status_code == 200
+    assert "Family hub approach: weekly digest for 8–14 March 2027" in listing.text
+    assert f'href="/outbox/{path.name}"' in listing.text
+    assert shown.status_code == 200
+    assert '<iframe sandbox=""' in shown.text
+    assert "<script" not in shown.text  # the reflection's script is text, twice escaped
+    assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in shown.text  # the plain-text part
+    assert "script-src 'none'" in shown.headers["content-security-policy"]
+    assert raw.status_code == 200 and raw.content == path.read_bytes()
+    assert escape.status_code == 404 and missing.status_code == 404
+
+
+async def test_the_outbox_is_for_admins_only(services: Any) -> None:
+    await _written(services)
+
+    async with await _client(services, None) as anonymous:
+        response = await anonymous.get("/outbox", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/review/sign-in")
+    async with await _client(services, "someone@example.org") as someone:
+        assert (await someone.get("/outbox")).status_code == 403
