@@ -38,7 +38,7 @@ from adapters.base import (
     Recipient,
 )
 from adapters.slack import blocks as kit
-from adapters.slack.api import SlackApi, Sleep
+from adapters.slack.api import SlackApi, SlackError, Sleep
 from adapters.slack.home import HomeProvider, home_view
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,19 @@ class SlackChannel:
             for path in ("events", "interactivity", "commands")
         ]
         return {"/slack": Starlette(routes=routes)}
+
+    async def lookup_email(self, email: str) -> tuple[str | None, str] | None:
+        """(team id, user id) of the active Slack user with ``email``; None when there is none."""
+        try:
+            data = await self.api.call("users.lookupByEmail", email=email)
+        except SlackError as exc:
+            if exc.code in ("users_not_found", "user_not_found"):
+                return None
+            raise
+        user = data.get("user") or {}
+        if not user.get("id") or user.get("deleted") or user.get("is_bot"):
+            return None
+        return user.get("team_id"), str(user["id"])
 
     # ── used by the listeners ──────────────────────────────────────────────────────────────
 

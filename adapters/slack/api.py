@@ -44,6 +44,14 @@ FILE_HOSTS = frozenset({"files.slack.com"})
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class SlackError(DeliveryError):
+    """A Slack Web API error; ``code`` is Slack's error string (``user_not_found``…)."""
+
+    def __init__(self, message: str, *, code: str, permanent: bool) -> None:
+        super().__init__(message, permanent=permanent)
+        self.code = code
+
+
 class FileTooLarge(Exception):
     """A file turned out bigger than the limit while it was being downloaded."""
 
@@ -165,7 +173,7 @@ def _retry_after(exc: SlackApiError) -> float | None:
     return 1.0
 
 
-def _wrap(method: str, exc: SlackApiError) -> DeliveryError:
+def _wrap(method: str, exc: SlackApiError) -> SlackError:
     error = ""
     try:
         error = str(exc.response.get("error") or "")
@@ -179,4 +187,6 @@ def _wrap(method: str, exc: SlackApiError) -> DeliveryError:
         "permanent" if permanent else "transient",
         extra={"action": "slack_error"},
     )
-    return DeliveryError(f"Slack {method} failed: {error or 'unknown error'}", permanent=permanent)
+    return SlackError(
+        f"Slack {method} failed: {error or 'unknown error'}", code=error, permanent=permanent
+    )

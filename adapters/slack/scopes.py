@@ -7,6 +7,7 @@ grants a scope or subscribes to an event that nothing here uses.
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,29 @@ def unused_scopes() -> frozenset[str]:
     for scopes in (*BOT_METHOD_SCOPES.values(), *EVENT_SCOPES.values()):
         used |= scopes
     return granted_scopes() - used
+
+
+ROUTES = {
+    "events": "/slack/events",
+    "interactivity": "/slack/interactivity",
+    "commands": "/slack/commands",
+}
+
+
+def manifest_text(mode: str = "socket", public_url: str | None = None) -> str:
+    """The manifest to paste into Slack: the file as it is for Socket Mode, or with carbot's
+    request URLs (under ``public_url``) for HTTP mode."""
+    if mode == "socket":
+        return MANIFEST_PATH.read_text(encoding="utf-8")
+    if mode != "http":
+        raise ValueError(f"unknown Slack mode {mode!r}; expected socket or http")
+    if not public_url or not public_url.startswith("https://"):
+        raise ValueError("HTTP mode needs a public https:// URL that Slack can reach")
+    base = public_url.rstrip("/")
+    data = copy.deepcopy(manifest())
+    data["settings"]["socket_mode_enabled"] = False
+    data["settings"]["event_subscriptions"]["request_url"] = base + ROUTES["events"]
+    data["settings"]["interactivity"]["request_url"] = base + ROUTES["interactivity"]
+    for command in data["features"]["slash_commands"]:
+        command["url"] = base + ROUTES["commands"]
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -8,7 +8,7 @@ allowed by a scope in the app manifest.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -68,32 +68,47 @@ def recorder() -> RecordingHandler:
 
 
 def http_channel(fake: FakeSlack, **options: object) -> SlackChannel:
+    options.setdefault("post_interval", 0)
     return SlackChannel(
         bot_token=BOT_TOKEN,
         mode="http",
         signing_secret=SIGNING_SECRET,
         api_base_url=fake.base_url,
-        post_interval=0,
         **options,  # type: ignore[arg-type]
     )
 
 
 @pytest.fixture
-async def slack_http(
-    fake_slack: FakeSlack, recorder: RecordingHandler
-) -> AsyncIterator[SlackChannel]:
-    channel = http_channel(fake_slack, max_upload_bytes=1000)
-    await channel.start(recorder)
-    yield channel
-    await channel.stop()
+async def make_slack(
+    fake_slack: FakeSlack, recorder: RecordingHandler, services: Services
+) -> AsyncIterator[Callable[..., Awaitable[SlackRequests]]]:
+    """Makes a started HTTP-mode channel on carbot's web app; stops them all afterwards."""
+    made: list[tuple[SlackChannel, httpx.AsyncClient]] = []
+
+    async def make(**options: object) -> SlackRequests:
+        channel = http_channel(fake_slack, **options)
+        await channel.start(recorder)
+        app = create_app(services, [channel])
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url="http://carbot.test")
+        made.append((channel, client))
+        return SlackRequests(client, fake_slack, channel)
+
+    yield make
+    for channel, client in made:
+        await client.aclose()
+        await channel.stop()
 
 
 @pytest.fixture
-async def slack(
-    slack_http: SlackChannel, services: Services, fake_slack: FakeSlack
-) -> AsyncIterator[SlackRequests]:
-    """Signed requests to the Slack routes of carbot's web app."""
-    app = create_app(services, [slack_http])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://carbot.test") as client:
-        yield SlackRequests(client, fake_slack, slack_http)
+async def slack(make_slack: Callable[..., Awaitable[SlackRequests]]) -> SlackRequests:
+    """Signed requests to the Slack routes of carbot's web app (files limited to 1000 bytes)."""
+    return await make_slack(max_upload_bytes=1000)
+
+
+@pytest.fixture
+def slack_http(slack: SlackRequests) -> SlackChannel:
+    return slack.channel
+
+
+MakeSlack = Callable[..., Awaitable[SlackRequests]]

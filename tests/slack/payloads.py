@@ -104,6 +104,7 @@ def prompt_tap(
 
 def view_submission_payload(view: dict[str, Any], text: str, *, user: str = USER) -> dict[str, Any]:
     submitted = {
+        "type": "modal",
         **view,
         "id": view.get("id") or f"V{next(_ids):06d}",
         "state": {"values": {"answer": {"text": {"type": "plain_text_input", "value": text}}}},

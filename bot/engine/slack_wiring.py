@@ -1,0 +1,124 @@
+"""Slack's wiring on carbot's side: the channel built from the settings, and the App Home's
+data read from the database (the adapter itself never touches it)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from adapters.base import Choice
+from adapters.slack import HomeView, RecentAnswer, SlackChannel
+from bot.clock import Clock, SystemClock
+from bot.core import texts
+from bot.core.people import active_projects, default_audience, person_zone
+from bot.services import Services
+from storage.models import ChannelIdentity, Delivery, Person, Reflection
+
+log = logging.getLogger(__name__)
+
+RECENT_ANSWERS = 5
+
+
+def _answer_text(reflection: Reflection) -> str:
+    if reflection.scale_value is not None:
+        answer = f"{reflection.scale_value} out of 5"
+        return f"{answer} — {reflection.text}" if reflection.text else answer
+    parts = [reflection.choice or "", reflection.text or ""]
+    shown = " — ".join(part for part in parts if part)
+    if reflection.attachments:
+        count = len(reflection.attachments)
+        files = f"📎 {count} file{'s' if count > 1 else ''}"
+        shown = f"{shown} ({files})" if shown else files
+    return shown or "(no text)"
+
+
+async def home_view_for(services: Services, clock: Clock, team: str | None, user: str) -> HomeView:
+    """What the App Home shows the Slack user ``user`` of workspace ``team``."""
+    now = clock.now()
+    async with services.sessions() as session:
+        identity = await session.scalar(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == "slack",
+                ChannelIdentity.workspace == (team or ""),
+                ChannelIdentity.external_id == user,
+                ChannelIdentity.status != "revoked",
+            )
+        )
+        person = await session.get(Person, identity.person_id) if identity else None
+        if person is None or not person.active:
+            return HomeView(name=None)
+        if person.withdrawn_at is not None:
+            return HomeView(name=person.name, withdrawn=True)
+        zone = await person_zone(session, person, services.settings.default_timezone)
+        today: date = now.astimezone(zone).date()
+        upcoming = await session.scalar(
+            select(Delivery)
+            .options(selectinload(Delivery.project))
+            .where(Delivery.person_id == person.id, Delivery.status == "planned")
+            .order_by(Delivery.due_at)
+            .limit(1)
+        )
+        next_prompt = None
+        if upcoming is not None:
+            when = texts.human_time(upcoming.due_at.astimezone(zone))
+            next_prompt = f"{when} · {upcoming.project.name}"
+        projects = await active_projects(session, person)
+        audience = await default_audience(session, person, projects[0] if projects else None)
+        reflections = await session.scalars(
+            select(Reflection)
+            .options(selectinload(Reflection.delivery), selectinload(Reflection.attachments))
+            .where(Reflection.person_id == person.id)
+            .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+            .limit(RECENT_ANSWERS)
+        )
+        recent = tuple(
+            RecentAnswer(
+                when=texts.human_date(r.created_at.astimezone(zone).date()),
+                question=r.delivery.prompt_text if r.delivery else "Note",
+                answer=_answer_text(r),
+                audience=texts.AUDIENCE_SHORT[r.audience],
+            )
+            for r in reflections
+        )
+        paused = (
+            person.paused_until if person.paused_until and person.paused_until >= today else None
+        )
+        return HomeView(
+            name=person.name,
+            next_prompt=next_prompt,
+            paused_until=texts.human_date(paused) if paused else None,
+            audience=f"audience:{audience}",
+            audience_options=tuple(
+                Choice(f"audience:{key}", label) for key, label in texts.AUDIENCE_SHORT.items()
+            ),
+            recent=recent,
+        )
+
+
+def slack_channel(services: Services, *, clock: Clock | None = None) -> SlackChannel | None:
+    """The Slack channel the settings describe; None when no bot token is set."""
+    settings = services.settings
+    if settings.slack_bot_token is None:
+        return None
+    clock = clock or SystemClock()
+
+    async def home_provider(team: str | None, user: str) -> HomeView:
+        return await home_view_for(services, clock, team, user)
+
+    return SlackChannel(
+        bot_token=settings.slack_bot_token.get_secret_value(),
+        mode=settings.slack_mode,
+        app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        api_base_url=settings.slack_api_base_url,
+        max_upload_bytes=settings.max_upload_bytes,
+        home_provider=home_provider,
+        now=clock.now,
+    )

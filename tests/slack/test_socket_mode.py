@@ -1,0 +1,109 @@
+"""Socket Mode end to end: carbot dials out to the fake Slack and answers over the websocket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.base import InboundResult, OutboundText
+from adapters.slack import SlackChannel
+from tests.fakes.slack_api import FakeSlack
+from tests.slack.conftest import APP_TOKEN, BOT_TOKEN, RecordingHandler
+from tests.slack.payloads import (
+    DM,
+    USER,
+    block_actions_payload,
+    command_payload,
+    dm_event,
+    event_payload,
+)
+
+
+@pytest.fixture
+async def socket_channel(
+    fake_slack: FakeSlack, recorder: RecordingHandler
+) -> AsyncIterator[SlackChannel]:
+    channel = SlackChannel(
+        bot_token=BOT_TOKEN,
+        app_token=APP_TOKEN,
+        api_base_url=fake_slack.base_url,
+        post_interval=0,
+    )
+    await channel.start(recorder)
+    yield channel
+    await channel.stop()
+
+
+async def settled(channel: SlackChannel) -> None:
+    while channel._tasks:
+        await asyncio.gather(*list(channel._tasks), return_exceptions=True)
+
+
+async def test_socket_mode_opens_a_connection_with_the_app_token(
+    socket_channel: SlackChannel, fake_slack: FakeSlack
+) -> None:
+    await asyncio.wait_for(fake_slack.connected.wait(), 10)
+
+    [opened] = fake_slack.calls_to("apps.connections.open")
+    assert opened.token == APP_TOKEN
+    assert socket_channel.mounts() == {}
+
+
+async def test_a_dm_pushed_over_the_socket_is_acknowledged_handled_and_answered(
+    socket_channel: SlackChannel, fake_slack: FakeSlack, recorder: RecordingHandler
+) -> None:
+    recorder.reply = lambda m: InboundResult(replies=[OutboundText("Saved.")])
+
+    envelope = await fake_slack.push("events_api", event_payload(dm_event("By socket"), "EvS1"))
+    await fake_slack.ack_for(envelope)
+    await settled(socket_channel)
+
+    [message] = recorder.messages
+    assert (message.event_id, message.text) == ("EvS1", "By socket")
+    [posted] = fake_slack.posted()
+    assert (posted["channel"], posted["text"]) == (DM, "Saved.")
+
+
+async def test_an_event_redelivered_over_the_socket_is_handled_once(
+    socket_channel: SlackChannel, fake_slack: FakeSlack, recorder: RecordingHandler
+) -> None:
+    payload = event_payload(dm_event("Twice sent"), "EvS2")
+
+    first = await fake_slack.push("events_api", payload)
+    await fake_slack.ack_for(first)
+    again = await fake_slack.push("events_api", payload, retry_attempt=1)
+    await fake_slack.ack_for(again)
+    await settled(socket_channel)
+
+    assert [m.event_id for m in recorder.messages] == ["EvS2"]
+
+
+async def test_a_tap_and_a_slash_command_over_the_socket_are_acknowledged(
+    socket_channel: SlackChannel, fake_slack: FakeSlack, recorder: RecordingHandler
+) -> None:
+    recorder.reply = lambda m: InboundResult(replies=[OutboundText("Here is your status.")])
+    tap = block_actions_payload(
+        {
+            "type": "button",
+            "action_id": "carbot_choice_0",
+            "value": '{"v":"consent:yes"}',
+            "text": {"type": "plain_text", "text": "I agree"},
+        },
+        message={"type": "message", "ts": "1.5", "text": "Consent?", "blocks": []},
+        container={"type": "message", "message_ts": "1.5", "channel_id": DM, "is_ephemeral": False},
+    )
+
+    tapped = await fake_slack.push("interactive", tap)
+    await fake_slack.ack_for(tapped)
+    command = await fake_slack.push("slash_commands", command_payload("status"))
+    ack = await fake_slack.ack_for(command)
+    await settled(socket_channel)
+
+    assert [(m.choice, m.command) for m in recorder.messages] == [
+        ("consent:yes", None),
+        (None, "status"),
+    ]
+    assert ack["payload"]["text"] == "Here is your status."
+    assert recorder.messages[0].external_id == USER
