@@ -16,25 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.services import Services
 from prompts.cadence import Cadence
-from prompts.library import Library, load_library
-from prompts.schedule import (
-    WorkingPattern,
-    is_paused,
-    is_working_time,
-    plan_slots,
-    working_pattern,
-)
+from prompts.library import Library, PromptLibraryError, load_library
+from prompts.schedule import plan_slots, working_pattern
 from storage.db import transaction
 from storage.models import (
-    ChannelIdentity,
-    ConsentRecord,
     Cycle,
     Delivery,
     Membership,
@@ -99,7 +92,12 @@ async def _library(services: Services) -> Library:
         study = (
             await session.execute(select(Study).order_by(Study.id).limit(1))
         ).scalar_one_or_none()
-    return load_library(study.options if study is not None else None)
+    try:
+        return load_library(study.options if study is not None else None)
+    except PromptLibraryError as exc:
+        # `carbot study load` refuses such a file; a database edited by hand can still hold one.
+        log.error("the study's prompts are invalid, using the built-in library: %s", exc)
+        return load_library(None)
 
 
 async def _projects(session: AsyncSession, default_zone: str) -> dict[int, ProjectPlan]:
@@ -134,16 +132,6 @@ async def _projects(session: AsyncSession, default_zone: str) -> dict[int, Proje
     return plans
 
 
-def _eligible_person_clauses() -> list[Any]:
-    """People who may be prompted: active, not withdrawn, consenting, with a working channel."""
-    return [
-        Person.active.is_(True),
-        Person.withdrawn_at.is_(None),
-        exists().where(ConsentRecord.person_id == Person.id, ConsentRecord.withdrawn_at.is_(None)),
-        exists().where(ChannelIdentity.person_id == Person.id, ChannelIdentity.status == "active"),
-    ]
-
-
 async def _eligible_members(
     session: AsyncSession, project_ids: Sequence[int]
 ) -> dict[int, list[Person]]:
@@ -156,7 +144,7 @@ async def _eligible_members(
             Membership.project_id.in_(project_ids),
             Membership.role == "participant",
             Membership.active.is_(True),
-            *_eligible_person_clauses(),
+            *eligible_person_clauses(),
         )
         .order_by(Membership.project_id, Person.id)
     )
@@ -319,127 +307,3 @@ async def _carry_forward_answers(
         for key, (text, created_at) in latest.items()
         if key not in last_asked or last_asked[key] < created_at
     }
-
-
-# ── calling off planned deliveries ──────────────────────────────────────────────────────────
-
-
-async def tidy_planned(services: Services, now: datetime) -> int:
-    """Call off planned deliveries that must not go out any more; return how many.
-
-    Skipped: the person withdrew, lost consent or paused themselves (``paused_until``).
-    Cancelled: the project, membership or phase ended, the slot falls in a pause for leave, or
-    it is no longer inside the person's working time.
-    """
-    async with services.sessions() as session:
-        rows = (
-            await session.execute(
-                select(Delivery, Person, Project, Partnership.timezone)
-                .join(Person, Delivery.person_id == Person.id)
-                .join(Project, Delivery.project_id == Project.id)
-                .join(Partnership, Project.partnership_id == Partnership.id)
-                .where(Delivery.status == "planned")
-                .options(selectinload(Delivery.phase))
-            )
-        ).all()
-        if not rows:
-            return 0
-        eligible = set(
-            (
-                await session.execute(
-                    select(Membership.person_id, Membership.project_id)
-                    .join(Person, Membership.person_id == Person.id)
-                    .where(
-                        Membership.role == "participant",
-                        Membership.active.is_(True),
-                        *_eligible_person_clauses(),
-                    )
-                )
-            ).all()
-        )
-        consenting = set(
-            (
-                await session.execute(
-                    select(ConsentRecord.person_id).where(ConsentRecord.withdrawn_at.is_(None))
-                )
-            ).scalars()
-        )
-        phase_ends = await _phase_ranges(session)
-    changed = 0
-    for delivery, person, project, zone in rows:
-        pattern = working_pattern(person, zone or services.settings.default_timezone)
-        withdrawn = person.withdrawn_at is not None or person.id not in consenting
-        verdict = _verdict(delivery, person, project, pattern, eligible, phase_ends, withdrawn)
-        if verdict is not None:
-            changed += await _call_off(services, delivery.id, verdict, now)
-    return changed
-
-
-async def _phase_ranges(session: AsyncSession) -> dict[int, list[tuple[date, date]]]:
-    rows = await session.execute(
-        select(Cycle.project_id, Phase.starts_on, Phase.ends_on).join(
-            Cycle, Phase.cycle_id == Cycle.id
-        )
-    )
-    ranges: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for project_id, starts_on, ends_on in rows.all():
-        ranges[project_id].append((starts_on, ends_on))
-    return ranges
-
-
-def _verdict(
-    delivery: Delivery,
-    person: Person,
-    project: Project,
-    pattern: WorkingPattern,
-    eligible: set[Any],
-    phase_ranges: dict[int, list[tuple[date, date]]],
-    withdrawn: bool,
-) -> tuple[str, str] | None:
-    """``(status, reason)`` for a planned delivery that must not be sent, else None.
-
-    The working-time check looks at the planned slot, not ``due_at``: dispatch may move
-    ``due_at`` (backoff, snooze) and answers for keeping that inside working time itself.
-    """
-    day = delivery.due_at.astimezone(pattern.zone).date()
-    slot_day = delivery.slot.astimezone(pattern.zone).date()
-    if withdrawn:
-        return "skipped", "the person withdrew"
-    if person.paused_until is not None and day <= person.paused_until:
-        return "skipped", f"the person paused prompts until {person.paused_until.isoformat()}"
-    if not project.active or (person.id, project.id) not in eligible:
-        return "cancelled", "the person is no longer prompted in this project"
-    if delivery.phase is not None and not (
-        delivery.phase.starts_on <= slot_day <= delivery.phase.ends_on
-    ):
-        return "cancelled", "its phase has ended"
-    if not any(first <= slot_day <= last for first, last in phase_ranges.get(project.id, [])):
-        return "cancelled", "no phase of the project runs on that day"
-    if is_paused(day, pattern):
-        return "cancelled", "it falls in the person's leave"
-    if not is_working_time(delivery.slot, pattern):
-        return "cancelled", "it is no longer inside the person's working time"
-    return None
-
-
-async def _call_off(
-    services: Services, delivery_id: int, verdict: tuple[str, str], now: datetime
-) -> int:
-    status, reason = verdict
-    stamp = {"skipped_at": now} if status == "skipped" else {"cancelled_at": now}
-    async with transaction(services.sessions) as session:
-        result = await session.execute(
-            update(Delivery)
-            .where(and_(Delivery.id == delivery_id, Delivery.status == "planned"))
-            .values(status=status, last_error=reason, updated_at=now, **stamp)
-        )
-    if result.rowcount:  # type: ignore[attr-defined]
-        log.info(
-            "delivery %d %s: %s",
-            delivery_id,
-            status,
-            reason,
-            extra={"action": f"delivery_{status}", "delivery_id": delivery_id},
-        )
-        return 1
-    return 0

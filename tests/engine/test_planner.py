@@ -28,6 +28,7 @@ from storage.models import (
     Project,
     Reflection,
     ResearchQuestion,
+    Study,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -349,3 +350,30 @@ def test_a_prompt_planned_between_two_others_differs_from_both_neighbours() -> N
     assert (before, after) == (["q2", "q1"], ["q3"])
     assert neighbours(timeline, utc(2027, 3, 9, 10)) == (["q3", "q2", "q1"], [])
     assert chosen <= {"q1", "q4"} and "q4" in chosen
+
+
+async def test_a_studys_own_prompts_are_asked_in_turn(services: Services) -> None:
+    items = [
+        {"key": "went-well", "kind": "text", "text": "What went well this week?"},
+        {
+            "key": "energy",
+            "kind": "scale",
+            "text": "How much energy did the project take?",
+            "labels": {"1": "Very little", "5": "A lot"},  # as stored: JSON keys are strings
+        },
+    ]
+    async with transaction(services.sessions) as session:
+        session.add(
+            Study(slug="wws", name="WWS", options={"prompts": {"mode": "replace", "items": items}})
+        )
+    project_id = await make_project(services)
+    await make_person(services, "amy", [project_id])
+
+    await plan_once(services, MONDAY, horizon=timedelta(days=21))
+
+    planned = await deliveries(services)
+    assert [d.prompt_key for d in planned] == ["went-well", "energy"] * 3 or [
+        d.prompt_key for d in planned
+    ] == ["energy", "went-well"] * 3
+    energy = next(d for d in planned if d.prompt_key == "energy")
+    assert energy.prompt_options[0] == {"value": "1", "label": "1 – Very little"}

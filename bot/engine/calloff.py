@@ -1,0 +1,167 @@
+"""Calling off planned deliveries that must not go out any more (a step of planning).
+
+Skipping is not failing: a withdrawn or self-paused person's prompt is ``skipped``; one whose
+project, membership or phase ended, that falls in leave, or that is no longer inside the person's
+working time is ``cancelled``. Each change is a conditional UPDATE (``WHERE status='planned'``)
+that stores its time and its reason (``last_error``), so a delivery being claimed by dispatch at
+the same moment is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services import Services
+from prompts.schedule import WorkingPattern, is_paused, is_working_time, working_pattern
+from storage.db import transaction
+from storage.models import (
+    ChannelIdentity,
+    ConsentRecord,
+    Cycle,
+    Delivery,
+    Membership,
+    Partnership,
+    Person,
+    Phase,
+    Project,
+)
+
+log = logging.getLogger(__name__)
+
+
+def eligible_person_clauses() -> list[Any]:
+    """People who may be prompted: active, not withdrawn, consenting, with a working channel."""
+    return [
+        Person.active.is_(True),
+        Person.withdrawn_at.is_(None),
+        exists().where(ConsentRecord.person_id == Person.id, ConsentRecord.withdrawn_at.is_(None)),
+        exists().where(ChannelIdentity.person_id == Person.id, ChannelIdentity.status == "active"),
+    ]
+
+
+async def tidy_planned(services: Services, now: datetime) -> int:
+    """Call off planned deliveries that must not go out any more; return how many.
+
+    Skipped: the person withdrew, lost consent or paused themselves (``paused_until``).
+    Cancelled: the project, membership or phase ended, the slot falls in a pause for leave, or
+    it is no longer inside the person's working time.
+    """
+    async with services.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Delivery, Person, Project, Partnership.timezone)
+                .join(Person, Delivery.person_id == Person.id)
+                .join(Project, Delivery.project_id == Project.id)
+                .join(Partnership, Project.partnership_id == Partnership.id)
+                .where(Delivery.status == "planned")
+                .options(selectinload(Delivery.phase))
+            )
+        ).all()
+        if not rows:
+            return 0
+        eligible = set(
+            (
+                await session.execute(
+                    select(Membership.person_id, Membership.project_id)
+                    .join(Person, Membership.person_id == Person.id)
+                    .where(
+                        Membership.role == "participant",
+                        Membership.active.is_(True),
+                        *eligible_person_clauses(),
+                    )
+                )
+            ).all()
+        )
+        consenting = set(
+            (
+                await session.execute(
+                    select(ConsentRecord.person_id).where(ConsentRecord.withdrawn_at.is_(None))
+                )
+            ).scalars()
+        )
+        phase_ends = await _phase_ranges(session)
+    changed = 0
+    for delivery, person, project, zone in rows:
+        pattern = working_pattern(person, zone or services.settings.default_timezone)
+        withdrawn = person.withdrawn_at is not None or person.id not in consenting
+        verdict = _verdict(delivery, person, project, pattern, eligible, phase_ends, withdrawn)
+        if verdict is not None:
+            changed += await _call_off(services, delivery.id, verdict, now)
+    return changed
+
+
+async def _phase_ranges(session: AsyncSession) -> dict[int, list[tuple[date, date]]]:
+    rows = await session.execute(
+        select(Cycle.project_id, Phase.starts_on, Phase.ends_on).join(
+            Cycle, Phase.cycle_id == Cycle.id
+        )
+    )
+    ranges: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for project_id, starts_on, ends_on in rows.all():
+        ranges[project_id].append((starts_on, ends_on))
+    return ranges
+
+
+def _verdict(
+    delivery: Delivery,
+    person: Person,
+    project: Project,
+    pattern: WorkingPattern,
+    eligible: set[Any],
+    phase_ranges: dict[int, list[tuple[date, date]]],
+    withdrawn: bool,
+) -> tuple[str, str] | None:
+    """``(status, reason)`` for a planned delivery that must not be sent, else None.
+
+    The working-time check looks at the planned slot, not ``due_at``: dispatch may move
+    ``due_at`` (backoff, snooze) and answers for keeping that inside working time itself.
+    """
+    day = delivery.due_at.astimezone(pattern.zone).date()
+    slot_day = delivery.slot.astimezone(pattern.zone).date()
+    if withdrawn:
+        return "skipped", "the person withdrew"
+    if person.paused_until is not None and day <= person.paused_until:
+        return "skipped", f"the person paused prompts until {person.paused_until.isoformat()}"
+    if not project.active or (person.id, project.id) not in eligible:
+        return "cancelled", "the person is no longer prompted in this project"
+    if delivery.phase is not None and not (
+        delivery.phase.starts_on <= slot_day <= delivery.phase.ends_on
+    ):
+        return "cancelled", "its phase has ended"
+    if not any(first <= slot_day <= last for first, last in phase_ranges.get(project.id, [])):
+        return "cancelled", "no phase of the project runs on that day"
+    if is_paused(day, pattern):
+        return "cancelled", "it falls in the person's leave"
+    if not is_working_time(delivery.slot, pattern):
+        return "cancelled", "it is no longer inside the person's working time"
+    return None
+
+
+async def _call_off(
+    services: Services, delivery_id: int, verdict: tuple[str, str], now: datetime
+) -> int:
+    status, reason = verdict
+    stamp = {"skipped_at": now} if status == "skipped" else {"cancelled_at": now}
+    async with transaction(services.sessions) as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(and_(Delivery.id == delivery_id, Delivery.status == "planned"))
+            .values(status=status, last_error=reason, updated_at=now, **stamp)
+        )
+    if result.rowcount:  # type: ignore[attr-defined]
+        log.info(
+            "delivery %d %s: %s",
+            delivery_id,
+            status,
+            reason,
+            extra={"action": f"delivery_{status}", "delivery_id": delivery_id},
+        )
+        return 1
+    return 0
