@@ -183,9 +183,7 @@ class _Loader:
         self, spec: ProjectSpec, partnership: Partnership, row: Project | None
     ) -> Project:
         study = self.file.study
-        digest = study.digest.model_copy(
-            update={k: v for k, v in spec.digest.model_dump().items() if v is not None}
-        )
+        digest = study.digest.overridden(spec.digest)
         created = row is None
         if row is None:
             row = Project(slug=spec.slug, partnership_id=partnership.id, name=spec.name)

@@ -97,25 +97,60 @@ class PromptOptions(Strict):
     items: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class DigestOptions(Strict):
-    weekday: Weekday = "mon"
-    time: dt.time = Field(default=dt.time(8, 0))
-    empty_week: Literal["note", "skip"] = "note"
+class HeardOptions(Strict):
+    """When staff get "what we heard" (the week's summary for the team)."""
+
+    weekday: Weekday = "fri"
+    time: dt.time = Field(default=dt.time(15, 0))
 
     _clock = field_validator("time", mode="before")(_clock)
 
+
+class HeardOverrides(Strict):
+    weekday: Weekday | None = None
+    time: dt.time | None = None
+
+    _clock = field_validator("time", mode="before")(_clock)
+
+
+class DigestOptions(Strict):
+    """When leads get their weekly digest, and what an empty week sends."""
+
+    weekday: Weekday = "mon"
+    time: dt.time = Field(default=dt.time(8, 0))
+    empty_week: Literal["note", "skip"] = "note"
+    heard: HeardOptions = Field(default_factory=HeardOptions)
+    # prompt keys whose answers are "what the team said it would try next"
+    plan_prompts: list[str] | None = None
+
+    _clock = field_validator("time", mode="before")(_clock)
+
+    def overridden(self, overrides: DigestOverrides) -> DigestOptions:
+        """These options with a project's overrides applied, key by key."""
+        heard = self.heard.model_copy(
+            update=overrides.heard.model_dump(exclude_none=True) if overrides.heard else {}
+        )
+        update: dict[str, Any] = overrides.model_dump(exclude_none=True, exclude={"heard"})
+        return self.model_copy(update={**update, "heard": heard})
+
     def as_json(self) -> dict[str, Any]:
-        return {
+        stored: dict[str, Any] = {
             "weekday": self.weekday,
             "time": self.time.strftime("%H:%M"),
             "empty_week": self.empty_week,
+            "heard": {"weekday": self.heard.weekday, "time": self.heard.time.strftime("%H:%M")},
         }
+        if self.plan_prompts is not None:
+            stored["plan_prompts"] = list(self.plan_prompts)
+        return stored
 
 
 class DigestOverrides(Strict):
     weekday: Weekday | None = None
     time: dt.time | None = None
     empty_week: Literal["note", "skip"] | None = None
+    heard: HeardOverrides | None = None
+    plan_prompts: list[str] | None = None
 
     _clock = field_validator("time", mode="before")(_clock)
 

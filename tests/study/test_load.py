@@ -195,12 +195,21 @@ async def test_the_database_holds_what_the_file_says_in_the_agreed_shape(
     data = demo_data()
     data["people"][0]["channels"] = {"telegram": 123456789, "slack": "U024BE7LH"}
     data["people"][1]["channels"] = {"slack": {"workspace": "T024BE7LD", "user": "U0ABCDEF1"}}
+    project(data, "fife-family-hub")["digest"] = {
+        "heard": {"weekday": "thu"},
+        "plan_prompts": ["now-what"],
+    }
     await load_study(any_services, write_study(data))
     async with any_services.sessions() as session:
         study = await session.scalar(select(Study))
         assert study is not None
         assert study.options["consent"]["version"] == "2026-09"
-        assert study.options["digest"] == {"weekday": "mon", "time": "08:00", "empty_week": "note"}
+        assert study.options["digest"] == {
+            "weekday": "mon",
+            "time": "08:00",
+            "empty_week": "note",
+            "heard": {"weekday": "fri", "time": "15:00"},
+        }
         assert study.options["phase_models"]["plan-act-observe-reflect"] == [
             "Plan",
             "Act",
@@ -212,7 +221,16 @@ async def test_the_database_holds_what_the_file_says_in_the_agreed_shape(
         )
         assert welfare is not None
         assert welfare.cadence["per_week"] == 2 and welfare.cadence["at"] == "10:30:00"
-        assert welfare.digest == {"weekday": "fri", "time": "15:00", "empty_week": "note"}
+        assert welfare.digest == {
+            "weekday": "fri",
+            "time": "15:00",
+            "empty_week": "note",
+            "heard": {"weekday": "fri", "time": "15:00"},
+        }
+        hub = await session.scalar(select(Project).where(Project.slug == "fife-family-hub"))
+        assert hub is not None
+        assert hub.digest["heard"] == {"weekday": "thu", "time": "15:00"}
+        assert hub.digest["plan_prompts"] == ["now-what"]
         keys = await session.scalars(
             select(Phase.key).where(Phase.name == "Exploring evidence").distinct()
         )
