@@ -1,0 +1,68 @@
+"""The scheduler only calls the steps; stopping it hands back what this worker holds."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from bot.clock import FrozenClock
+from bot.engine.dispatch import claim_due
+from bot.engine.jobs import Jobs, tick_for_speed
+from bot.services import Services
+from tests.engine.world import TUESDAY_MORNING, get, make_world, plan
+from tests.support.transcript import TranscriptChannel
+
+
+async def test_one_engine_tick_sends_what_is_due_and_closes_what_has_expired(
+    services: Services,
+) -> None:
+    world = await make_world(services, people=2)
+    due = await plan(services, world, world.people[0], TUESDAY_MORNING)
+    old = await plan(services, world, world.people[1], TUESDAY_MORNING - timedelta(days=5))
+    clock = FrozenClock(TUESDAY_MORNING - timedelta(days=5))
+    channel = TranscriptChannel()
+    jobs = Jobs(services, {"webchat": channel}, clock, worker="w1")
+    await jobs.run_steps(jobs.engine_steps())
+    assert (await get(services, old)).status == "sent"
+
+    clock.current = TUESDAY_MORNING
+    done = await jobs.run_steps(jobs.engine_steps())
+
+    assert done["dispatch"] == 1 and done["expire"] == 1
+    assert (await get(services, due)).status == "sent"
+    assert (await get(services, old)).status == "expired"
+    assert [p.delivery_id for p in channel.prompts] == [old, due]
+
+
+async def test_the_scheduler_runs_the_steps_until_stopped_then_releases_held_deliveries(
+    services: Services,
+) -> None:
+    world = await make_world(services, people=2)
+    first = await plan(services, world, world.people[0], TUESDAY_MORNING)
+    clock = FrozenClock(TUESDAY_MORNING)
+    sent = asyncio.Event()
+
+    async def noticed(*_: object) -> None:
+        sent.set()
+
+    channel = TranscriptChannel(on_send=noticed)
+    jobs = Jobs(services, {"webchat": channel}, clock, worker="w1", tick=0.2, digest_every=3600)
+    jobs.start()
+    try:
+        await asyncio.wait_for(sent.wait(), timeout=10)
+        # a delivery this worker claimed but had not sent when the stop came
+        held = await plan(services, world, world.people[1], TUESDAY_MORNING)
+        assert await claim_due(services, TUESDAY_MORNING, worker="w1", limit=5) == [held]
+    finally:
+        await jobs.stop()
+
+    assert (await get(services, first)).status == "sent"
+    row = await get(services, held)
+    assert (row.status, row.lease_owner, row.attempts) == ("planned", None, 0)
+    assert not jobs.scheduler.running
+
+
+def test_the_demo_clock_ticks_faster_but_never_more_than_every_five_seconds() -> None:
+    assert tick_for_speed(1) == 60
+    assert tick_for_speed(6) == 10
+    assert tick_for_speed(600) == 5
