@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[a-z][a-z'’-]{2,}")
+_CLAUSE = re.compile(r"[.,;:!?()\[\]\"\n]+")
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+")
 
 _STOP_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been
@@ -43,12 +45,15 @@ class Theme:
 
 def terms(text: str) -> set[str]:
     """The words and adjacent word pairs of ``text`` that could be a theme."""
-    words = [w.strip("'’-") for w in _WORD.findall(text.lower().replace("’", "'"))]
-    kept = [w if w not in STOPWORDS and len(w) >= 3 else "" for w in words]
-    found = {w for w in kept if w}
-    for first, second in itertools.pairwise(kept):
-        if first and second:
-            found.add(f"{first} {second}")
+    plain = _LINK.sub(" . ", text.lower().replace("’", "'"))
+    found: set[str] = set()
+    for clause in _CLAUSE.split(plain):
+        words = [w.strip("'-") for w in _WORD.findall(clause)]
+        kept = [w if w not in STOPWORDS and len(w) >= 3 else "" for w in words]
+        found.update(w for w in kept if w)
+        for first, second in itertools.pairwise(kept):
+            if first and second:
+                found.add(f"{first} {second}")
     return found
 
 
