@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from adapters.base import InboundMessage, InboundResult
+from adapters.base import InboundHandler, InboundMessage, InboundResult
 from adapters.slack import SlackChannel
 from adapters.slack.scopes import missing_scopes
 from bot.services import Services
@@ -85,9 +85,9 @@ async def make_slack(
     """Makes a started HTTP-mode channel on carbot's web app; stops them all afterwards."""
     made: list[tuple[SlackChannel, httpx.AsyncClient]] = []
 
-    async def make(**options: object) -> SlackRequests:
+    async def make(handler: InboundHandler | None = None, **options: object) -> SlackRequests:
         channel = http_channel(fake_slack, **options)
-        await channel.start(recorder)
+        await channel.start(handler or recorder)
         app = create_app(services, [channel])
         transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url="http://carbot.test")
