@@ -276,6 +276,9 @@ class TelegramChannel:
         )
         result = await self._core(inbound)
         await self._answer_tap(query, None)
+        if delivery_id is None and result.answered is None and not result.duplicate:
+            # a button on a reply (consent, audience, which project): show what was tapped
+            await self._show_choice(ref, _button_label(prompt, query.data) or value, prompt.text)
         await self._render(prompt.chat.id, result, ref, prompt.text)
 
     async def _core(self, inbound: InboundMessage) -> InboundResult:
@@ -328,6 +331,15 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is not None and chat.type == "private":
             await self._say(chat.id, OutboundText(messages.FAILED))
+
+
+def _button_label(message: Message, data: str | None) -> str | None:
+    markup = message.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
 
 
 def as_inbound_error(exc: TelegramError) -> RuntimeError:

@@ -258,6 +258,8 @@ class FakeTelegramAPI:
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "carbot"},
             "text": shown.text if shown else "",
         }
+        if shown is not None and shown.buttons:
+            message["reply_markup"] = {"inline_keyboard": shown.buttons}
         return {
             "callback_query": {
                 "id": f"cb-{next(self._message_ids)}",

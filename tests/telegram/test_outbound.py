@@ -182,7 +182,8 @@ async def test_sends_keep_to_the_overall_and_per_chat_limits_without_a_single_42
     fake.per_second = 10
     fake.per_chat_interval = 0.2
     chats = [Recipient(n, str(1000 + n)) for n in range(5)]
-    async with running(fake, Recorder(), per_window=10, per_chat_interval=0.2) as channel:
+    # the channel is set a little under the fake's limits: loaded test machines jitter
+    async with running(fake, Recorder(), per_window=8, per_chat_interval=0.25) as channel:
         await asyncio.gather(
             *(channel.send_text(to, OutboundText(f"message {i}")) for i in range(5) for to in chats)
         )

@@ -1,0 +1,272 @@
+"""End to end: Telegram (real PTB, fake Bot API) → the conversation core → the database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.telegram import COMMANDS, TelegramChannel
+from bot.clock import FrozenClock
+from bot.core import texts
+from bot.core.conversation import Conversation
+from bot.core.onboarding import issue_link_code
+from bot.engine.dispatch import dispatch_once
+from bot.services import Services
+from storage.models import (
+    Attachment,
+    ChannelIdentity,
+    ConsentRecord,
+    Delivery,
+    InboundEvent,
+    Person,
+    Reflection,
+)
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support.participants import ProjectRows, make_delivery, make_person, make_project, seed
+from tests.telegram.conftest import ANA, config_for, eventually
+
+NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)  # a Tuesday morning, in the project's phase
+BEN = 5151
+
+
+@dataclass
+class World:
+    services: Services
+    fake: FakeTelegramAPI
+    channel: TelegramChannel
+    rows: ProjectRows
+    person: Person
+    identity: ChannelIdentity
+
+    async def count(self, model: type, *where: object) -> int:
+        async with self.services.sessions() as session:
+            query = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+            return int(await session.scalar(query) or 0)
+
+    async def dispatch(self) -> int:
+        return await dispatch_once(self.services, {"telegram": self.channel}, NOW, worker="w1")
+
+    async def reply_count(self, n: int) -> None:
+        await eventually(lambda: len(self.fake.chat(ANA)) >= n)
+
+
+@pytest.fixture
+async def world(services: Services, fake: FakeTelegramAPI) -> AsyncIterator[World]:
+    async def build(session):  # type: ignore[no-untyped-def]
+        rows = await make_project(session)
+        person, identity = await make_person(
+            session,
+            rows.project,
+            name="Ana Silva",
+            channel="telegram",
+            external_id=str(ANA),
+            now=NOW,
+        )
+        return rows, person, identity
+
+    rows, person, identity = await seed(services, build)
+    channel = TelegramChannel(config_for(fake, max_upload_bytes=1024))
+    await channel.start(Conversation(services, clock=FrozenClock(NOW)).handle)
+    try:
+        yield World(services, fake, channel, rows, person, identity)
+    finally:
+        await channel.stop()
+
+
+async def planned(world: World, kind: str = "text", person: Person | None = None) -> Delivery:
+    async def build(session):  # type: ignore[no-untyped-def]
+        return await make_delivery(
+            session, person or world.person, world.rows, sent_at=NOW - timedelta(minutes=5),
+            kind=kind, status="planned",
+        )  # fmt: skip
+
+    return await seed(world.services, build)
+
+
+async def test_a_scale_prompt_is_answered_by_a_tap_and_the_prompt_shows_the_choice(
+    world: World,
+) -> None:
+    delivery = await planned(world, "scale")
+    assert await world.dispatch() == 1
+    [prompt] = world.fake.chat(ANA)
+    assert prompt.button_data == [f"{delivery.id}|{n}" for n in range(1, 6)]
+    world.fake.add_update(world.fake.tap(ANA, prompt.message_id, f"{delivery.id}|4"))
+    await world.reply_count(2)
+    prompt = world.fake.chat(ANA)[0]
+    assert prompt.buttons == [] and "✓" in prompt.text and "Quite well" in prompt.text
+    async with world.services.sessions() as session:
+        [reflection] = list(await session.scalars(select(Reflection)))
+        answered = await session.get(Delivery, delivery.id)
+    assert reflection.delivery_id == delivery.id and reflection.scale_value == 4
+    assert answered is not None and answered.status == "answered"
+
+
+async def test_a_text_prompt_is_answered_by_replying_to_it(world: World) -> None:
+    delivery = await planned(world, "text")
+    await world.dispatch()
+    [prompt] = world.fake.chat(ANA)
+    world.fake.add_update(
+        world.fake.message(
+            ANA,
+            "Dads came to the Saturday session",
+            reply_to_message={
+                "message_id": prompt.message_id,
+                "date": 0,
+                "text": prompt.text,
+                "chat": {"id": ANA, "type": "private"},
+            },
+        )
+    )
+    await world.reply_count(2)
+    async with world.services.sessions() as session:
+        [reflection] = list(await session.scalars(select(Reflection)))
+    assert reflection.delivery_id == delivery.id
+    assert reflection.text == "Dads came to the Saturday session"
+
+
+async def test_a_forged_button_for_someone_elses_prompt_answers_nothing(world: World) -> None:
+    async def other(session):  # type: ignore[no-untyped-def]
+        ben, _ = await make_person(
+            session, world.rows.project, name="Ben", channel="telegram", external_id=str(BEN)
+        )
+        return ben
+
+    ben = await seed(world.services, other)
+    bens_prompt = await planned(world, "scale", person=ben)
+    world.fake.add_update(world.fake.tap(ANA, 1, f"{bens_prompt.id}|1"))
+    await world.reply_count(1)
+    assert world.fake.last_text(ANA) == texts.FORGED_DELIVERY
+    assert await world.count(Reflection) == 0
+    async with world.services.sessions() as session:
+        untouched = await session.get(Delivery, bens_prompt.id)
+    assert untouched is not None and untouched.status == "planned"
+
+
+async def test_a_duplicate_update_id_is_stored_once_and_answered_once(world: World) -> None:
+    update = world.fake.message(ANA, "/note the new rota works")
+    update["update_id"] = 777
+    world.fake.add_update(update)
+    world.fake.add_update(dict(update))
+    last = world.fake.add_update(world.fake.message(ANA, "/status"))
+    await eventually(lambda: world.fake.confirmed_offset > last["update_id"])
+    assert await world.count(Reflection) == 1
+    assert await world.count(InboundEvent, InboundEvent.event_id == "777") == 1
+    assert len(world.fake.chat(ANA)) == 2  # the note's confirmation and the status, no more
+
+
+async def test_a_photo_is_kept_as_evidence_under_the_data_directory(world: World) -> None:
+    photo = world.fake.add_file(b"\xff\xd8\xff a photo of the rota")
+    world.fake.add_update(
+        world.fake.message(ANA, caption="New rota", photo=[{**photo, "width": 9, "height": 9}])
+    )
+    await world.reply_count(1)
+    async with world.services.sessions() as session:
+        [attachment] = list(await session.scalars(select(Attachment)))
+    assert attachment.kind == "photo"
+    stored = world.services.settings.data_dir / attachment.path
+    assert stored.read_bytes() == b"\xff\xd8\xff a photo of the rota"
+
+
+async def test_a_voice_note_over_the_limit_is_refused_and_nothing_is_kept(world: World) -> None:
+    voice = world.fake.add_file(b"x" * 2048)
+    world.fake.add_update(world.fake.message(ANA, voice={**voice, "duration": 60}))
+    await world.reply_count(1)
+    assert "too big" in world.fake.last_text(ANA)
+    assert await world.count(Reflection) == 0 and await world.count(Attachment) == 0
+    assert world.fake.calls_to("download") == []
+
+
+@pytest.mark.parametrize("command", [c.name for c in COMMANDS])
+async def test_every_listed_command_is_one_the_core_understands(world: World, command: str) -> None:
+    world.fake.add_update(world.fake.message(ANA, f"/{command}"))
+    await world.reply_count(1)
+    assert "don't know the command" not in world.fake.last_text(ANA)
+
+
+async def test_a_stranger_is_told_how_to_sign_up_and_nothing_is_kept(world: World) -> None:
+    world.fake.add_update(world.fake.message(BEN, "hello?"))
+    world.fake.add_update(world.fake.message(BEN, "/start"))
+    await eventually(lambda: len(world.fake.chat(BEN)) == 2)
+    assert [m.text for m in world.fake.chat(BEN)] == [texts.UNKNOWN_SENDER] * 2
+    assert await world.count(InboundEvent) == 0
+    assert await world.count(ChannelIdentity, ChannelIdentity.external_id == str(BEN)) == 0
+
+
+async def test_start_with_a_wrong_code_explains_and_keeps_nothing(world: World) -> None:
+    world.fake.add_update(world.fake.message(BEN, "/start WRONGCODE2345"))
+    await eventually(lambda: world.fake.chat(BEN))
+    assert world.fake.last_text(BEN) == texts.BAD_CODE
+    assert await world.count(ChannelIdentity, ChannelIdentity.external_id == str(BEN)) == 0
+
+
+async def test_sign_up_by_deep_link_then_consent_and_audience_by_tapping(world: World) -> None:
+    async def newcomer(session):  # type: ignore[no-untyped-def]
+        person, _ = await make_person(
+            session, world.rows.project, name="Ben Okafor", consented=False
+        )
+        return await issue_link_code(
+            session, person, channel="telegram", ttl=timedelta(days=7), now=NOW
+        )
+
+    code = await seed(world.services, newcomer)
+    fake = world.fake
+    fake.add_update(fake.message(BEN, f"/start {code}"))  # what t.me/<bot>?start=<code> sends
+    await eventually(lambda: fake.chat(BEN))
+    welcome = fake.chat(BEN)[-1]
+    assert welcome.text.startswith("Hello Ben")
+    assert "|consent:yes" in welcome.button_data
+    fake.add_update(fake.tap(BEN, welcome.message_id, "|consent:yes"))
+    await eventually(lambda: len(fake.chat(BEN)) >= 2 and fake.chat(BEN)[-1].buttons)
+    audience = fake.chat(BEN)[-1]
+    assert "|audience:team" in audience.button_data
+    fake.add_update(fake.tap(BEN, audience.message_id, "|audience:team"))
+    await eventually(lambda: len(fake.chat(BEN)) == 3)
+    assert "your team, with your name" in fake.last_text(BEN)
+    consent, audience, _ = fake.chat(BEN)
+    assert consent.buttons == [] and consent.text.endswith("✓ I agree")  # the tap shows on it
+    assert audience.buttons == [] and audience.text.endswith("✓ Team, named")
+    async with world.services.sessions() as session:
+        identity = await session.scalar(
+            select(ChannelIdentity).where(ChannelIdentity.external_id == str(BEN))
+        )
+        assert identity is not None and identity.channel == "telegram"
+        consents = await session.scalar(
+            select(func.count())
+            .select_from(ConsentRecord)
+            .where(ConsentRecord.person_id == identity.person_id)
+        )
+    assert consents == 1
+
+
+async def test_a_blocked_bot_marks_the_identity_unreachable(world: World) -> None:
+    delivery = await planned(world, "text")
+    world.fake.fail("sendMessage", 403)
+    await world.dispatch()
+    async with world.services.sessions() as session:
+        identity = await session.get(ChannelIdentity, world.identity.id)
+        failed = await session.get(Delivery, delivery.id)
+    assert identity is not None and identity.status == "unreachable"
+    assert failed is not None and failed.status == "failed"
+
+
+async def test_a_server_error_during_dispatch_is_retried_and_sent_once(world: World) -> None:
+    delivery = await planned(world, "text")
+    world.fake.fail("sendMessage", 502)
+    assert await world.dispatch() == 1
+    assert len(world.fake.chat(ANA)) == 1
+    async with world.services.sessions() as session:
+        sent = await session.get(Delivery, delivery.id)
+    assert sent is not None and sent.status == "sent"
+    assert sent.message_ref == f"{ANA}:{world.fake.chat(ANA)[0].message_id}"
+
+
+async def test_a_429_during_dispatch_is_waited_out_and_sent_once(world: World) -> None:
+    await planned(world, "text")
+    world.fake.fail("sendMessage", 429, retry_after=1)
+    assert await world.dispatch() == 1
+    assert [c.status for c in world.fake.calls_to("sendMessage")] == [429, 200]
+    assert len(world.fake.chat(ANA)) == 1
