@@ -11,6 +11,7 @@ import logging
 from adapters.base import Channel
 from bot.clock import Clock
 from bot.engine.slack_wiring import slack_channel
+from bot.engine.telegram_wiring import telegram_channel
 from bot.services import Services
 from bot.web.webchat import webchat_channel
 
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 def build_channels(services: Services, *, clock: Clock | None = None) -> list[Channel]:
     """The channels whose settings are present, web chat first."""
     channels: list[Channel] = [webchat_channel(services, clock=clock)]
+    telegram = telegram_channel(services.settings)
+    if telegram is not None:
+        channels.append(telegram)
     slack = slack_channel(services, clock=clock)
     if slack is not None:
         channels.append(slack)

@@ -75,5 +75,9 @@ def _register() -> None:
 
     main.add_command(slack.slack)
 
+    from bot.cli import telegram
+
+    main.add_command(telegram.telegram)
+
 
 _register()

@@ -1,0 +1,39 @@
+"""Telegram's wiring on carbot's side: the channel built from the settings, with the leader lock
+that lets only one of several workers poll the bot token (:mod:`bot.locks`)."""
+
+from __future__ import annotations
+
+import logging
+
+from adapters.telegram import TelegramChannel, TelegramConfig
+from bot.locks import telegram_poller_lock
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def telegram_config(settings: Settings) -> TelegramConfig | None:
+    """The channel's configuration, or None when no Telegram token is set."""
+    if settings.telegram_token is None:
+        return None
+    secret = settings.telegram_webhook_secret
+    return TelegramConfig(
+        token=settings.telegram_token.get_secret_value(),
+        api_base_url=settings.telegram_api_base_url,
+        mode=settings.telegram_mode,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=secret.get_secret_value() if secret is not None else None,
+        bot_username=settings.telegram_bot_username,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+
+
+def telegram_channel(settings: Settings) -> TelegramChannel | None:
+    """The Telegram channel when a token is set. In polling mode it is given the poller lock;
+    in webhook mode every worker serves the route and none polls, so no lock is needed."""
+    config = telegram_config(settings)
+    if config is None:
+        return None
+    lock = telegram_poller_lock(settings) if config.mode == "polling" else None
+    log.info("Telegram channel configured (%s)", config.mode)
+    return TelegramChannel(config, poller_lock=lock)

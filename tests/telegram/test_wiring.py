@@ -1,0 +1,49 @@
+"""``carbot run`` gets a Telegram channel when a token is set, with the poller lock in polling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.telegram import TelegramChannel
+from bot.channels import build_channels
+from bot.locks import FileLock
+from bot.services import Services
+from tests.conftest import make_settings
+
+
+async def test_no_token_means_no_telegram_channel(services: Services) -> None:
+    assert all(channel.name != "telegram" for channel in build_channels(services))
+
+
+async def test_a_token_adds_a_polling_channel_holding_the_poller_lock(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, telegram_token="4321:abc", telegram_bot_username="@hub_bot", max_upload_bytes=99
+    )
+    services = Services.from_settings(settings)
+    try:
+        [telegram] = [c for c in build_channels(services) if c.name == "telegram"]
+    finally:
+        await services.close()
+    assert isinstance(telegram, TelegramChannel)
+    assert telegram.config.mode == "polling" and telegram.config.max_upload_bytes == 99
+    assert telegram.bot_username == "hub_bot"
+    assert isinstance(telegram._poller_lock, FileLock)
+    assert telegram.mounts() == {}
+
+
+async def test_webhook_mode_mounts_the_route_and_polls_nowhere(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        telegram_token="4321:abc",
+        telegram_mode="webhook",
+        telegram_webhook_url="https://carbot.example.org/telegram/webhook",
+        telegram_webhook_secret="s3cret",
+    )
+    services = Services.from_settings(settings)
+    try:
+        [telegram] = [c for c in build_channels(services) if c.name == "telegram"]
+    finally:
+        await services.close()
+    assert isinstance(telegram, TelegramChannel)
+    assert telegram._poller_lock is None
+    assert list(telegram.mounts()) == ["/telegram"]
