@@ -22,10 +22,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.base import Channel
+from adapters.slack import SlackChannel
 from bot.clock import Clock
 from bot.engine.dispatch import dispatch_once, release_leases
 from bot.engine.lifecycle import expire_once, remind_once
 from bot.engine.planner import plan_once
+from bot.engine.slack_link import EmailLinker
 from bot.services import Services
 from digests.heard import send_what_we_heard
 from digests.send import send_due_digests
@@ -94,10 +96,14 @@ class Jobs:
 
     def digest_steps(self) -> list[Step]:
         services, channels = self.services, self.channels
-        return [
+        steps = [
             Step("digests", lambda now: send_due_digests(services, now)),
             Step("what-we-heard", lambda now: send_what_we_heard(services, channels, now)),
         ]
+        slack = channels.get("slack")
+        if isinstance(slack, SlackChannel) and services.settings.slack_link_by_email:
+            steps.append(Step("slack-link-by-email", EmailLinker(services, slack).run))
+        return steps
 
     async def run_steps(self, steps: list[Step]) -> dict[str, int]:
         """Run ``steps`` in order at the clock's time; a failing step is logged, not fatal."""

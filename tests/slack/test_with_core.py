@@ -330,3 +330,17 @@ async def _get(services: Services, model: type[Any], pk: int) -> Any:
         found: Any = await session.get(model, pk)
         assert found is not None
         return found
+
+
+async def test_carbot_run_links_by_email_on_the_digest_schedule_only_when_the_setting_is_on(
+    slack: SlackRequests, services: Services
+) -> None:
+    from bot.engine.jobs import Jobs
+
+    def step_names() -> list[str]:
+        jobs = Jobs(services, {"slack": slack.channel}, FrozenClock(NOW), worker="w1")
+        return [step.name for step in jobs.digest_steps()]
+
+    assert "slack-link-by-email" not in step_names()
+    services.settings.slack_link_by_email = True
+    assert "slack-link-by-email" in step_names()
