@@ -1,0 +1,104 @@
+"""Dispatch sends prompts through the Slack channel; a gone Slack user stops further sends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.slack import SlackChannel
+from bot.engine.dispatch import dispatch_once
+from bot.services import Services
+from storage.models import ChannelIdentity, Delivery
+from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.slack.conftest import http_channel
+from tests.slack.payloads import DM, USER, buttons
+from tests.support.participants import make_delivery, make_person, make_project, seed
+
+NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
+
+
+async def planned_scale_prompt(services: Services) -> int:
+    async def build(session: Any) -> int:
+        rows = await make_project(session)
+        person, _identity = await make_person(
+            session,
+            rows.project,
+            name="Alex",
+            channel="slack",
+            external_id=USER,
+            workspace=TEAM,
+            now=NOW,
+        )
+        delivery = await make_delivery(
+            session,
+            person,
+            rows,
+            sent_at=NOW - timedelta(minutes=5),
+            kind="scale",
+            text="How well does the hub reach new parents?",
+            status="planned",
+        )
+        return int(delivery.id)
+
+    return await seed(services, build)
+
+
+async def stored(services: Services, delivery_id: int) -> tuple[Delivery, ChannelIdentity]:
+    async with services.sessions() as session:
+        delivery = await session.get(Delivery, delivery_id)
+        identity = await session.scalar(select(ChannelIdentity))
+        assert delivery is not None and identity is not None
+        return delivery, identity
+
+
+async def test_dispatch_sends_a_due_prompt_as_a_slack_dm_and_keeps_its_reference(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    delivery_id = await planned_scale_prompt(services)
+    channel: SlackChannel = http_channel(fake_slack)
+
+    sent = await dispatch_once(services, {"slack": channel}, NOW, worker="w1")
+
+    assert sent == 1
+    delivery, _identity = await stored(services, delivery_id)
+    [(conversation, ts)] = fake_slack.messages
+    assert delivery.status == "sent"
+    assert delivery.message_ref == f"{DM}:{ts}"
+    assert conversation == DM
+    assert len(buttons(fake_slack.messages[(DM, ts)])) == 5
+    await channel.stop()
+
+
+async def test_a_deleted_slack_user_fails_the_delivery_and_marks_the_identity_unreachable(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    delivery_id = await planned_scale_prompt(services)
+    fake_slack.fail("conversations.open", "user_not_found")
+    channel: SlackChannel = http_channel(fake_slack)
+
+    await dispatch_once(services, {"slack": channel}, NOW, worker="w1")
+
+    delivery, identity = await stored(services, delivery_id)
+    assert delivery.status == "failed"
+    assert "user_not_found" in (delivery.last_error or "")
+    assert identity.status == "unreachable"
+    assert fake_slack.posted() == []
+    await channel.stop()
+
+
+async def test_a_rate_limited_send_goes_back_to_the_queue_for_later(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    delivery_id = await planned_scale_prompt(services)
+    fake_slack.rate_limit("chat.postMessage", retry_after=120)
+    channel: SlackChannel = http_channel(fake_slack)
+
+    await dispatch_once(services, {"slack": channel}, NOW, worker="w1")
+
+    delivery, identity = await stored(services, delivery_id)
+    assert delivery.status == "planned"
+    assert delivery.due_at >= NOW + timedelta(seconds=120)
+    assert identity.status == "active"
+    await channel.stop()
