@@ -12,16 +12,13 @@ from storage.models import AUDIENCES, ConsentRecord, Membership, Person, Project
 
 async def active_projects(session: AsyncSession, person: Person) -> list[Project]:
     """The active projects ``person`` is an active member of, in a stable order."""
+    member_of = select(Membership.project_id).where(
+        Membership.person_id == person.id, Membership.active.is_(True)
+    )
     rows = await session.scalars(
         select(Project)
-        .join(Membership, Membership.project_id == Project.id)
-        .where(
-            Membership.person_id == person.id,
-            Membership.active.is_(True),
-            Project.active.is_(True),
-        )
+        .where(Project.id.in_(member_of), Project.active.is_(True))
         .order_by(Project.name, Project.id)
-        .distinct()
     )
     return list(rows)
 

@@ -54,9 +54,11 @@ async def build_world(services: Services) -> World:
 
 @pytest.fixture
 async def world(services: Services) -> World:
+    """A participant in a project, on SQLite."""
     return await build_world(services)
 
 
 @pytest.fixture
 async def any_world(any_services: Services) -> World:
+    """The same on SQLite and, when configured, PostgreSQL (for the database-sensitive tests)."""
     return await build_world(any_services)

@@ -84,7 +84,10 @@ async def test_note_saves_an_ad_hoc_reflection_even_with_a_prompt_open(world: Wo
     assert "Saved to Family hub approach" in world.channel.unique_reply().text
 
 
-async def test_pause_skips_planned_prompts_in_the_pause_and_resume_lifts_it(world: World) -> None:
+async def test_pause_skips_planned_prompts_in_the_pause_and_resume_lifts_it(
+    any_world: World,
+) -> None:
+    world = any_world
     inside = await _delivery(world, sent_at=NOW + timedelta(days=3), status="planned")
     after = await _delivery(world, sent_at=NOW + timedelta(days=30), status="planned")
 
@@ -107,7 +110,10 @@ async def test_pause_without_a_date_asks_until_when_and_pauses_nothing(world: Wo
     assert (await world.get(Person, world.person.id)).paused_until is None
 
 
-async def test_snooze_puts_the_open_prompt_back_for_later(world: World) -> None:
+async def test_snooze_puts_the_open_prompt_back_for_later(
+    any_world: World,
+) -> None:
+    world = any_world
     delivery = await _delivery(world)
 
     await world.channel.say(world.who, "snooze")
@@ -158,8 +164,9 @@ async def test_edit_changes_the_last_answer_within_24_hours_only(world: World) -
 
 
 async def test_undo_deletes_the_last_answer_its_files_and_reopens_the_prompt(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     delivery = await _delivery(world, kind="evidence")
     await world.channel.upload(world.who, b"undo me", filename="x.png", content_type="image/png")
     [attachment] = await world.all(Attachment)
@@ -212,8 +219,9 @@ async def test_audience_alone_shows_the_choices_for_the_last_answer(world: World
 
 
 async def test_status_tells_the_next_prompt_in_the_persons_zone_and_this_weeks_answers(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     await world.channel.say(world.who, "/note Monday thought")
     # 2027-04-06 09:30 UTC is 10:30 in London (summer time)
     await _delivery(world, sent_at=NOW.replace(month=4, day=6, hour=9, minute=30), status="planned")
@@ -227,8 +235,9 @@ async def test_status_tells_the_next_prompt_in_the_persons_zone_and_this_weeks_a
 
 
 async def test_stop_withdraws_consent_cancels_prompts_and_says_what_happens_to_the_data(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     open_one = await _delivery(world)
     planned = await _delivery(world, sent_at=NOW + timedelta(days=2), status="planned")
 
@@ -246,3 +255,15 @@ async def test_stop_withdraws_consent_cancels_prompts_and_says_what_happens_to_t
     await world.channel.say(world.who, "One more thing")
     assert "left the study" in world.channel.unique_reply().text
     assert await world.count(Reflection) == 0
+
+
+async def test_after_stop_the_dispatcher_sends_nothing(world: World) -> None:
+    from bot.engine.dispatch import dispatch_once
+
+    await _delivery(world, sent_at=NOW - timedelta(minutes=1), status="planned")
+    await world.channel.say(world.who, "stop")
+
+    sent = await dispatch_once(world.services, {"webchat": world.channel}, NOW, worker="t")
+
+    assert sent == 0
+    assert world.channel.prompts == []

@@ -24,8 +24,9 @@ async def _delivery(world: World, hours_ago: float = 1, **kwargs: object) -> Del
 
 
 async def test_tapping_a_scale_value_answers_that_prompt_with_its_full_context(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     delivery = await _delivery(world, kind="scale", message_ref="webchat:7")
 
     result = await world.channel.tap(world.who, "4", delivery_id=delivery.id)
@@ -122,8 +123,9 @@ async def test_a_prompt_past_its_window_is_not_answered_by_a_plain_message(world
 
 
 async def test_a_note_from_someone_in_two_projects_asks_which_and_the_tap_files_it(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     async with world.services.sessions() as session, session.begin():
         second = await make_project(session, name="Youth work", phase_name="Scoping")
         person, identity = await make_person(
@@ -201,7 +203,10 @@ async def test_a_file_over_the_limit_gets_a_clear_message_and_nothing_is_stored(
     assert await world.count(Attachment) == 0
 
 
-async def test_a_sentence_after_a_tap_is_added_to_the_same_answer(world: World) -> None:
+async def test_a_sentence_after_a_tap_is_added_to_the_same_answer(
+    any_world: World,
+) -> None:
+    world = any_world
     delivery = await _delivery(world, kind="scale")
     await world.channel.tap(world.who, "2", delivery_id=delivery.id)
     world.channel.new_texts()

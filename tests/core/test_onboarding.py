@@ -69,8 +69,9 @@ async def test_start_with_a_code_links_the_sender_and_asks_for_consent(world: Wo
 
 
 async def test_agreeing_records_the_consent_version_and_asks_the_default_audience(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     async with world.services.sessions() as session, session.begin():
         session.add(
             Study(
