@@ -227,3 +227,15 @@ def test_a_project_without_a_lead_passes_the_check_with_a_warning(tmp_path: Path
         result.output
     )
     assert "people[1]: 'sam' is in no project's team (line 9)" in result.output
+
+
+def test_the_studys_own_prompts_are_checked_by_the_prompt_library(tmp_path: Path) -> None:
+    text = (
+        "study:\n  slug: s\n  name: S\n  consent: {version: '1', text: Kept safe.}\n"
+        "  prompts:\n    mode: extend\n    items:\n"
+        "      - {key: my-prompt, kind: banana, text: 'How did it go?'}\n"
+    )
+    problems = check_study(_write(tmp_path, text))
+    assert len(problems) == 1
+    assert "study.prompts.items[0].kind: Input should be 'text'" in problems[0]
+    assert problems[0].endswith("(line 8)")
