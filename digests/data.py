@@ -40,6 +40,8 @@ HISTORY_WEEKS = 6
 TREND_WEEKS = 4
 NO_QUESTION = "Not tied to a research question"
 NO_PHASE = "Outside any phase"
+# What the conversation core stores when someone taps "That's right" on "what we heard".
+CONFIRMATIONS = frozenset({"That's right"})
 
 
 @dataclass
@@ -161,6 +163,7 @@ class WeeklyDigest:
     choices: list[ChoiceSummary]
     held_back: int
     aggregates_held_back: int
+    confirmations: int
     timeline: Timeline | None
     themes: list[Theme]
     review_url: str
@@ -180,6 +183,7 @@ class WeeklyDigest:
             or self.choices
             or self.held_back
             or self.aggregates_held_back
+            or self.confirmations
         )
 
 
@@ -328,8 +332,12 @@ async def build_weekly(
     scale: dict[str, list[tuple[int, int, list[Any]]]] = defaultdict(list)
     choice: dict[str, list[tuple[int, str, list[Any]]]] = defaultdict(list)
     held_back = 0
+    confirmations = 0
     for reflection, name, prompt_key, prompt_text, options in rows:
         prompt = prompt_text or None
+        if reflection.kind == "feedback" and reflection.text.strip() in CONFIRMATIONS:
+            confirmations += 1
+            continue
         if reflection.kind == "scale" and reflection.scale_value is not None:
             scale[prompt or "Ratings"].append(
                 (reflection.person_id, reflection.scale_value, options)
@@ -413,6 +421,7 @@ async def build_weekly(
         choices=choices,
         held_back=held_back,
         aggregates_held_back=aggregates_held_back,
+        confirmations=confirmations,
         timeline=timeline,
         themes=top_themes(shown_texts + [i.text for i in plans]),
         review_url=f"{public_url.rstrip('/')}/review",

@@ -164,7 +164,7 @@ def test_preview_writes_html_text_and_screenshots_at_both_widths(
         "family-hub-2027-W10-375.png",
         "family-hub-2027-W10-800.png",
     ]
-    assert "<h1>A project with a rather long name" in printed[0].read_text()
+    assert ">A project with a rather long name" in printed[0].read_text()
     assert LONG_WORD in printed[1].read_text()
     assert [_png_width(p) for p in printed[2:]] == [375, 800]
 

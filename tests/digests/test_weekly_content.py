@@ -285,3 +285,25 @@ async def test_an_empty_week_renders_a_short_note(services: Any) -> None:
     assert message["Subject"] == "Family hub approach: a quiet week (8–14 March 2027)"
     for text in bodies(message):
         assert "A quiet week" in text and "Engagement" not in text
+
+
+async def test_replies_to_what_we_heard_show_as_corrections_and_a_count_of_confirmations(
+    services: Any,
+) -> None:
+    async with transaction(services.sessions) as session:
+        team = await add_team(session, members=3)
+        a, b, c = team.members
+        await add_reflection(session, team, a, "That's right", kind="feedback", question=None)
+        await add_reflection(session, team, b, "That's right", kind="feedback", question=None)
+        await add_reflection(
+            session, team, c, "You missed the bus strike", kind="feedback", question=None
+        )
+
+    digest = await _digest(services, team)
+
+    assert digest.confirmations == 2
+    assert [i.text for i in digest.feedback] == ["You missed the bus strike"]
+    assert digest.sections == []
+    plain, html = _texts(digest)
+    assert "CHECKING WHAT WE HEARD" in plain and '2 said "That\'s right"' in plain
+    assert "You missed the bus strike" in html and "Checking what we heard" in html
