@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from adapters.base import InboundResult, OutboundText
@@ -126,3 +127,34 @@ async def test_a_request_signed_more_than_five_minutes_ago_is_rejected(
 
     assert response.status_code == 401
     assert recorder.messages == []
+
+
+async def test_slacks_url_check_is_answered_with_its_challenge(
+    slack: SlackRequests, recorder: RecordingHandler
+) -> None:
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    ).encode()
+
+    response = await slack.post("events", body, "application/json")
+
+    assert response.status_code == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.text
+    assert recorder.messages == []
+
+
+async def test_a_file_shared_without_a_download_url_is_looked_up_first(
+    slack: SlackRequests, recorder: RecordingHandler, fake_slack: FakeSlack
+) -> None:
+    shared = fake_slack.add_file(b"voice", name="clip.webm", mimetype="audio/webm")
+    hidden = {"id": shared["id"], "file_access": "check_file_info"}
+
+    await slack.event(dm_event(None, subtype="file_share", files=[hidden]))
+
+    assert [call.params["file"] for call in fake_slack.calls_to("files.info")] == [shared["id"]]
+    [attachment] = recorder.messages[0].attachments
+    assert (attachment.kind, attachment.data) == ("voice", b"voice")

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from adapters.base import InboundResult, OutboundText
 from adapters.slack import SlackChannel
-from tests.fakes.slack_api import FakeSlack
+from bot.clock import FrozenClock
+from bot.core import Conversation
+from bot.services import Services
+from storage.models import Reflection
+from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.slack.conftest import APP_TOKEN, BOT_TOKEN, RecordingHandler
 from tests.slack.payloads import (
     DM,
@@ -19,6 +26,9 @@ from tests.slack.payloads import (
     dm_event,
     event_payload,
 )
+from tests.support.participants import make_person, make_project, seed
+
+NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -107,3 +117,41 @@ async def test_a_tap_and_a_slash_command_over_the_socket_are_acknowledged(
     ]
     assert ack["payload"]["text"] == "Here is your status."
     assert recorder.messages[0].external_id == USER
+
+
+async def test_an_answer_sent_over_the_socket_is_stored_by_the_core(
+    fake_slack: FakeSlack, services: Services
+) -> None:
+    async def alex(session: Any) -> None:
+        rows = await make_project(session)
+        await make_person(
+            session,
+            rows.project,
+            name="Alex",
+            channel="slack",
+            external_id=USER,
+            workspace=TEAM,
+            now=NOW,
+        )
+
+    await seed(services, alex)
+    channel = SlackChannel(
+        bot_token=BOT_TOKEN,
+        app_token=APP_TOKEN,
+        api_base_url=fake_slack.base_url,
+        post_interval=0,
+    )
+    await channel.start(Conversation(services, clock=FrozenClock(NOW)).handle)
+
+    envelope = await fake_slack.push(
+        "events_api", event_payload(dm_event("Parents want a Saturday session"), "EvCore")
+    )
+    await fake_slack.ack_for(envelope)
+    await settled(channel)
+    await channel.stop()
+
+    async with services.sessions() as session:
+        [reflection] = await session.scalars(select(Reflection))
+    assert reflection.text == "Parents want a Saturday session"
+    assert reflection.channel == "slack"
+    assert "Saved" in fake_slack.posted()[-1]["text"]
