@@ -291,3 +291,16 @@ async def test_a_cycle_with_deliveries_cannot_be_dropped_from_the_file(
         await load_study(any_services, write_study(data))
     assert "phase 'Reflect' is no longer in the file" in caught.value.problems[0]
     assert await dump(any_services) == before
+
+
+async def test_a_database_holds_one_study_and_refuses_another(
+    services: Services, write_study: WriteStudy
+) -> None:
+    await load_study(services, DEMO)
+    before = await dump(services)
+    data = demo_data()
+    data["study"]["slug"] = "another-study"
+    with pytest.raises(StudyError) as caught:
+        await load_study(services, write_study(data))
+    assert "this database holds study 'wws-demo', not 'another-study'" in caught.value.problems[0]
+    assert await dump(services) == before
