@@ -207,3 +207,29 @@ async def test_someone_who_has_not_agreed_yet_sees_the_consent_question(page: Pa
 
     response = await page.send(choice="consent:yes")
     assert "Who should see your answers" in response.json()["replies"][0]["text"]
+
+
+async def test_the_history_query_works_on_every_database(any_services: Services) -> None:
+    from bot.web.webchat import chat_history
+
+    now = datetime.now(UTC)
+    async with any_services.sessions() as session, session.begin():
+        rows = await make_project(session, today=now.date())
+        person, _ = await make_person(session, rows.project, name="Aileen Fraser", now=now)
+        token = await issue_webchat_link(session, person, now=now)
+        await make_delivery(session, person, rows, sent_at=now - timedelta(days=20))
+        await make_delivery(
+            session, person, rows, sent_at=now - timedelta(days=30), status="expired"
+        )
+        await make_delivery(session, person, rows, sent_at=now, text="Anything new?")
+
+    async with any_services.sessions() as session:
+        history = await chat_history(session, identity_key(token), now)
+
+    assert history is not None and history.name == "Aileen"
+    # the open prompts, however old; not the closed one from a month ago
+    assert [b.text for b in history.bubbles] == [
+        "What did you notice this week?",
+        "Anything new?",
+    ]
+    assert history.bubbles[0].answered is None
