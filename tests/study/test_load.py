@@ -16,6 +16,7 @@ from storage.db import transaction
 from storage.models import (
     AuditLog,
     ChannelIdentity,
+    Cycle,
     Delivery,
     Membership,
     Person,
@@ -304,3 +305,24 @@ async def test_a_database_holds_one_study_and_refuses_another(
         await load_study(services, write_study(data))
     assert "this database holds study 'wws-demo', not 'another-study'" in caught.value.problems[0]
     assert await dump(services) == before
+
+
+async def test_a_cycle_nothing_refers_to_can_be_dropped_and_phases_renamed(
+    any_services: Services, write_study: WriteStudy
+) -> None:
+    data = demo_data()
+    await load_study(any_services, write_study(data))
+    cycles = project(data, "wd-community-profiling")["cycles"]
+    cycles[1]["phases"][2]["ends_on"] = date(2027, 12, 31)
+    dropped = cycles.pop()
+    report = await load_study(any_services, write_study(data))
+    assert report.removed == {"cycle": 1, "phase": len(dropped["phases"])}
+    async with any_services.sessions() as session:
+        wd = await session.scalar(select(Project).where(Project.slug == "wd-community-profiling"))
+        assert wd is not None
+        keys = await session.scalars(select(Cycle.key).where(Cycle.project_id == wd.id))
+        assert sorted(keys) == ["cycle-1", "cycle-2"]
+        last = await session.scalar(
+            select(Cycle).where(Cycle.project_id == wd.id, Cycle.key == "cycle-2")
+        )
+        assert last is not None and last.ends_on == date(2027, 12, 31)
