@@ -93,6 +93,7 @@ NOT_YOUR_PROJECT = "That project isn't one of yours, so I've left the note where
 WHATS_MISSING = "What's missing? Your reply goes back to the team with the summary."
 HEARD_YES = "Thanks — noted that the summary got it right."
 HEARD_THANKS = "Thank you — I've passed that on with the summary."
+HEARD_FALLBACK = "Here's what we heard from your project this week. Did we get it right?"
 HEARD_UNKNOWN = "Sorry, I can't find that summary, so nothing was saved."
 
 

@@ -23,7 +23,14 @@ from bot.core.onboarding import consent_terms
 from bot.core.people import active_consent
 from bot.services import Services
 from bot.settings import Settings
-from storage.models import OPEN_STATUSES, ChannelIdentity, Delivery, Person, Reflection
+from storage.models import (
+    OPEN_STATUSES,
+    ChannelIdentity,
+    Delivery,
+    Digest,
+    Person,
+    Reflection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +160,7 @@ async def chat_history(
             files=tuple(a.filename for a in reflection.attachments),
         )
         stamped.append((reflection.created_at, 1, bubble))
+    stamped.extend(await _heard_bubbles(session, person, since))
     bubbles = [b for _at, _order, b in sorted(stamped, key=lambda s: (s[0], s[1]))]
     if await active_consent(session, person) is None:
         _version, consent_text = await consent_terms(session)
@@ -165,6 +173,43 @@ async def chat_history(
             )
         )
     return ChatHistory(name=person.name.split()[0] if person.name else "there", bubbles=bubbles)
+
+
+async def _heard_bubbles(
+    session: AsyncSession, person: Person, since: datetime
+) -> list[tuple[datetime, int, Bubble]]:
+    """ "What we heard" messages sent to the person, with their buttons until they answer."""
+    digests = await session.scalars(
+        select(Digest).where(
+            Digest.kind == "what_we_heard",
+            Digest.person_id == person.id,
+            Digest.status == "sent",
+            Digest.sent_at >= since,
+        )
+    )
+    found = []
+    for digest in digests:
+        answered = await session.scalar(
+            select(Reflection.id).where(Reflection.digest_id == digest.id).limit(1)
+        )
+        text = str((digest.summary or {}).get("text") or texts.HEARD_FALLBACK)
+        bubble = Bubble(
+            id=f"h{digest.id}",
+            sender="bot",
+            text=text,
+            at=digest.sent_at,
+            choices=() if answered else _heard_choices(digest.id),
+            answered="Thanks for your answer." if answered else None,
+        )
+        found.append((digest.sent_at or since, 0, bubble))
+    return found
+
+
+def _heard_choices(digest_id: int) -> tuple[Choice, ...]:
+    return (
+        Choice(f"heard:{digest_id}:yes", "That's right"),
+        Choice(f"heard:{digest_id}:no", "Not quite"),
+    )
 
 
 def _choices(delivery: Delivery) -> tuple[Choice, ...]:

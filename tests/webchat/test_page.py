@@ -233,3 +233,32 @@ async def test_the_history_query_works_on_every_database(any_services: Services)
         "Anything new?",
     ]
     assert history.bubbles[0].answered is None
+
+
+async def test_a_what_we_heard_message_waits_on_the_page_until_it_is_answered(
+    page: Page,
+) -> None:
+    from storage.models import Digest
+
+    async with page.services.sessions() as session, session.begin():
+        digest = Digest(
+            kind="what_we_heard",
+            recipient=f"person:{page.person.id}",
+            person_id=page.person.id,
+            scope="project:whatever",
+            period="2027-W09",
+            status="sent",
+            sent_at=datetime.now(UTC),
+            summary={"text": "We heard that the new room helped."},
+        )
+        session.add(digest)
+
+    html = (await page.client.get(page.url)).text
+    assert "We heard that the new room helped." in html
+    assert f'data-value="heard:{digest.id}:yes"' in html
+
+    await page.send(choice=f"heard:{digest.id}:yes")
+
+    html = (await page.client.get(page.url)).text
+    assert f'data-value="heard:{digest.id}:yes"' not in html
+    assert "Thanks for your answer." in html
