@@ -13,7 +13,14 @@ from datetime import date, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from prompts.cadence import WEEKDAYS, Cadence, Weekday
 
@@ -83,6 +90,19 @@ def _clock(value: Any) -> Any:
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_default(cls, data: Any) -> Any:
+        """``team:`` with nothing after it means the default, not "null is not a team"."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: value
+            for key, value in data.items()
+            if value is not None
+            or (key in cls.model_fields and cls.model_fields[key].default is None)
+        }
 
 
 class Consent(Strict):

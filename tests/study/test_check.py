@@ -239,3 +239,15 @@ def test_the_studys_own_prompts_are_checked_by_the_prompt_library(tmp_path: Path
     assert len(problems) == 1
     assert "study.prompts.items[0].kind: Input should be 'text'" in problems[0]
     assert problems[0].endswith("(line 8)")
+
+
+def test_a_blank_section_means_its_default_and_a_blank_name_is_missing(tmp_path: Path) -> None:
+    text = (
+        "study: {slug: s, name: S, consent: {version: '1', text: Kept safe.}}\n"
+        "partnerships:\n  - slug: fife\n    name: Fife\n    projects:\n"
+        "      - slug: hub\n        name:\n        research_questions:\n        team:\n"
+        "people:\n"
+    )
+    assert [p.split(": ", 1)[1] for p in check_study(_write(tmp_path, text))] == [
+        "partnerships[0].projects[0].name: required, but missing (line 7)"
+    ]
