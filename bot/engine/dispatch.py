@@ -4,13 +4,14 @@ A delivery moves ``planned → sending → sent`` (or back to ``planned`` after 
 or on to ``failed``, ``skipped`` or ``cancelled``). Every move is a conditional UPDATE that must
 change exactly one row, so two workers can never both own a delivery:
 
-- **Claim.** On PostgreSQL one transaction selects due rows ``FOR UPDATE SKIP LOCKED`` and marks
-  them ``sending`` with a lease (``lease_owner``, ``lease_until``); on SQLite each row is claimed
-  by its own conditional UPDATE. Rows left ``sending`` by a worker that died are claimed again
-  once their lease has run out. Each claim counts as an attempt, so a delivery that keeps
-  killing its worker ends ``failed`` instead of looping forever.
-- **Send.** Just before the platform call the worker renews its lease (again conditionally: if
-  the lease was lost, it does not send), so a slow batch never outlives its lease.
+- **Claim** (``bot.engine.leases``). On PostgreSQL one transaction selects due rows
+  ``FOR UPDATE SKIP LOCKED`` and marks them ``sending`` with a lease (``lease_owner``,
+  ``lease_until``); on SQLite each row is claimed by its own conditional UPDATE. Rows left
+  ``sending`` by a worker that died are claimed again once their lease has run out. Each claim
+  counts as an attempt, so a delivery that keeps killing its worker ends ``failed``.
+- **Send.** The batch is read at once; each prompt goes to the person's best identity on a
+  running channel. Late in a long batch the worker renews a row's lease before the platform call
+  (conditionally: if the lease was lost, it does not send), so a slow batch never outlives it.
 - **Record.** Straight after the platform accepts, the message reference, ``sent_at``, the answer
   window and the reminder time are committed in one small transaction.
 
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -47,10 +48,11 @@ from adapters.base import (
 )
 from bot.clock import Clock
 from bot.engine.availability import unavailable_reason
+from bot.engine.leases import claim_due, release, transition
 from bot.services import Services
 from prompts.cadence import Cadence
 from prompts.schedule import expires_at, next_working_moment, reminder_at, working_pattern
-from storage.db import is_sqlite, transaction
+from storage.db import transaction
 from storage.models import ChannelIdentity, Delivery, Person, Project
 
 log = logging.getLogger(__name__)
@@ -114,18 +116,6 @@ def recipient(identity: ChannelIdentity) -> Recipient:
     )
 
 
-async def transition(
-    session: AsyncSession, delivery_id: int, expect: Mapping[str, Any], values: Mapping[str, Any]
-) -> bool:
-    """Move one delivery if it is still as ``expect`` says; True when exactly one row changed."""
-    conditions = [Delivery.id == delivery_id]
-    for column, value in expect.items():
-        attribute = getattr(Delivery, column)
-        conditions.append(attribute.is_(None) if value is None else attribute == value)
-    result = await session.execute(update(Delivery).where(*conditions).values(**values))
-    return cast(int, getattr(result, "rowcount", 0)) == 1
-
-
 async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str) -> None:
     """A permanent failure: the identity gets no more messages until it is linked again."""
     await session.execute(
@@ -135,109 +125,6 @@ async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str)
     )
 
 
-async def choose_identity(
-    session: AsyncSession, person_id: int, channels: Mapping[str, Channel]
-) -> ChannelIdentity | None:
-    """The person's active identity on a running channel: preferred first, else the most
-    recently linked."""
-    if not channels:
-        return None
-    query = (
-        select(ChannelIdentity)
-        .where(
-            ChannelIdentity.person_id == person_id,
-            ChannelIdentity.status == "active",
-            ChannelIdentity.channel.in_(list(channels)),
-        )
-        .order_by(
-            ChannelIdentity.preferred.desc(),
-            ChannelIdentity.linked_at.desc().nulls_last(),
-            ChannelIdentity.id.desc(),
-        )
-        .limit(1)
-    )
-    return (await session.scalars(query)).first()
-
-
-def _due(now: datetime) -> Any:
-    return or_(
-        and_(Delivery.status == "planned", Delivery.due_at <= now),
-        and_(Delivery.status == "sending", Delivery.lease_until < now),
-    )
-
-
-async def claim_due(services: Services, now: datetime, *, worker: str, limit: int) -> list[int]:
-    """Claim up to ``limit`` due deliveries for ``worker``; returns their ids, oldest due first."""
-    lease_until = now + timedelta(seconds=services.settings.dispatch_lease_seconds)
-    claim = {
-        "status": "sending",
-        "lease_owner": worker,
-        "lease_until": lease_until,
-        "attempts": Delivery.attempts + 1,
-    }
-    candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.due_at, Delivery.id)
-    if not is_sqlite(services.engine):
-        async with transaction(services.sessions) as session:
-            ids = list(
-                await session.scalars(candidates.limit(limit).with_for_update(skip_locked=True))
-            )
-            if ids:
-                await session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(**claim))
-        return ids
-    # SQLite has one writer at a time: read the candidates, then claim each with an UPDATE that
-    # re-checks it is still due, in one write transaction.
-    async with services.sessions() as session:
-        ids = list(await session.scalars(candidates.limit(limit)))
-    claimed: list[int] = []
-    if ids:
-        async with transaction(services.sessions) as session:
-            for delivery_id in ids:
-                result = await session.execute(
-                    update(Delivery).where(Delivery.id == delivery_id, _due(now)).values(**claim)
-                )
-                if cast(int, getattr(result, "rowcount", 0)) == 1:
-                    claimed.append(delivery_id)
-    return claimed
-
-
-async def release(services: Services, delivery_ids: list[int], *, worker: str) -> int:
-    """Give unsent claims back (``planned``, the attempt not counted); returns how many."""
-    if not delivery_ids:
-        return 0
-    async with transaction(services.sessions) as session:
-        result = await session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id.in_(delivery_ids),
-                Delivery.status == "sending",
-                Delivery.lease_owner == worker,
-            )
-            .values(
-                status="planned",
-                lease_owner=None,
-                lease_until=None,
-                attempts=Delivery.attempts - 1,
-            )
-        )
-    released = cast(int, getattr(result, "rowcount", 0))
-    if released:
-        log.info("released %d claimed deliveries", released, extra={"action": "dispatch.release"})
-    return released
-
-
-async def release_leases(services: Services, *, worker: str) -> int:
-    """Release every delivery ``worker`` still holds (used on shutdown, after sends finish)."""
-    async with services.sessions() as session:
-        ids = list(
-            await session.scalars(
-                select(Delivery.id).where(
-                    Delivery.status == "sending", Delivery.lease_owner == worker
-                )
-            )
-        )
-    return await release(services, ids, worker=worker)
-
-
 @dataclass
 class _Loaded:
     delivery: Delivery
@@ -245,21 +132,45 @@ class _Loaded:
     project: Project
 
 
-async def _load(session: AsyncSession, delivery_id: int) -> _Loaded | None:
-    delivery = (
-        await session.scalars(
-            select(Delivery)
-            .where(Delivery.id == delivery_id)
-            .options(
-                selectinload(Delivery.person),
-                selectinload(Delivery.project).selectinload(Project.partnership),
-                selectinload(Delivery.phase),
-            )
+async def _load_batch(session: AsyncSession, delivery_ids: list[int]) -> dict[int, _Loaded]:
+    """The claimed deliveries with their person, project and phase, in a handful of queries."""
+    deliveries = await session.scalars(
+        select(Delivery)
+        .where(Delivery.id.in_(delivery_ids))
+        .options(
+            selectinload(Delivery.person),
+            selectinload(Delivery.project).selectinload(Project.partnership),
+            selectinload(Delivery.phase),
         )
-    ).first()
-    if delivery is None:
-        return None
-    return _Loaded(delivery, delivery.person, delivery.project)
+    )
+    return {d.id: _Loaded(d, d.person, d.project) for d in deliveries}
+
+
+async def _identities(
+    session: AsyncSession, person_ids: set[int], channels: Mapping[str, Channel]
+) -> dict[int, list[ChannelIdentity]]:
+    """Each person's active identities on running channels, best first: the preferred one,
+    then the most recently linked."""
+    found: dict[int, list[ChannelIdentity]] = {}
+    if not person_ids or not channels:
+        return found
+    rows = await session.scalars(
+        select(ChannelIdentity)
+        .where(
+            ChannelIdentity.person_id.in_(person_ids),
+            ChannelIdentity.status == "active",
+            ChannelIdentity.channel.in_(list(channels)),
+        )
+        .order_by(
+            ChannelIdentity.person_id,
+            ChannelIdentity.preferred.desc(),
+            ChannelIdentity.linked_at.desc().nulls_last(),
+            ChannelIdentity.id.desc(),
+        )
+    )
+    for identity in rows:
+        found.setdefault(identity.person_id, []).append(identity)
+    return found
 
 
 def answer_times(
@@ -295,54 +206,68 @@ class _Dispatch:
                     "delivery %s: lease lost before it could be marked %s", delivery_id, what
                 )
 
+    async def load(self, delivery_ids: list[int]) -> None:
+        """Read the whole claimed batch at once (its rows are this worker's while leased)."""
+        self.claimed_at = self.timer.now()
+        async with self.services.sessions() as session:
+            self.loaded = await _load_batch(session, delivery_ids)
+            people = {loaded.person.id for loaded in self.loaded.values()}
+            self.identities = await _identities(session, people, self.channels)
+        self.unreachable: set[int] = set()
+
+    def _identity(self, person_id: int) -> ChannelIdentity | None:
+        candidates = self.identities.get(person_id, [])
+        return next((i for i in candidates if i.id not in self.unreachable), None)
+
     async def deliver(self, delivery_id: int) -> bool:
         """Send one claimed delivery; True when the platform accepted it."""
         now = self.timer.now()
-        async with self.services.sessions() as session:
-            loaded = await _load(session, delivery_id)
-            if loaded is None or loaded.delivery.lease_owner != self.worker:
-                return False
-            delivery, person, project = loaded.delivery, loaded.person, loaded.project
-            reason = unavailable_reason(person, project, now)
-            if reason is not None:
-                status, why = reason
-                await self._settle(
-                    delivery_id, {"status": status, f"{status}_at": now, "last_error": why}, status
-                )
-                log.info("delivery %s %s: %s", delivery_id, status, why)
-                return False
-            expiry, _ = answer_times(delivery.due_at, project, person)
-            if expiry <= now:
-                await self._settle(
-                    delivery_id,
-                    {
-                        "status": "cancelled",
-                        "cancelled_at": now,
-                        "last_error": "its answer window passed before it could be sent",
-                    },
-                    "cancelled",
-                )
-                return False
-            identity = await choose_identity(session, person.id, self.channels)
-            if identity is None:
-                await self._settle(
-                    delivery_id,
-                    {"status": "failed", "failed_at": now, "last_error": NO_CHANNEL},
-                    "failed",
-                )
-                log.warning("delivery %s failed: %s", delivery_id, NO_CHANNEL)
-                return False
-            prompt = outbound_prompt(delivery)
-            to = recipient(identity)
-            channel = self.channels[identity.channel]
-        # Renew the lease just before the platform call; if it was lost, do not send.
-        async with transaction(self.services.sessions) as session:
-            renewed = await transition(
-                session, delivery_id, self.mine, {"lease_until": self.timer.now() + self.lease}
-            )
-        if not renewed:
-            log.warning("delivery %s: lease lost before sending; not sent", delivery_id)
+        loaded = self.loaded.get(delivery_id)
+        if loaded is None or loaded.delivery.lease_owner != self.worker:
             return False
+        delivery, person, project = loaded.delivery, loaded.person, loaded.project
+        reason = unavailable_reason(person, project, now)
+        if reason is not None:
+            status, why = reason
+            await self._settle(
+                delivery_id, {"status": status, f"{status}_at": now, "last_error": why}, status
+            )
+            log.info("delivery %s %s: %s", delivery_id, status, why)
+            return False
+        expiry, _ = answer_times(delivery.due_at, project, person)
+        if expiry <= now:
+            await self._settle(
+                delivery_id,
+                {
+                    "status": "cancelled",
+                    "cancelled_at": now,
+                    "last_error": "its answer window passed before it could be sent",
+                },
+                "cancelled",
+            )
+            return False
+        identity = self._identity(person.id)
+        if identity is None:
+            await self._settle(
+                delivery_id,
+                {"status": "failed", "failed_at": now, "last_error": NO_CHANNEL},
+                "failed",
+            )
+            log.warning("delivery %s failed: %s", delivery_id, NO_CHANNEL)
+            return False
+        prompt = outbound_prompt(delivery)
+        to = recipient(identity)
+        channel = self.channels[identity.channel]
+        # Late in a long batch, renew the lease before the platform call; if it was lost (the
+        # batch outlived it and another worker took the row), do not send.
+        if self.timer.now() - self.claimed_at > self.lease / 3:
+            async with transaction(self.services.sessions) as session:
+                renewed = await transition(
+                    session, delivery_id, self.mine, {"lease_until": self.timer.now() + self.lease}
+                )
+            if not renewed:
+                log.warning("delivery %s: lease lost before sending; not sent", delivery_id)
+                return False
         try:
             ref = await channel.send_prompt(to, prompt)
         except DeliveryError as exc:
@@ -390,6 +315,7 @@ class _Dispatch:
             if exc.permanent:
                 values: dict[str, Any] = {"status": "failed", "failed_at": now}
                 await mark_unreachable(session, identity_id, error)
+                self.unreachable.add(identity_id)
             elif attempts >= self.max_attempts:
                 values = {"status": "failed", "failed_at": now}
             else:
@@ -426,6 +352,7 @@ async def dispatch_once(
     if not claimed:
         return 0
     step = _Dispatch(services, channels, Timer(now, clock), worker)
+    await step.load(claimed)
     sent = 0
     for position, delivery_id in enumerate(claimed):
         if stop is not None and stop.is_set():

@@ -24,7 +24,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from adapters.base import Channel
 from adapters.slack import SlackChannel
 from bot.clock import Clock
-from bot.engine.dispatch import dispatch_once, release_leases
+from bot.engine.dispatch import dispatch_once
+from bot.engine.leases import release_leases
 from bot.engine.lifecycle import expire_once, remind_once
 from bot.engine.planner import plan_once
 from bot.engine.slack_link import EmailLinker

@@ -22,14 +22,8 @@ from sqlalchemy.orm import selectinload
 from adapters.base import Channel, DeliveryError
 from bot.clock import Clock
 from bot.engine.availability import unavailable_reason
-from bot.engine.dispatch import (
-    Timer,
-    mark_unreachable,
-    outbound_prompt,
-    recipient,
-    retry_delay,
-    transition,
-)
+from bot.engine.dispatch import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
+from bot.engine.leases import transition
 from bot.services import Services
 from storage.db import transaction
 from storage.models import ChannelIdentity, Delivery, Project

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import update
 
 from adapters.base import DeliveryError, OutboundPrompt, OutboundText, Recipient
-from bot.engine.dispatch import claim_due, dispatch_once, release_leases
+from bot.engine.dispatch import dispatch_once
+from bot.engine.leases import claim_due, release_leases
 from bot.services import Services
 from storage.db import transaction
 from storage.models import ChannelIdentity, Person

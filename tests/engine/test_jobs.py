@@ -6,8 +6,8 @@ import asyncio
 from datetime import timedelta
 
 from bot.clock import FrozenClock
-from bot.engine.dispatch import claim_due
 from bot.engine.jobs import Jobs, tick_for_speed
+from bot.engine.leases import claim_due
 from bot.services import Services
 from tests.engine.world import TUESDAY_MORNING, get, make_world, plan
 from tests.support.transcript import TranscriptChannel

@@ -1,0 +1,115 @@
+"""Leases on deliveries: claiming due ones for one worker, and handing them back.
+
+Every move is a conditional UPDATE that must change exactly one row. On PostgreSQL one
+transaction selects the due rows ``FOR UPDATE SKIP LOCKED`` and marks them ``sending`` with the
+worker's lease, so concurrent workers take disjoint rows; on SQLite (one writer at a time) each
+row is claimed by its own conditional UPDATE. Rows left ``sending`` by a worker that died are due
+again once their lease has run out; each claim counts as an attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services
+from storage.db import is_sqlite, transaction
+from storage.models import Delivery
+
+log = logging.getLogger(__name__)
+
+
+async def transition(
+    session: AsyncSession, delivery_id: int, expect: Mapping[str, Any], values: Mapping[str, Any]
+) -> bool:
+    """Move one delivery if it is still as ``expect`` says; True when exactly one row changed."""
+    conditions = [Delivery.id == delivery_id]
+    for column, value in expect.items():
+        attribute = getattr(Delivery, column)
+        conditions.append(attribute.is_(None) if value is None else attribute == value)
+    result = await session.execute(update(Delivery).where(*conditions).values(**values))
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(Delivery.status == "planned", Delivery.due_at <= now),
+        and_(Delivery.status == "sending", Delivery.lease_until < now),
+    )
+
+
+async def claim_due(services: Services, now: datetime, *, worker: str, limit: int) -> list[int]:
+    """Claim up to ``limit`` due deliveries for ``worker``; returns their ids, oldest due first."""
+    lease_until = now + timedelta(seconds=services.settings.dispatch_lease_seconds)
+    claim = {
+        "status": "sending",
+        "lease_owner": worker,
+        "lease_until": lease_until,
+        "attempts": Delivery.attempts + 1,
+    }
+    candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.due_at, Delivery.id)
+    if not is_sqlite(services.engine):
+        async with transaction(services.sessions) as session:
+            ids = list(
+                await session.scalars(candidates.limit(limit).with_for_update(skip_locked=True))
+            )
+            if ids:
+                await session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(**claim))
+        return ids
+    # SQLite has one writer at a time: read the candidates, then claim each with an UPDATE that
+    # re-checks it is still due, in one write transaction.
+    async with services.sessions() as session:
+        ids = list(await session.scalars(candidates.limit(limit)))
+    claimed: list[int] = []
+    if ids:
+        async with transaction(services.sessions) as session:
+            for delivery_id in ids:
+                result = await session.execute(
+                    update(Delivery).where(Delivery.id == delivery_id, _due(now)).values(**claim)
+                )
+                if cast(int, getattr(result, "rowcount", 0)) == 1:
+                    claimed.append(delivery_id)
+    return claimed
+
+
+async def release(services: Services, delivery_ids: list[int], *, worker: str) -> int:
+    """Give unsent claims back (``planned``, the attempt not counted); returns how many."""
+    if not delivery_ids:
+        return 0
+    async with transaction(services.sessions) as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(delivery_ids),
+                Delivery.status == "sending",
+                Delivery.lease_owner == worker,
+            )
+            .values(
+                status="planned",
+                lease_owner=None,
+                lease_until=None,
+                attempts=Delivery.attempts - 1,
+            )
+        )
+    released = cast(int, getattr(result, "rowcount", 0))
+    if released:
+        log.info("released %d claimed deliveries", released, extra={"action": "dispatch.release"})
+    return released
+
+
+async def release_leases(services: Services, *, worker: str) -> int:
+    """Release every delivery ``worker`` still holds (used on shutdown, after sends finish)."""
+    async with services.sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(Delivery.id).where(
+                    Delivery.status == "sending", Delivery.lease_owner == worker
+                )
+            )
+        )
+    return await release(services, ids, worker=worker)
