@@ -25,7 +25,7 @@ from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.services import Services
 from prompts.cadence import Cadence
 from prompts.library import Library, PromptLibraryError, load_library
-from prompts.schedule import plan_slots, working_pattern
+from prompts.schedule import WorkingPattern, plan_slots, working_pattern
 from storage.db import transaction
 from storage.models import (
     Cycle,
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # Deliveries that occupied a person's week: everything but those called off before sending.
 NOT_COUNTED = ("cancelled",)
 RECENT_PROMPTS = 30
+TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
+BATCH = 200  # people-and-projects planned per transaction
 LOOK_BACK = timedelta(days=120)
 
 
@@ -72,18 +74,77 @@ async def plan_once(
     if now.tzinfo is None:
         raise ValueError("plan_once needs a timezone-aware now")
     now = now.astimezone(UTC)
+    end = now + horizon
     library = await _library(services)
     await tidy_planned(services, now)
     async with services.sessions() as session:
         projects = await _projects(session, services.settings.default_timezone)
         members = await _eligible_members(session, [p.project.id for p in projects.values()])
-    inserted = 0
+        taken = await _taken(session, now - TAKEN_MARGIN, end + TAKEN_MARGIN)
+    work: list[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]] = []
     for project_id, people in members.items():
         plan = projects[project_id]
         for person in people:
-            inserted += await _plan_person(services, library, plan, person, now, now + horizon)
+            pattern = working_pattern(person, plan.zone)
+            slots = plan_slots(
+                plan.cadence,
+                pattern,
+                plan.phase_ranges,
+                now,
+                end,
+                seed=f"{person.key}:{plan.project.slug}",
+                taken=taken[person.id],
+            )
+            if slots:
+                taken[person.id].extend(slots)  # the person's other projects keep clear of them
+                work.append((plan, person, pattern, slots))
+    inserted = 0
+    for start in range(0, len(work), BATCH):
+        inserted += await _insert_batch(services, library, work[start : start + BATCH], now)
     if inserted:
         log.info("planned %d deliveries", inserted, extra={"action": "plan", "count": inserted})
+    return inserted
+
+
+async def _taken(
+    session: AsyncSession, start: datetime, end: datetime
+) -> dict[int, list[datetime]]:
+    """Each person's prompts between ``start`` and ``end``, of every project."""
+    rows = await session.execute(
+        select(Delivery.person_id, Delivery.slot).where(
+            Delivery.slot >= start, Delivery.slot < end, Delivery.status.not_in(NOT_COUNTED)
+        )
+    )
+    taken: dict[int, list[datetime]] = defaultdict(list)
+    for person_id, slot in rows.all():
+        taken[person_id].append(slot)
+    return taken
+
+
+async def _insert_batch(
+    services: Services,
+    library: Library,
+    work: Sequence[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]],
+    now: datetime,
+) -> int:
+    """Choose a prompt for each slot and insert the deliveries, in one transaction."""
+    inserted = 0
+    async with transaction(services.sessions) as session:
+        timelines = await _timelines(session, {person.id for _, person, _, _ in work}, now)
+        answers = await _carry_forward_answers(
+            session, library, {(person.id, plan.project.id) for plan, person, _, _ in work}
+        )
+        for plan, person, pattern, slots in work:
+            inserted += await _insert_person(
+                session,
+                library,
+                plan,
+                person,
+                pattern,
+                slots,
+                timelines[person.id],
+                answers[(person.id, plan.project.id)],
+            )
     return inserted
 
 
@@ -154,104 +215,87 @@ async def _eligible_members(
     return members
 
 
-async def _plan_person(
-    services: Services,
+async def _insert_person(
+    session: AsyncSession,
     library: Library,
     plan: ProjectPlan,
     person: Person,
-    start: datetime,
-    end: datetime,
+    pattern: WorkingPattern,
+    slots: list[datetime],
+    timeline: list[tuple[datetime, str]],
+    answers: dict[str, str],
 ) -> int:
-    pattern = working_pattern(person, plan.zone)
-    async with transaction(services.sessions) as session:
-        history = (
-            await session.execute(
-                select(Delivery.slot, Delivery.prompt_key, Delivery.project_id)
-                .where(Delivery.person_id == person.id, Delivery.status.not_in(NOT_COUNTED))
-                .where(
-                    Delivery.slot >= start - timedelta(days=8),
-                    Delivery.slot < end + timedelta(days=8),
-                )
-            )
-        ).all()
-        slots = plan_slots(
-            plan.cadence,
-            pattern,
-            plan.phase_ranges,
-            start,
-            end,
-            seed=f"{person.key}:{plan.project.slug}",
-            taken=[row.slot for row in history],
+    questions = [rq for rq in plan.project.research_questions if rq.active]
+    rq_ids = {rq.key: rq.id for rq in questions}
+    inserted = 0
+    for slot in slots:
+        phase = plan.phase_on(slot.astimezone(pattern.zone).date())
+        before, after = neighbours(timeline, slot)
+        chosen = library.choose(
+            phase.key if phase else None,
+            questions,
+            plan.themes,
+            before,
+            answers,
+            seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
+            avoid=after,
         )
-        if not slots:
-            return 0
-        timeline = await _timeline(session, person.id, start)
-        answers = await _carry_forward_answers(session, library, person.id, plan.project.id)
-        questions = [rq for rq in plan.project.research_questions if rq.active]
-        rq_ids = {rq.key: rq.id for rq in questions}
-        inserted = 0
-        for slot in slots:
-            day = slot.astimezone(pattern.zone).date()
-            phase = plan.phase_on(day)
-            before, after = neighbours(timeline, slot)
-            chosen = library.choose(
-                phase.key if phase else None,
-                questions,
-                plan.themes,
-                before,
-                answers,
-                seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
-                avoid=after,
-            )
-            values = {
-                "person_id": person.id,
-                "project_id": plan.project.id,
-                "slot": slot,
-                "due_at": slot,
-                "cycle_id": phase.cycle_id if phase else None,
-                "phase_id": phase.id if phase else None,
-                "research_question_id": rq_ids.get(chosen.research_question_key or ""),
-                "prompt_key": chosen.key,
-                "prompt_kind": chosen.kind,
-                "prompt_text": chosen.text,
-                "prompt_options": chosen.options,
-                "status": "planned",
-            }
-            result = await session.execute(_insert_ignoring_duplicates(session, values))
-            if result.rowcount:  # type: ignore[attr-defined]
-                inserted += 1
-                bisect.insort(timeline, (slot, chosen.key))
-                # a carry-forward quote is used once
-                source = library.carry_forward_sources().get(chosen.key)
-                if source is not None:
-                    answers.pop(source, None)
-        return inserted
+        values = {
+            "person_id": person.id,
+            "project_id": plan.project.id,
+            "slot": slot,
+            "due_at": slot,
+            "cycle_id": phase.cycle_id if phase else None,
+            "phase_id": phase.id if phase else None,
+            "research_question_id": rq_ids.get(chosen.research_question_key or ""),
+            "prompt_key": chosen.key,
+            "prompt_kind": chosen.kind,
+            "prompt_text": chosen.text,
+            "prompt_options": chosen.options,
+            "status": "planned",
+        }
+        connection = await session.connection()
+        result = await connection.execute(_insert_ignoring_duplicates(session), values)
+        if result.rowcount:
+            inserted += 1
+            bisect.insort(timeline, (slot, chosen.key))
+            source = library.carry_forward_sources().get(chosen.key)
+            if source is not None:
+                answers.pop(source, None)  # a quote is used once
+    return inserted
 
 
-def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -> Any:
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    """``INSERT … ON CONFLICT (person_id, project_id, slot) DO NOTHING`` for this dialect."""
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    return (
-        module.insert(Delivery)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["person_id", "project_id", "slot"])
+    return module.insert(Delivery.__table__).on_conflict_do_nothing(
+        index_elements=["person_id", "project_id", "slot"]
     )
 
 
-async def _timeline(
-    session: AsyncSession, person_id: int, start: datetime
-) -> list[tuple[datetime, str]]:
-    """The person's prompts (slot, key) from a while before ``start`` on, in slot order."""
-    rows = await session.execute(
-        select(Delivery.slot, Delivery.prompt_key)
-        .where(
-            Delivery.person_id == person_id,
-            Delivery.status.not_in(NOT_COUNTED),
-            Delivery.slot >= start - LOOK_BACK,
+async def _timelines(
+    session: AsyncSession, person_ids: set[int], now: datetime
+) -> dict[int, list[tuple[datetime, str]]]:
+    """Each person's prompts (slot, key) from a while before ``now`` on, in slot order."""
+    timelines: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for chunk in _chunks(sorted(person_ids)):
+        rows = await session.execute(
+            select(Delivery.person_id, Delivery.slot, Delivery.prompt_key)
+            .where(
+                Delivery.person_id.in_(chunk),
+                Delivery.status.not_in(NOT_COUNTED),
+                Delivery.slot >= now - LOOK_BACK,
+            )
+            .order_by(Delivery.slot)
         )
-        .order_by(Delivery.slot)
-    )
-    return [(slot, key) for slot, key in rows.all()]
+        for person_id, slot, key in rows.all():
+            timelines[person_id].append((slot, key))
+    return timelines
+
+
+def _chunks(values: Sequence[int], size: int = 500) -> list[Sequence[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def neighbours(
@@ -266,44 +310,46 @@ def neighbours(
 
 
 async def _carry_forward_answers(
-    session: AsyncSession, library: Library, person_id: int, project_id: int
-) -> dict[str, str]:
-    """Source prompt key → the person's latest answer to it in this project, unless a
-    carry-forward prompt has already quoted (been planned after) that answer."""
+    session: AsyncSession, library: Library, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, str]]:
+    """For each (person, project): source prompt key → the person's latest answer to it there,
+    unless a carry-forward prompt has already quoted it (been planned after it)."""
+    found: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
     followups = library.carry_forward_sources()
     sources = set(followups.values())
-    if not sources:
-        return {}
-    answers = await session.execute(
-        select(Delivery.prompt_key, Reflection.text, Reflection.created_at)
-        .join(Reflection, Reflection.delivery_id == Delivery.id)
-        .where(
-            Delivery.person_id == person_id,
-            Delivery.project_id == project_id,
-            Delivery.prompt_key.in_(sources),
-            Reflection.text != "",
+    if not sources or not pairs:
+        return found
+    latest: dict[tuple[int, int], dict[str, tuple[str, datetime]]] = defaultdict(dict)
+    last_asked: dict[tuple[int, int, str], datetime] = {}
+    for chunk in _chunks(sorted({person_id for person_id, _ in pairs})):
+        answers = await session.execute(
+            select(Delivery.person_id, Delivery.project_id, Delivery.prompt_key, Reflection.text,
+                   Reflection.created_at)
+            .join(Reflection, Reflection.delivery_id == Delivery.id)
+            .where(
+                Delivery.person_id.in_(chunk),
+                Delivery.prompt_key.in_(sources),
+                Reflection.text != "",
+            )
+            .order_by(Reflection.created_at.desc())
+        )  # fmt: skip
+        for person_id, project_id, key, text, created_at in answers.all():
+            latest[(person_id, project_id)].setdefault(key, (text, created_at))
+        asked = await session.execute(
+            select(
+                Delivery.person_id, Delivery.project_id, Delivery.prompt_key, Delivery.slot
+            ).where(
+                Delivery.person_id.in_(chunk),
+                Delivery.prompt_key.in_(followups),
+                Delivery.status.not_in(NOT_COUNTED),
+            )
         )
-        .order_by(Reflection.created_at.desc())
-    )
-    latest: dict[str, tuple[str, datetime]] = {}
-    for key, text, created_at in answers.all():
-        latest.setdefault(key, (text, created_at))
-    if not latest:
-        return {}
-    asked = await session.execute(
-        select(Delivery.prompt_key, Delivery.slot).where(
-            Delivery.person_id == person_id,
-            Delivery.project_id == project_id,
-            Delivery.prompt_key.in_(followups),
-            Delivery.status.not_in(NOT_COUNTED),
-        )
-    )
-    last_asked: dict[str, datetime] = {}
-    for key, slot in asked.all():
-        source = followups[key]
-        last_asked[source] = max(slot, last_asked.get(source, slot))
-    return {
-        key: text
-        for key, (text, created_at) in latest.items()
-        if key not in last_asked or last_asked[key] < created_at
-    }
+        for person_id, project_id, key, slot in asked.all():
+            mark = (person_id, project_id, followups[key])
+            last_asked[mark] = max(slot, last_asked.get(mark, slot))
+    for pair in pairs:
+        for key, (text, created_at) in latest.get(pair, {}).items():
+            asked_at = last_asked.get((*pair, key))
+            if asked_at is None or asked_at < created_at:
+                found[pair][key] = text
+    return found
