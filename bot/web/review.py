@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import io
 import logging
-import secrets
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import (
@@ -26,118 +23,48 @@ from fastapi.responses import (
     Response,
     StreamingResponse,
 )
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UsageError
 from bot.review import auth, coding, dashboard, pages, search
-from bot.review.access import Viewer, author_label, viewer_for
+from bot.review.access import author_label
 from bot.review.exports import FORMATS, context_of, record_export
 from bot.review.exports.csv import write_csv
 from bot.review.exports.refi import codebook_xml, write_qdpx
-from bot.services import Services
+from bot.review.web import (
+    checked_form,
+    current_viewer,
+    evidence_path,
+    not_found,
+    redirect,
+    render,
+    safe_next,
+    secure,
+    services_of,
+    signer_of,
+)
 from storage.models import Code, Coding
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/review", include_in_schema=False)
-templates = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "review" / "templates"),
-    autoescape=select_autoescape(default=True),
-)
-
-
-def _services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
-
-
-def _signer(request: Request) -> auth.Signer:
-    signer = getattr(request.app.state, "review_signer", None)
-    if signer is None:
-        signer = auth.Signer(_services(request).secret_key())
-        request.app.state.review_signer = signer
-    return signer
-
-
-def _render(
-    request: Request, name: str, status: int = 200, viewer: Viewer | None = None, **context: Any
-) -> HTMLResponse:
-    browser_secret = request.cookies.get(auth.CSRF_COOKIE) or secrets.token_urlsafe(24)
-    zone = ZoneInfo(viewer.timezone) if viewer else ZoneInfo("Europe/London")
-    html = templates.get_template(name).render(
-        request=request,
-        viewer=viewer,
-        csrf_token=_signer(request).csrf_token(browser_secret),
-        local=lambda moment: moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z"),
-        **context,
-    )
-    response = HTMLResponse(html, status_code=status)
-    if auth.CSRF_COOKIE not in request.cookies:
-        response.set_cookie(
-            auth.CSRF_COOKIE,
-            browser_secret,
-            httponly=True,
-            samesite="strict",
-            path="/review",
-            secure=_secure(request),
-        )
-    return response
-
-
-def _secure(request: Request) -> bool:
-    return _services(request).settings.public_url.startswith("https://")
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """The posted form, after checking its CSRF token (403 when it does not match)."""
-    form = await request.form()
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
-    if not _signer(request).csrf_ok(request.cookies.get(auth.CSRF_COOKIE), values.get("csrf")):
-        raise HTTPException(403, "This form has expired. Go back, reload the page, and try again.")
-    return values
-
-
-async def _viewer(request: Request, session: AsyncSession) -> Viewer:
-    user = await auth.user_for_session(
-        session, _signer(request), request.cookies.get(auth.SESSION_COOKIE)
-    )
-    if user is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        location = "/review/sign-in?" + urlencode({"next": target})
-        raise HTTPException(303, "Sign in first.", headers={"Location": location})
-    return await viewer_for(session, user, _services(request).settings.default_timezone)
-
-
-def _not_found(request: Request, viewer: Viewer) -> HTMLResponse:
-    return _render(request, "not_found.html", 404, viewer)
-
-
-def _redirect(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303)
-
-
 # ── signing in and out ─────────────────────────────────────────────────────────────────────
 
 
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 async def home() -> RedirectResponse:
-    return _redirect("/review/reflections")
-
-
-def _safe_next(value: str) -> str:
-    return value if value.startswith("/review") and not value.startswith("//") else "/review/"
+    return redirect("/review/reflections")
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request, next: str = "/review/") -> HTMLResponse:
-    return _render(request, "sign_in.html", next=_safe_next(next), message="")
+    return render(request, "sign_in.html", next=safe_next(next), message="")
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(request: Request) -> Response:
-    form = await _form(request)
-    services = _services(request)
+    form = await checked_form(request)
+    services = services_of(request)
     async with services.sessions() as session, session.begin():
         result = await auth.sign_in(
             session,
@@ -147,31 +74,31 @@ async def sign_in(request: Request) -> Response:
             datetime.now(UTC),
         )
     if result.user is None:
-        return _render(
+        return render(
             request,
             "sign_in.html",
             400,
-            next=_safe_next(form.get("next", "")),
+            next=safe_next(form.get("next", "")),
             message=result.message,
             email=form.get("email", ""),
         )
-    response = _redirect(_safe_next(form.get("next", "")))
+    response = redirect(safe_next(form.get("next", "")))
     response.set_cookie(
         auth.SESSION_COOKIE,
-        _signer(request).session_cookie(result.user),
+        signer_of(request).session_cookie(result.user),
         max_age=auth.SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
         path="/review",
-        secure=_secure(request),
+        secure=secure(request),
     )
     return response
 
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
-    await _form(request)
-    response = _redirect("/review/sign-in")
+    await checked_form(request)
+    response = redirect("/review/sign-in")
     response.delete_cookie(auth.SESSION_COOKIE, path="/review")
     return response
 
@@ -182,13 +109,13 @@ async def sign_out(request: Request) -> Response:
 @router.get("/reflections", response_class=HTMLResponse)
 async def reflections(request: Request, page: int = 1) -> HTMLResponse:
     filters = search.Filters.from_params(request.query_params)
-    async with _services(request).sessions() as session:
-        viewer = await _viewer(request, session)
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
         found = await search.search(session, viewer, filters, page)
         choices = await pages.filter_choices(session, viewer)
     rows = [(r, context_of(viewer, r)) for r in found.reflections]
     params = filters.as_params()
-    return _render(
+    return render(
         request,
         "reflections.html",
         viewer=viewer,
@@ -209,14 +136,14 @@ async def reflection_page(request: Request, reflection_id: int) -> HTMLResponse:
 async def _reflection(
     request: Request, reflection_id: int, message: str = "", status: int = 200
 ) -> HTMLResponse:
-    async with _services(request).sessions() as session:
-        viewer = await _viewer(request, session)
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
         reflection = await pages.visible_reflection(session, viewer, reflection_id)
         if reflection is None:
-            return _not_found(request, viewer)
+            return not_found(request, viewer)
         codings, memos = await pages.codings_and_memos(session, reflection)
         codes = coding.flatten(await coding.codebook(session))
-    return _render(
+    return render(
         request,
         "reflection.html",
         status,
@@ -233,7 +160,7 @@ async def _reflection(
 
 @router.post("/reflections/{reflection_id}/codings", response_class=HTMLResponse)
 async def add_coding(request: Request, reflection_id: int) -> Response:
-    form = await _form(request)
+    form = await checked_form(request)
 
     def number(name: str) -> int | None:
         value = form.get(name, "").strip()
@@ -241,11 +168,11 @@ async def add_coding(request: Request, reflection_id: int) -> Response:
 
     whole = form.get("whole") == "1"
     try:
-        async with _services(request).sessions() as session, session.begin():
-            viewer = await _viewer(request, session)
+        async with services_of(request).sessions() as session, session.begin():
+            viewer = await current_viewer(request, session)
             reflection = await pages.visible_reflection(session, viewer, reflection_id)
             if reflection is None:
-                return _not_found(request, viewer)
+                return not_found(request, viewer)
             code_id = number("code_id")
             await coding.apply_code(
                 session,
@@ -257,57 +184,50 @@ async def add_coding(request: Request, reflection_id: int) -> Response:
             )
     except UsageError as error:
         return await _reflection(request, reflection_id, str(error), 400)
-    return _redirect(f"/review/reflections/{reflection_id}#codings")
+    return redirect(f"/review/reflections/{reflection_id}#codings")
 
 
 @router.post("/codings/{coding_id}/delete", response_class=HTMLResponse)
 async def delete_coding(request: Request, coding_id: int) -> Response:
-    await _form(request)
-    async with _services(request).sessions() as session, session.begin():
-        viewer = await _viewer(request, session)
+    await checked_form(request)
+    async with services_of(request).sessions() as session, session.begin():
+        viewer = await current_viewer(request, session)
         found = await session.get(Coding, coding_id)
         reflection = (
             await pages.visible_reflection(session, viewer, found.reflection_id) if found else None
         )
         if found is None or reflection is None or not viewer.can_code:
-            return _not_found(request, viewer)
+            return not_found(request, viewer)
         await coding.remove_coding(session, viewer, found)
-    return _redirect(f"/review/reflections/{reflection.id}#codings")
+    return redirect(f"/review/reflections/{reflection.id}#codings")
 
 
 @router.post("/reflections/{reflection_id}/memos", response_class=HTMLResponse)
 async def add_reflection_memo(request: Request, reflection_id: int) -> Response:
-    form = await _form(request)
+    form = await checked_form(request)
     try:
-        async with _services(request).sessions() as session, session.begin():
-            viewer = await _viewer(request, session)
+        async with services_of(request).sessions() as session, session.begin():
+            viewer = await current_viewer(request, session)
             if await pages.visible_reflection(session, viewer, reflection_id) is None:
-                return _not_found(request, viewer)
+                return not_found(request, viewer)
             await coding.add_memo(
                 session, viewer, form.get("text", ""), reflection_id=reflection_id
             )
     except UsageError as error:
         return await _reflection(request, reflection_id, str(error), 400)
-    return _redirect(f"/review/reflections/{reflection_id}#memos")
-
-
-def _evidence_path(data_dir: Path, relative: str) -> Path | None:
-    """The stored file, if it exists and lies inside the data directory."""
-    root = data_dir.resolve()
-    path = (root / relative).resolve()
-    return path if path.is_relative_to(root) and path.is_file() else None
+    return redirect(f"/review/reflections/{reflection_id}#memos")
 
 
 @router.get("/evidence/{attachment_id}")
 async def evidence(request: Request, attachment_id: int) -> Response:
-    async with _services(request).sessions() as session:
-        viewer = await _viewer(request, session)
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
         attachment = await pages.visible_attachment(session, viewer, attachment_id)
         if attachment is None:
-            return _not_found(request, viewer)
-    path = _evidence_path(Path(_services(request).settings.data_dir), attachment.path)
+            return not_found(request, viewer)
+    path = evidence_path(Path(services_of(request).settings.data_dir), attachment.path)
     if path is None:
-        return _not_found(request, viewer)
+        return not_found(request, viewer)
     inline = attachment.kind in ("photo", "voice")
     return FileResponse(
         path,
@@ -322,13 +242,13 @@ async def evidence(request: Request, attachment_id: int) -> Response:
 
 
 async def _codes_page(request: Request, message: str = "", status: int = 200) -> HTMLResponse:
-    async with _services(request).sessions() as session:
-        viewer = await _viewer(request, session)
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
         nodes = coding.flatten(await coding.codebook(session))
         counts = await coding.code_counts(session, viewer)
         memos = await pages.code_memos(session)
     columns = sorted({key for per_code in counts.values() for key in per_code})
-    return _render(
+    return render(
         request,
         "codes.html",
         status,
@@ -348,11 +268,11 @@ async def codes_page(request: Request) -> HTMLResponse:
 
 @router.post("/codes", response_class=HTMLResponse)
 async def add_code(request: Request) -> Response:
-    form = await _form(request)
+    form = await checked_form(request)
     parent = form.get("parent_id", "").strip()
     try:
-        async with _services(request).sessions() as session, session.begin():
-            viewer = await _viewer(request, session)
+        async with services_of(request).sessions() as session, session.begin():
+            viewer = await current_viewer(request, session)
             await coding.add_code(
                 session,
                 viewer,
@@ -363,21 +283,21 @@ async def add_code(request: Request) -> Response:
             )
     except UsageError as error:
         return await _codes_page(request, str(error), 400)
-    return _redirect("/review/codes")
+    return redirect("/review/codes")
 
 
 @router.post("/codes/{code_id}/memos", response_class=HTMLResponse)
 async def add_code_memo(request: Request, code_id: int) -> Response:
-    form = await _form(request)
+    form = await checked_form(request)
     try:
-        async with _services(request).sessions() as session, session.begin():
-            viewer = await _viewer(request, session)
+        async with services_of(request).sessions() as session, session.begin():
+            viewer = await current_viewer(request, session)
             if await session.get(Code, code_id) is None:
-                return _not_found(request, viewer)
+                return not_found(request, viewer)
             await coding.add_memo(session, viewer, form.get("text", ""), code_id=code_id)
     except UsageError as error:
         return await _codes_page(request, str(error), 400)
-    return _redirect(f"/review/codes#code-{code_id}")
+    return redirect(f"/review/codes#code-{code_id}")
 
 
 # ── dashboard and exports ──────────────────────────────────────────────────────────────────
@@ -385,19 +305,19 @@ async def add_code_memo(request: Request, code_id: int) -> Response:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard_page(request: Request) -> HTMLResponse:
-    async with _services(request).sessions() as session:
-        viewer = await _viewer(request, session)
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
         projects = await dashboard.participation(session, viewer)
-    return _render(request, "dashboard.html", viewer=viewer, projects=projects)
+    return render(request, "dashboard.html", viewer=viewer, projects=projects)
 
 
 @router.get("/export", response_class=HTMLResponse)
 async def export_page(request: Request) -> HTMLResponse:
     filters = search.Filters.from_params(request.query_params)
-    async with _services(request).sessions() as session:
-        viewer = await _viewer(request, session)
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
         total = await search.count(session, viewer, filters)
-    return _render(
+    return render(
         request,
         "export.html",
         viewer=viewer,
@@ -409,16 +329,16 @@ async def export_page(request: Request) -> HTMLResponse:
 
 @router.post("/export")
 async def export(request: Request) -> Response:
-    form = await _form(request)
+    form = await checked_form(request)
     fmt = form.get("format", "")
     if fmt not in FORMATS:
         raise HTTPException(400, "Choose CSV, a REFI-QDA codebook (.qdc) or a project (.qdpx).")
     filters = search.Filters.from_params(form)
-    services = _services(request)
+    services = services_of(request)
     media_type, suffix = FORMATS[fmt]
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     async with services.sessions() as session, session.begin():
-        viewer = await _viewer(request, session)
+        viewer = await current_viewer(request, session)
         if fmt == "csv":
             text = io.StringIO()
             rows = await write_csv(session, viewer, filters, text)

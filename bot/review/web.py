@@ -1,0 +1,104 @@
+"""What every review page needs: rendering with a CSRF token, checking posted forms, and
+finding the signed-in viewer (or sending the browser to the sign-in page)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.review import auth
+from bot.review.access import Viewer, viewer_for
+from bot.services import Services
+
+templates = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=select_autoescape(default=True),
+)
+
+
+def services_of(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def signer_of(request: Request) -> auth.Signer:
+    signer = getattr(request.app.state, "review_signer", None)
+    if signer is None:
+        signer = auth.Signer(services_of(request).secret_key())
+        request.app.state.review_signer = signer
+    return signer
+
+
+def render(
+    request: Request, name: str, status: int = 200, viewer: Viewer | None = None, **context: Any
+) -> HTMLResponse:
+    browser_secret = request.cookies.get(auth.CSRF_COOKIE) or secrets.token_urlsafe(24)
+    zone = ZoneInfo(viewer.timezone) if viewer else ZoneInfo("Europe/London")
+    html = templates.get_template(name).render(
+        request=request,
+        viewer=viewer,
+        csrf_token=signer_of(request).csrf_token(browser_secret),
+        local=lambda moment: moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z"),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    if auth.CSRF_COOKIE not in request.cookies:
+        response.set_cookie(
+            auth.CSRF_COOKIE,
+            browser_secret,
+            httponly=True,
+            samesite="strict",
+            path="/review",
+            secure=secure(request),
+        )
+    return response
+
+
+def secure(request: Request) -> bool:
+    return services_of(request).settings.public_url.startswith("https://")
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form, after checking its CSRF token (403 when it does not match)."""
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    if not signer_of(request).csrf_ok(request.cookies.get(auth.CSRF_COOKIE), values.get("csrf")):
+        raise HTTPException(403, "This form has expired. Go back, reload the page, and try again.")
+    return values
+
+
+async def current_viewer(request: Request, session: AsyncSession) -> Viewer:
+    user = await auth.user_for_session(
+        session, signer_of(request), request.cookies.get(auth.SESSION_COOKIE)
+    )
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = "/review/sign-in?" + urlencode({"next": target})
+        raise HTTPException(303, "Sign in first.", headers={"Location": location})
+    return await viewer_for(session, user, services_of(request).settings.default_timezone)
+
+
+def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
+    return render(request, "not_found.html", 404, viewer)
+
+
+def redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303)
+
+
+def safe_next(value: str) -> str:
+    return value if value.startswith("/review") and not value.startswith("//") else "/review/"
+
+
+def evidence_path(data_dir: Path, relative: str) -> Path | None:
+    """The stored file, if it exists and lies inside the data directory."""
+    root = data_dir.resolve()
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
