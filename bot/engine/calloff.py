@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,7 +90,11 @@ async def tidy_planned(services: Services, now: datetime) -> int:
         phase_ends = await _phase_ranges(session)
     changed = 0
     for delivery, person, project, zone in rows:
-        pattern = working_pattern(person, zone or services.settings.default_timezone)
+        try:
+            pattern = working_pattern(person, zone or services.settings.default_timezone)
+        except (ValueError, ZoneInfoNotFoundError) as exc:
+            log.warning("cannot check delivery %d: %s", delivery.id, exc)
+            continue
         withdrawn = person.withdrawn_at is not None or person.id not in consenting
         verdict = _verdict(delivery, person, project, pattern, eligible, phase_ends, withdrawn)
         if verdict is not None:

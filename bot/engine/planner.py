@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -85,7 +86,11 @@ async def plan_once(
     for project_id, people in members.items():
         plan = projects[project_id]
         for person in people:
-            pattern = working_pattern(person, plan.zone)
+            try:
+                pattern = working_pattern(person, plan.zone)
+            except (ValueError, ZoneInfoNotFoundError) as exc:
+                log.warning("not planning for person %s: %s", person.key, exc)
+                continue
             slots = plan_slots(
                 plan.cadence,
                 pattern,

@@ -377,3 +377,14 @@ async def test_a_studys_own_prompts_are_asked_in_turn(services: Services) -> Non
     ] == ["energy", "went-well"] * 3
     energy = next(d for d in planned if d.prompt_key == "energy")
     assert energy.prompt_options[0] == {"value": "1", "label": "1 – Very little"}
+
+
+async def test_one_persons_unknown_time_zone_does_not_stop_everyone_elses_prompts(
+    services: Services,
+) -> None:
+    project_id = await make_project(services)
+    await make_person(services, "lost", [project_id], timezone="Mars/Olympus_Mons")
+    fine = await make_person(services, "fine", [project_id])
+
+    assert await plan_once(services, MONDAY) == 1
+    assert [d.person_id for d in await deliveries(services)] == [fine]
