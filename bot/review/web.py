@@ -4,13 +4,15 @@ finding the signed-in viewer (or sending the browser to the sign-in page)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,3 +104,22 @@ def evidence_path(data_dir: Path, relative: str) -> Path | None:
     root = data_dir.resolve()
     path = (root / relative).resolve()
     return path if path.is_relative_to(root) and path.is_file() else None
+
+
+class ReviewRoute(APIRoute):
+    """Routes whose refusals are pages: a redirect to sign in, or a short HTML explanation."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as refusal:
+                if refusal.status_code == 303 and refusal.headers:
+                    return RedirectResponse(refusal.headers["Location"], status_code=303)
+                return render(
+                    request, "error.html", refusal.status_code, message=str(refusal.detail)
+                )
+
+        return handle

@@ -31,6 +31,7 @@ from bot.review.exports import FORMATS, context_of, record_export
 from bot.review.exports.csv import write_csv
 from bot.review.exports.refi import codebook_xml, write_qdpx
 from bot.review.web import (
+    ReviewRoute,
     checked_form,
     current_viewer,
     evidence_path,
@@ -46,7 +47,7 @@ from storage.models import Code, Coding
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/review", include_in_schema=False)
+router = APIRouter(prefix="/review", include_in_schema=False, route_class=ReviewRoute)
 # ── signing in and out ─────────────────────────────────────────────────────────────────────
 
 

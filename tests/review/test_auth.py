@@ -78,6 +78,8 @@ async def test_a_form_without_its_csrf_token_is_refused(world: World) -> None:
         )
         no_login = await http.post("/review/sign-in", data={"email": "a@b.c", "password": "x"})
     assert forged.status_code == wrong.status_code == no_login.status_code == 403
+    assert "This form has expired" in forged.text
+    assert forged.headers["content-type"].startswith("text/html")
 
 
 async def test_the_session_cookie_is_http_only_and_sign_out_ends_it(world: World) -> None:
