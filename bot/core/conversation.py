@@ -26,9 +26,10 @@ from adapters.base import InboundMessage, InboundResult, OutboundText
 from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
-from bot.core.commands import parse_command, run_command, set_audience
+from bot.core.commands import run_command, set_audience
 from bot.core.evidence import unlink_files
 from bot.core.onboarding import consent_request, record_consent, redeem_link_code
+from bot.core.parsing import parse_command
 from bot.core.people import active_consent
 from bot.core.turn import Turn
 from bot.services import Services

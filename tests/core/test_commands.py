@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.core.commands import parse_command, parse_pause
+from bot.core.parsing import parse_command, parse_pause
 from storage.models import (
     Attachment,
     ConsentRecord,
