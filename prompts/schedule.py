@@ -225,6 +225,24 @@ def _week_days(cadence: Cadence, monday: date, seed: str) -> list[int]:
     return chosen
 
 
+def _week_dates(
+    cadence: Cadence, pattern: WorkingPattern, phases: Phases, monday: date, seed: str
+) -> list[date]:
+    """The dates asked on in the ISO week starting ``monday``, in date order: each of the
+    week's weekdays, or the next free working day inside a phase later that week, or none."""
+    next_monday = monday + timedelta(days=7)
+    used: set[date] = set()
+    for weekday in _week_days(cadence, monday, seed):
+        day = monday + timedelta(days=weekday)
+        while day < next_monday and (
+            day in used or not (is_working_day(day, pattern) and _in_phase(day, phases))
+        ):
+            day += timedelta(days=1)
+        if day < next_monday:
+            used.add(day)
+    return sorted(used)
+
+
 def _in_phase(day: date, phases: Phases) -> bool:
     return any(first <= day <= last for first, last in phases)
 
@@ -332,23 +350,13 @@ def _plan_week(
 ) -> list[datetime]:
     count = len(week_taken)
     planned: list[datetime] = []
-    used: set[date] = set()
-    for weekday in _week_days(cadence, monday, seed):
-        day = monday + timedelta(days=weekday)
-        next_monday = monday + timedelta(days=7)
-        while day < next_monday and (
-            day in used or not (is_working_day(day, pattern) and _in_phase(day, phases))
-        ):
-            day += timedelta(days=1)
-        if day >= next_monday:  # no working day left in this ISO week: dropped
-            continue
-        used.add(day)
+    for day in _week_dates(cadence, pattern, phases, monday, seed):
         # A day lying wholly before the planning window was never planned: it neither counts
         # towards the cap nor pushes later prompts (unless it is in ``taken``, as it then was).
         if local_instant(day + timedelta(days=1), time(0), pattern.zone) <= start:
             continue
         if local_instant(day, time(0), pattern.zone) >= end:
-            continue  # after the window: planned on a later call (nothing before depends on it)
+            break  # after the window: planned on a later call (nothing before depends on it)
         slot = _place(day, cadence, pattern, seed, taken + planned)
         if slot is None:
             continue
