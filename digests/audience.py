@@ -13,23 +13,27 @@ audience               lead's weekly digest    "what we heard" chat   cross-part
 anonymously: the lead can guess who. So, for one project and one week, anonymous items (text,
 notes, evidence, plans) appear only when at least :data:`SMALL_N` (3) *different* people
 contributed anonymous items that week; otherwise they are all held back and the digest says how
-many ("2 anonymous reflections held back to protect anonymity"). They stay in the review app for
-researchers. Ratings and choice counts are only ever shown as aggregates, and only when at least
-:data:`SMALL_N` different people gave one for that prompt; a team member's rating never appears
-next to their name. Anonymous items carry no date, time, channel or author, and are listed in an
-order that does not follow who wrote them or when.
+many ("2 anonymous reflections held back to protect anonymity"). Held-back items are carried
+into the following weeks' pool, for at most :data:`CARRY_WEEKS` weeks in all, and appear (marked
+"from an earlier week") in the first digest whose pool reaches three people; after that they
+stay in the review app only, for researchers. Ratings and choice counts are only ever shown as
+aggregates, and only when at least :data:`SMALL_N` different people gave one for that prompt; a
+team member's rating never appears next to their name. Anonymous items carry no date, time,
+channel or author, and are listed in an order that does not follow who wrote them or when.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
 from typing import Literal, TypeVar
 
 DigestKind = Literal["lead_weekly", "what_we_heard", "cross_partnership"]
 DIGEST_KINDS: tuple[DigestKind, ...] = ("lead_weekly", "what_we_heard", "cross_partnership")
 
 SMALL_N = 3
+CARRY_WEEKS = 4  # a held-back anonymous item may still appear this many weeks after its own
 
 _VISIBLE: dict[DigestKind, frozenset[str]] = {
     "lead_weekly": frozenset({"team", "team_anonymous"}),
@@ -65,6 +69,29 @@ def enough_people(person_ids: Iterable[int]) -> bool:
 def anonymous_pool_open(contributors: Iterable[int]) -> bool:
     """The small-n rule for one project and week: are there enough anonymous contributors?"""
     return enough_people(contributors)
+
+
+def carried_over(
+    earlier: Iterable[tuple[int, int, date]], week_start: date, weeks: int = CARRY_WEEKS
+) -> set[int]:
+    """The ids of anonymous items from the weeks before ``week_start`` that are still held back.
+
+    ``earlier`` gives (item id, person id, Monday of the item's week) for the anonymous items of
+    the ``weeks - 1`` weeks before. Replays the small-n rule week by week: a pool that reaches
+    :data:`SMALL_N` people was shown and empties; otherwise it carries on, dropping items older
+    than ``weeks`` weeks.
+    """
+    by_week: dict[date, list[tuple[int, int, date]]] = {}
+    for item in earlier:
+        by_week.setdefault(item[2], []).append(item)
+    carry: list[tuple[int, int, date]] = []
+    for back in range(weeks - 1, 0, -1):
+        monday = week_start - timedelta(weeks=back)
+        oldest = monday - timedelta(weeks=weeks - 1)
+        pool = [i for i in carry if i[2] >= oldest] + by_week.get(monday, [])
+        carry = [] if enough_people(i[1] for i in pool) else pool
+    oldest = week_start - timedelta(weeks=weeks - 1)
+    return {i[0] for i in carry if i[2] >= oldest}
 
 
 def unlinkable_order(items: Sequence[T], key: Callable[[T], int], salt: str) -> list[T]:

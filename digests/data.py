@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,175 +19,54 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digests.audience import (
+    CARRY_WEEKS,
     DigestKind,
     anonymous_pool_open,
+    carried_over,
     enough_people,
     is_anonymous,
     shows_name,
     unlinkable_order,
     visible_audiences,
 )
+from digests.model import (
+    CONFIRMATIONS,
+    COUNTED,
+    HISTORY_WEEKS,
+    NO_PHASE,
+    NO_QUESTION,
+    TREND_WEEKS,
+    ChoiceSummary,
+    Engagement,
+    EvidenceItem,
+    Item,
+    PhaseGroup,
+    QuestionSection,
+    RatingSummary,
+    WeeklyDigest,
+    WeekRate,
+    day_text,
+    format_rate,
+    review_link,
+)
 from digests.schedule import DigestSchedule, Week, is_plan_prompt
-from digests.themes import Theme, top_themes
-from digests.timeline import Timeline, timeline_for
+from digests.themes import top_themes
+from digests.timeline import timeline_for
 from storage.models import Attachment, Delivery, Person, Project, Reflection, ResearchQuestion
 
 log = logging.getLogger(__name__)
 
-COUNTED = ("sent", "reminded", "answered", "expired")  # the response-rate denominator
-HISTORY_WEEKS = 6
-TREND_WEEKS = 4
-NO_QUESTION = "Not tied to a research question"
-NO_PHASE = "Outside any phase"
-# What the conversation core stores when someone taps "That's right" on "what we heard".
-CONFIRMATIONS = frozenset({"That's right"})
-
-
-@dataclass
-class Item:
-    """One reflection as a digest shows it."""
-
-    id: int
-    text: str
-    kind: str
-    url: str
-    author: str | None = None  # only for ``team`` reflections in a lead's digest
-    when: str | None = None  # only with an author
-    prompt: str | None = None
-    phase: str | None = None
-    question: str | None = None
-
-
-@dataclass
-class PhaseGroup:
-    name: str
-    items: list[Item] = field(default_factory=list)
-
-
-@dataclass
-class QuestionSection:
-    title: str
-    groups: list[PhaseGroup] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return sum(len(group.items) for group in self.groups)
-
-
-@dataclass
-class RatingSummary:
-    prompt: str
-    n: int
-    distribution: list[tuple[int, str, int]]  # (value, label, count), 1…5
-    median: float
-    previous_median: float | None
-
-    @property
-    def trend(self) -> str:
-        if self.previous_median is None:
-            return "new"
-        if self.median > self.previous_median:
-            return "up"
-        if self.median < self.previous_median:
-            return "down"
-        return "steady"
-
-
-@dataclass
-class ChoiceSummary:
-    prompt: str
-    n: int
-    counts: list[tuple[str, int]]
-
-
-@dataclass
-class EvidenceItem:
-    reflection_id: int
-    kind: str  # photo, file, voice
-    filename: str
-    caption: str
-    url: str
-    alt: str
-    author: str | None = None
-
-
-@dataclass
-class WeekRate:
-    label: str
-    asked: int
-    answered: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.answered / self.asked if self.asked else None
-
-
-@dataclass
-class Engagement:
-    people_prompted: int
-    people_answered: int
-    answers: int
-    history: list[WeekRate]  # oldest first; the last is this week
-
-    @property
-    def this_week(self) -> WeekRate:
-        return self.history[-1]
-
-    @property
-    def rate(self) -> float | None:
-        return self.this_week.rate
-
-    @property
-    def previous_rate(self) -> float | None:
-        earlier = [week for week in self.history[:-1] if week.asked]
-        if not earlier:
-            return None
-        return sum(w.answered for w in earlier) / sum(w.asked for w in earlier)
-
-
-@dataclass
-class WeeklyDigest:
-    kind: DigestKind
-    project_name: str
-    project_slug: str
-    partnership_name: str
-    week: Week
-    zone: str
-    engagement: Engagement
-    sections: list[QuestionSection]
-    plans: list[Item]
-    feedback: list[Item]
-    evidence: list[EvidenceItem]
-    ratings: list[RatingSummary]
-    choices: list[ChoiceSummary]
-    held_back: int
-    aggregates_held_back: int
-    confirmations: int
-    timeline: Timeline | None
-    themes: list[Theme]
-    review_url: str
-
-    @property
-    def shown_count(self) -> int:
-        return sum(s.count for s in self.sections) + len(self.plans) + len(self.feedback)
-
-    @property
-    def is_empty(self) -> bool:
-        """Nothing asked, nothing heard, nothing held back: the ``empty_week`` case."""
-        return not (
-            self.engagement.this_week.asked
-            or self.shown_count
-            or self.evidence
-            or self.ratings
-            or self.choices
-            or self.held_back
-            or self.aggregates_held_back
-            or self.confirmations
-        )
-
-
-def review_link(public_url: str, reflection_id: int) -> str:
-    return f"{public_url.rstrip('/')}/review/reflections/{reflection_id}"
+__all__ = [
+    "COUNTED",
+    "Engagement",
+    "Item",
+    "WeekRate",
+    "WeeklyDigest",
+    "build_weekly",
+    "day_text",
+    "format_rate",
+    "review_link",
+]
 
 
 def _label(options: list[Any] | None, value: str) -> str:
@@ -259,6 +137,46 @@ async def _rating_baseline(
     return values
 
 
+def _pooled(kind: DigestKind, reflection: Reflection) -> bool:
+    """Whether a reflection counts towards (and waits on) the anonymous pool."""
+    return (
+        is_anonymous(kind, reflection.audience)
+        and reflection.kind not in ("scale", "choice")
+        and not (reflection.kind == "feedback" and reflection.text.strip() in CONFIRMATIONS)
+    )
+
+
+async def _rows(
+    session: AsyncSession,
+    project_id: int,
+    start: Any,
+    end: Any,
+    audiences: Any,
+) -> list[Any]:
+    """The project's reflections in [start, end) with these audiences, with author name and
+    prompt; never a withdrawn person's."""
+    result = await session.execute(
+        select(
+            Reflection,
+            Person.name,
+            Delivery.prompt_key,
+            Delivery.prompt_text,
+            Delivery.prompt_options,
+        )
+        .join(Person, Reflection.person_id == Person.id)
+        .outerjoin(Delivery, Reflection.delivery_id == Delivery.id)
+        .where(
+            Reflection.project_id == project_id,
+            Reflection.created_at >= start,
+            Reflection.created_at < end,
+            Reflection.audience.in_(tuple(audiences)),
+            Person.withdrawn_at.is_(None),
+        )
+        .order_by(Reflection.created_at, Reflection.id)
+    )
+    return list(result.all())
+
+
 async def build_weekly(
     session: AsyncSession,
     project: Project,
@@ -272,27 +190,27 @@ async def build_weekly(
 ) -> WeeklyDigest:
     """The digest of ``project`` for ``week`` (in zone ``tz``), as ``kind`` may show it."""
     start, end = week.bounds(tz)
-    rows = (
-        await session.execute(
-            select(
-                Reflection,
-                Person.name,
-                Delivery.prompt_key,
-                Delivery.prompt_text,
-                Delivery.prompt_options,
-            )
-            .join(Person, Reflection.person_id == Person.id)
-            .outerjoin(Delivery, Reflection.delivery_id == Delivery.id)
-            .where(
-                Reflection.project_id == project.id,
-                Reflection.created_at >= start,
-                Reflection.created_at < end,
-                Reflection.audience.in_(visible_audiences(kind)),
-                Person.withdrawn_at.is_(None),
-            )
-            .order_by(Reflection.created_at, Reflection.id)
+    rows = await _rows(session, project.id, start, end, visible_audiences(kind))
+    # The small-n rule: who contributed anonymous items (not ratings or choices) this week, and
+    # which anonymous items of the weeks before are still held back and join this week's pool?
+    carried: list[Any] = []
+    if any(is_anonymous(kind, a) for a in visible_audiences(kind)):
+        window_start, _ = week.shifted(-(CARRY_WEEKS - 1)).bounds(tz)
+        hidden = tuple(a for a in visible_audiences(kind) if is_anonymous(kind, a))
+        earlier = await _rows(session, project.id, window_start, start, hidden)
+        keep = carried_over(
+            (
+                (r.id, r.person_id, Week.containing(r.created_at.astimezone(tz).date()).monday)
+                for r, *_ in earlier
+                if _pooled(kind, r)
+            ),
+            week.monday,
         )
-    ).all()
+        carried = [row for row in earlier if row[0].id in keep]
+    pool_people = {r.person_id for r, *_ in rows if _pooled(kind, r)}
+    pool_open = anonymous_pool_open(pool_people | {r.person_id for r, *_ in carried})
+    carried_ids = {row[0].id for row in carried}
+    rows = list(rows) + carried
     ids = [row[0].id for row in rows]
     attachments: dict[int, list[Attachment]] = defaultdict(list)
     for start_at in range(0, len(ids), 500):
@@ -314,14 +232,6 @@ async def build_weekly(
         session, project.id, week.sunday + timedelta(days=1)
     )
     question_text = {q.id: q.text for q in questions}
-
-    # The small-n rule: who contributed anonymous items (not ratings or choices) this week?
-    anonymous_people = {
-        r.person_id
-        for r, *_ in rows
-        if is_anonymous(kind, r.audience) and r.kind not in ("scale", "choice")
-    }
-    pool_open = anonymous_pool_open(anonymous_people)
 
     by_question: dict[int | None, dict[int | None, list[Item]]] = defaultdict(
         lambda: defaultdict(list)
@@ -361,6 +271,7 @@ async def build_weekly(
             prompt=prompt,
             phase=phase_names.get(reflection.phase_id) if reflection.phase_id else None,
             question=question_text.get(reflection.research_question_id or -1),
+            earlier=reflection.id in carried_ids,
         )
         files = attachments.get(reflection.id, [])
         for attachment in files:
@@ -477,11 +388,3 @@ async def _aggregates(
             ChoiceSummary(prompt, len(picks), sorted(counts.items(), key=lambda kv: -kv[1]))
         )
     return ratings, choices, held_back
-
-
-def format_rate(rate: float | None) -> str:
-    return "–" if rate is None else f"{round(rate * 100)}%"
-
-
-def day_text(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"

@@ -307,3 +307,45 @@ async def test_replies_to_what_we_heard_show_as_corrections_and_a_count_of_confi
     plain, html = _texts(digest)
     assert "CHECKING WHAT WE HEARD" in plain and '2 said "That\'s right"' in plain
     assert "You missed the bus strike" in html and "Checking what we heard" in html
+
+
+async def test_held_back_anonymous_reflections_appear_in_a_later_week_once_three_people_wrote(
+    services: Any,
+) -> None:
+    async with transaction(services.sessions) as session:
+        team = await add_team(session, members=3)
+        a, b, c = team.members
+        week_before = at(MONDAY - timedelta(days=5))
+        await add_reflection(
+            session, team, a, "anon from a", audience="team_anonymous", when=week_before
+        )
+        await add_reflection(
+            session, team, b, "anon from b", audience="team_anonymous", when=week_before
+        )
+        await add_reflection(session, team, c, "anon from c", audience="team_anonymous")
+
+    before = await _digest(services, team, "2027-W09")
+    this = await _digest(services, team, WEEK)
+    after = await _digest(services, team, "2027-W11")
+
+    assert before.held_back == 2 and before.sections == []
+    items = {i.text: i.earlier for s in this.sections for g in s.groups for i in g.items}
+    assert items == {"anon from a": True, "anon from b": True, "anon from c": False}
+    assert this.held_back == 0
+    plain, _ = _texts(this)
+    assert plain.count("Anonymous, from an earlier week") == 2
+    assert after.is_empty  # shown once, not again
+
+
+async def test_held_back_anonymous_reflections_expire_after_four_weeks(services: Any) -> None:
+    async with transaction(services.sessions) as session:
+        team = await add_team(session, members=3)
+        a, b, c = team.members
+        old = at(MONDAY - timedelta(weeks=4))
+        await add_reflection(session, team, a, "old a", audience="team_anonymous", when=old)
+        await add_reflection(session, team, b, "old b", audience="team_anonymous", when=old)
+        await add_reflection(session, team, c, "new c", audience="team_anonymous")
+
+    digest = await _digest(services, team)
+
+    assert digest.sections == [] and digest.held_back == 1
