@@ -58,6 +58,28 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+async def schema_problem(services: Services) -> str | None:
+    """None when the database is at the newest migration; else what to do about it."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    heads = set(
+        ScriptDirectory.from_config(alembic_config(services.settings.database_url)).get_heads()
+    )
+    try:
+        async with services.engine.connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+            )
+    except Exception as exc:
+        return f"cannot open the database ({exc.__class__.__name__}: {exc})"
+    if current != heads:
+        return "the database schema is not the newest: run `carbot db upgrade` first"
+    return None
+
+
 async def _start_channels(channels: Sequence[Channel], conversation: Conversation) -> list[Channel]:
     started: list[Channel] = []
     for channel in channels:
@@ -91,6 +113,12 @@ async def run(
         log.error("cannot listen on %s:%s: %s", settings.web_host, settings.web_port, exc)
         return 1
     services = Services.from_settings(settings)
+    problem = await schema_problem(services)
+    if problem is not None:
+        log.error("%s", problem)
+        sock.close()
+        await services.close()
+        return 1
     channels = list(channels) if channels is not None else build_channels(services, clock=clock)
     conversation = Conversation(services, clock=clock)
     stop = asyncio.Event()

@@ -123,3 +123,16 @@ def test_make_demo_ends_in_a_running_server_whose_printed_link_works(tmp_path: P
             log.close()
     assert status == 0, (tmp_path / "carbot.log").read_text()[-3000:]
     assert "stopped" in (tmp_path / "carbot.log").read_text()
+
+
+def test_carbot_run_on_a_database_that_was_never_created_says_what_to_do(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "CARBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'carbot.db'}",
+        "CARBOT_WEB_PORT": str(free_port()),
+    }
+    result = subprocess.run(
+        [str(CARBOT), "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "run `carbot db upgrade` first" in result.stderr
