@@ -28,6 +28,7 @@ from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
 from bot.core.commands import run_command, set_audience
 from bot.core.evidence import unlink_files
+from bot.core.matching import newest_open
 from bot.core.onboarding import consent_request, record_consent, redeem_link_code
 from bot.core.parsing import parse_command
 from bot.core.people import active_consent
@@ -115,6 +116,9 @@ class Conversation:
         person = await session.get(Person, identity.person_id)
         if person is None or not person.active:
             raise _Discard(OutboundText(texts.INACTIVE_PERSON))
+        if identity.status == "unreachable":  # they wrote to us, so we can reach them again
+            identity.status, identity.status_reason = "active", None
+            log.info("identity %s is reachable again", identity.id, extra={"action": "reachable"})
         return Turn(self.services, session, message, identity, person, now)
 
     async def _act(self, turn: Turn) -> None:
@@ -175,8 +179,11 @@ class Conversation:
                     turn.session, turn.person, channel=turn.message.channel, now=turn.now
                 )
             turn.outcome = "consented"
+            waiting = await newest_open(turn.session, turn.person, turn.now)
+            after = f"\n\n{texts.ANSWER_NOW}" if waiting is not None else ""
             turn.say(
-                f"{texts.CONSENT_GIVEN}\n\n{texts.AUDIENCE_QUESTION}", texts.audience_choices()
+                f"{texts.CONSENT_GIVEN}\n\n{texts.AUDIENCE_QUESTION}{after}",
+                texts.audience_choices(),
             )
         elif consented:
             turn.say("You're taking part at the moment. Send 'stop' if you want to leave.")

@@ -70,6 +70,7 @@ CONSENT_DECLINED = (
     "If you change your mind, send 'start' and I'll show this again."
 )
 CONSENT_GIVEN = "Thank you — that's recorded."
+ANSWER_NOW = "There's a question waiting for you: answer it whenever you're ready."
 LINKED = "Hello {name}, you're now connected to carbot on {channel}."
 AUDIENCE_QUESTION = (
     "Who should see your answers by default? You can change it for any single answer later.\n"

@@ -18,7 +18,7 @@ from storage.models import (
     Study,
 )
 from tests.core.conftest import NOW, World
-from tests.support.participants import make_person
+from tests.support.participants import make_delivery, make_person
 
 
 async def _new_person(world: World, *, channel: str | None = "telegram") -> tuple[Person, str]:
@@ -157,3 +157,25 @@ async def test_declining_consent_keeps_nothing_and_says_how_to_change_your_mind(
 
     assert "send 'start'" in world.channel.unique_reply().text
     assert await world.count(ConsentRecord) == 0
+
+
+async def test_after_agreeing_a_waiting_prompt_is_pointed_out(world: World) -> None:
+    await _without_consent(world, world.person)
+    async with world.services.sessions() as session, session.begin():
+        await make_delivery(session, world.person, world.rows, sent_at=NOW - timedelta(hours=1))
+
+    await world.channel.tap(world.who, "consent:yes")
+
+    assert "There's a question waiting for you" in world.channel.unique_reply().text
+
+
+async def test_an_unreachable_identity_that_writes_again_is_reachable_again(world: World) -> None:
+    async with world.services.sessions() as session, session.begin():
+        identity = await session.get(ChannelIdentity, world.identity.id)
+        assert identity is not None
+        identity.status, identity.status_reason = "unreachable", "bot was blocked by the user"
+
+    await world.channel.say(world.who, "status")
+
+    refreshed = await world.get(ChannelIdentity, world.identity.id)
+    assert (refreshed.status, refreshed.status_reason) == ("active", None)
