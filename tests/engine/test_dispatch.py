@@ -311,3 +311,26 @@ async def test_stopping_finishes_the_send_in_flight_and_releases_the_rest(
     assert [r.attempts for r in rows] == [1, 0, 0]
     assert all(r.lease_owner is None for r in rows)
     assert await release_leases(services, worker="w1") == 0
+
+
+async def test_after_a_permanent_failure_the_persons_next_prompt_uses_another_channel(
+    services: Services,
+) -> None:
+    world = await make_world(services)
+    person = world.people[0]
+    async with transaction(services.sessions) as session:
+        session.add(
+            ChannelIdentity(person_id=person, channel="telegram", external_id="4242", linked_at=NOW)
+        )
+    first = await plan(services, world, person, NOW - timedelta(minutes=5))
+    second = await plan(services, world, person, NOW)
+    telegram = failing(DeliveryError("Forbidden: bot was blocked by the user", permanent=True))
+    telegram.name = "telegram"
+    webchat = TranscriptChannel()
+
+    await dispatch_once(services, {"webchat": webchat, "telegram": telegram}, NOW, worker="w1")
+
+    assert (await get(services, first)).status == "failed"
+    assert (await get(services, second)).status == "sent"
+    assert [p.delivery_id for p in webchat.prompts] == [second]
+    assert (await get(services, second)).identity_id == world.identities[person]
