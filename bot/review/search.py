@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.review.access import Viewer, visible
@@ -155,23 +155,33 @@ async def conditions(
         clauses.append(has if filters.has_evidence else ~has)
     if fts.words(filters.q):
         dialect = session.get_bind().dialect.name
-        if dialect == "sqlite":
-            await _ensure_fulltext(session)
-        clauses.append(fts.match_clause(dialect, filters.q, Reflection.id, Reflection.text))
+        if dialect == "sqlite" and not await _fulltext_ready(session):
+            clauses.extend(
+                func.lower(Reflection.text).contains(word.lower(), autoescape=True)
+                for word in fts.words(filters.q)
+            )
+        else:
+            clauses.append(fts.match_clause(dialect, filters.q, Reflection.id, Reflection.text))
     return clauses
 
 
-_fulltext_ready: set[str] = set()
+_fulltext_seen: set[str] = set()
 
 
-async def _ensure_fulltext(session: AsyncSession) -> None:
-    """Databases made without migrations (``create_all``) get their FTS5 table on first search."""
+async def _fulltext_ready(session: AsyncSession) -> bool:
+    """Whether the FTS5 table exists. A database made without migrations (``create_all``) gets
+    it made now, on a connection of its own; this one search then matches words with LIKE."""
     key = str(session.get_bind().engine.url)
-    if key in _fulltext_ready:
-        return
+    if key in _fulltext_seen:
+        return True
     connection = await session.connection()
-    await connection.run_sync(fts.ensure_fulltext)
-    _fulltext_ready.add(key)
+    if await connection.run_sync(fts.has_fulltext):
+        _fulltext_seen.add(key)
+        return True
+    if isinstance(session.bind, AsyncEngine):
+        async with session.bind.begin() as writer:
+            await writer.run_sync(fts.ensure_fulltext)
+    return False
 
 
 def with_context(statement: Select[Any]) -> Select[Any]:

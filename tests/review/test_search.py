@@ -4,10 +4,13 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.review.access import cli_viewer
 from bot.review.coding import add_code, apply_code
 from bot.review.search import Filters, search
 from bot.services import Services
+from storage import fts
 from storage.db import upgrade
 from storage.models import Partnership, Person, Project, Reflection
 from tests.conftest import make_settings
@@ -144,3 +147,27 @@ async def test_results_come_a_page_at_a_time_newest_first(services: Services) ->
     )
     assert first.reflections[0].text == "note 29"
     assert second.reflections[-1].text == "note 0"
+
+
+async def test_a_database_made_without_migrations_gets_its_search_index_on_first_search(
+    services: Services,
+) -> None:
+    async with services.sessions() as session, session.begin():
+        session.add(
+            Reflection(
+                person=Person(key="a", study_code="P-1", name="A"),
+                kind="text",
+                text="Fifty% of the rota_list",
+                audience="researchers",
+                channel="webchat",
+                created_at=WHEN,
+            )
+        )
+    async with services.sessions() as session:
+        await session.execute(select(Person.id))  # a page has read something first
+        first = await search(session, cli_viewer(), Filters(q="rota_list fifty"))
+    async with services.engine.connect() as connection:
+        assert await connection.run_sync(fts.has_fulltext)
+    second = await _ids(services, Filters(q="fifty rota"))
+    assert len(first.reflections) == 1 and len(second) == 1
+    assert await _ids(services, Filters(q="list_rota")) == set()
