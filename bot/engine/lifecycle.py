@@ -25,6 +25,7 @@ from bot.engine.availability import unavailable_reason
 from bot.engine.dispatch import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
 from bot.engine.leases import transition
 from bot.services import Services
+from prompts.schedule import WorkingPattern, next_working_moment, working_pattern
 from storage.db import transaction
 from storage.models import ChannelIdentity, Delivery, Project
 
@@ -120,13 +121,16 @@ async def _remind(
         to = recipient(identity)
         channel = channels[identity.channel]
         expires = delivery.expires_at
+        pattern = working_pattern(delivery.person, delivery.project.partnership.timezone)
     try:
         ref = await channel.send_prompt(to, prompt)
     except Exception as exc:
         error = exc if isinstance(exc, DeliveryError) else DeliveryError(repr(exc))
         if not isinstance(exc, DeliveryError):
             log.exception("delivery %s: unexpected error sending its reminder", delivery_id)
-        await _reminder_failed(services, delivery_id, identity.id, claimed, expires, timer, error)
+        await _reminder_failed(
+            services, delivery_id, identity.id, claimed, expires, pattern, timer, error
+        )
         return False
     async with transaction(services.sessions) as session:
         await session.execute(
@@ -148,6 +152,7 @@ async def _reminder_failed(
     identity_id: int,
     claimed: Mapping[str, Any],
     expires: datetime | None,
+    pattern: WorkingPattern,
     timer: Timer,
     exc: DeliveryError,
 ) -> None:
@@ -158,6 +163,7 @@ async def _reminder_failed(
         values["remind_at"] = None
     else:
         retry = now + timedelta(seconds=retry_delay(1, exc.retry_after))
+        retry = next_working_moment(retry, pattern) or retry  # a reminder waits for work hours
         values["remind_at"] = retry if expires is None or retry < expires else None
     async with transaction(services.sessions) as session:
         if exc.permanent:
