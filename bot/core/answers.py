@@ -88,6 +88,12 @@ async def handle_answer(turn: Turn) -> None:
         turn.session, turn.person, turn.message, turn.now, follow_up_delivery_id=follow_up_id
     )
     if match.how == "refused":
+        log.warning(
+            "refused an answer from person %s to delivery %s (not theirs, or not open)",
+            turn.person.id,
+            turn.message.delivery_id,
+            extra={"action": "refused"},
+        )
         turn.outcome = "refused"
         turn.say(texts.FORGED_DELIVERY)
         return

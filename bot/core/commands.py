@@ -15,7 +15,7 @@ from bot.core.evidence import unused_paths
 from bot.core.matching import AnswerFields, newest_open
 from bot.core.onboarding import withdraw_consent
 from bot.core.parsing import AUDIENCE_WORDS, parse_pause
-from bot.core.people import person_zone, study_options
+from bot.core.people import person_zone
 from bot.core.turn import Turn
 from prompts.schedule import snooze_until, working_pattern
 from storage.models import (
@@ -314,9 +314,8 @@ async def cmd_stop(turn: Turn, _args: str) -> None:
         else:
             await _transition(turn, delivery, OPEN_STATUSES, "skipped")
     await turn.clear_state()
-    contact = (await study_options(turn.session)).get("contact")
     turn.outcome = "withdrawn"
-    turn.say(texts.withdrawal(str(contact) if contact else None))
+    turn.say(texts.WITHDRAWAL)
 
 
 Command = Callable[[Turn, str], Awaitable[None]]
@@ -340,6 +339,7 @@ async def run_command(turn: Turn, name: str, args: str) -> None:
     command = COMMANDS.get(name)
     if command is None:
         turn.outcome = "unknown_command"
+        log.info("unknown command from identity %s", turn.identity.id, extra={"action": "unknown"})
         turn.say(texts.UNKNOWN_COMMAND.format(command=name[:40]))
         return
     await command(turn, args)

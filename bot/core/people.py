@@ -31,6 +31,9 @@ async def person_zone(session: AsyncSession, person: Person, default: str) -> Zo
     for project in await active_projects(session, person):
         await session.refresh(project, ["partnership"])
         names.append(project.partnership.timezone)
+    study_zone = (await study_options(session)).get("timezone")
+    if isinstance(study_zone, str):
+        names.append(study_zone)
     names.append(default)
     for name in names:
         try:

@@ -94,6 +94,13 @@ NOT_YOUR_PROJECT = "That project isn't one of yours, so I've left the note where
 WHATS_MISSING = "What's missing? Your reply goes back to the team with the summary."
 HEARD_YES = "Thanks — noted that the summary got it right."
 HEARD_THANKS = "Thank you — I've passed that on with the summary."
+WITHDRAWAL = (
+    "You've left the study. I won't send you any more questions, from now on. "
+    "What you've already shared stays with the research team, pseudonymised, under the "
+    "consent you gave; nothing new will be added. If you want your answers removed as well, "
+    "tell your project lead or the research team and they will delete them. "
+    "Thank you for taking part."
+)
 HEARD_FALLBACK = "Here's what we heard from your project this week. Did we get it right?"
 HEARD_UNKNOWN = "Sorry, I can't find that summary, so nothing was saved."
 
@@ -122,13 +129,3 @@ def human_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.0f} MB"
     return f"{max(1, size // 1024)} KB"
-
-
-def withdrawal(contact: str | None) -> str:
-    who = contact or "your project lead or the research team"
-    return (
-        "You've left the study. I won't send you any more questions, from now on. "
-        "What you've already shared stays with the research team, pseudonymised, under the "
-        "consent you gave; nothing new will be added. If you want your answers removed as well, "
-        f"contact {who} and they will delete them. Thank you for taking part."
-    )
