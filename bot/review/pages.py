@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -196,3 +197,21 @@ async def code_memos(session: AsyncSession) -> dict[int, list[MemoView]]:
             MemoView(memo, emails.get(memo.created_by, "unknown"))
         )
     return found
+
+
+def segments(text: str, codings: list[CodingView]) -> list[tuple[str, list[CodingView]]]:
+    """``text`` cut at every coded passage's edges, each piece with the codings covering it
+    (for highlighting; overlapping passages give pieces covered by several codes)."""
+    spans = [c for c in codings if c.coding.start is not None and c.coding.end is not None]
+    edges = sorted(
+        {0, len(text)} | {c.coding.start or 0 for c in spans} | {c.coding.end or 0 for c in spans}
+    )
+    pieces = []
+    for start, end in pairwise(edges):
+        if start >= end or end > len(text):
+            continue
+        covering = [
+            c for c in spans if (c.coding.start or 0) <= start and end <= (c.coding.end or 0)
+        ]
+        pieces.append((text[start:end], covering))
+    return pieces

@@ -151,6 +151,7 @@ async def _reflection(
         viewer,
         reflection=reflection,
         context=context_of(viewer, reflection),
+        pieces=pages.segments(reflection.text, codings),
         codings=codings,
         memos=memos,
         codes=codes,

@@ -43,6 +43,7 @@ async def test_a_researcher_builds_a_nested_codebook_and_codes_a_span(world: Wor
         assert coded.status_code == 303
         shown = await http.get(f"/review/reflections/{world.gaelic}")
         assert "<mark>👍</mark>" in shown.text
+        assert 'title="Hopeful">👍</mark>' in shown.text  # highlighted in the text itself
         assert "researcher@example.org" in shown.text  # who coded it
         codes = await http.get("/review/codes")
         assert "Fife · Scoping" in codes.text
@@ -118,3 +119,30 @@ async def test_the_dashboard_shows_rates_and_phases_without_naming_anyone(world:
     assert "2 of 4 prompts answered (50%)" in page.text  # the skipped one is left out
     assert "<svg" in page.text and "<polyline" in page.text
     assert "Morag" not in page.text and "P-001" not in page.text
+
+
+def test_overlapping_passages_are_cut_into_pieces_for_highlighting() -> None:
+    from datetime import UTC, datetime
+
+    from bot.review.pages import CodingView, segments
+    from storage.models import Code, Coding
+
+    def view(name: str, start: int, end: int) -> CodingView:
+        coding = Coding(
+            guid=name,
+            code_id=1,
+            reflection_id=1,
+            start=start,
+            end=end,
+            created_at=datetime.now(UTC),
+        )
+        return CodingView(coding, Code(name=name, color="#123456"), None, "me")
+
+    a, b = view("a", 0, 4), view("b", 2, 6)
+    pieces = segments("abcdefgh", [a, b])
+    assert [(text, [c.code.name for c in covering]) for text, covering in pieces] == [
+        ("ab", ["a"]),
+        ("cd", ["a", "b"]),
+        ("ef", ["b"]),
+        ("gh", []),
+    ]
