@@ -77,6 +77,11 @@ async def test_researchers_see_study_codes_and_never_names(world: World) -> None
         assert "P-001" in page.text and "Morag" not in page.text
         export = await _export(http, "csv")
         assert "P-001" in export.text and "Morag" not in export.text
+        evidence = await http.get(f"/review/reflections/{world.gaelic}")
+        assert f'<img class="evidence" src="/review/evidence/{world.photo}"' in evidence.text
+        photo = await http.get(f"/review/evidence/{world.photo}")
+        assert photo.headers["content-type"] == "image/png"
+        assert photo.content.startswith(b"\x89PNG")
 
 
 async def test_leads_see_names_only_on_team_reflections_and_never_study_codes(
