@@ -3,8 +3,8 @@ reminding and expiring, and writes every message the "platform" accepted to a jo
 
     python -m tests.engine.restart_worker '{"url": ..., "journal": ..., "start": ..., ...}'
 
-With ``block_at: N`` the N-th send hangs *before* the platform accepts it, after writing the
-``blocked`` marker file — the test then kills the process with SIGKILL, mid-batch.
+With ``block_at: N`` the N-th prompt (reminders not counted) hangs *before* the platform accepts
+it, after writing the ``blocked`` marker file — the test then kills the process with SIGKILL.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class JournalChannel:
         self.blocked = blocked
         self.block_at = block_at
         self.calls = 0
+        self.prompts = 0
         self.now = datetime.min
 
     async def start(self, handler: InboundHandler) -> None:
@@ -53,7 +54,8 @@ class JournalChannel:
 
     async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:
         self.calls += 1
-        if self.calls == self.block_at:
+        self.prompts += 0 if prompt.reminder else 1
+        if not prompt.reminder and self.prompts == self.block_at:
             self.blocked.write_text(json.dumps({"at": self.now.isoformat(), "pid": os.getpid()}))
             await asyncio.Event().wait()  # hangs until the test kills the process
         kind = "reminder" if prompt.reminder else "prompt"
