@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     outbox_dir: Path = Field(
         Path("var/outbox"), description="Where digests are written as `.eml` files without SMTP."
     )
+    digest_inline_photos: bool = Field(
+        False,
+        description="Embed evidence photos (up to 500 KB each, six per digest) in leads' digests "
+        "as inline images. Off: digests only link to evidence in the review app.",
+    )
 
     # Telegram
     telegram_token: SecretStr | None = Field(

@@ -285,6 +285,10 @@ async def build_weekly(
                     url=item.url,
                     alt=f"{what}: {reflection.text[:80] or attachment.filename}",
                     author=item.author,
+                    attachment_id=attachment.id,
+                    path=attachment.path,
+                    size=attachment.size,
+                    content_type=attachment.content_type,
                 )
             )
         if files or (reflection.kind == "evidence" and not reflection.text.strip()):

@@ -86,6 +86,11 @@ class EvidenceItem:
     url: str
     alt: str
     author: str | None = None
+    attachment_id: int = 0
+    path: str = ""  # relative to the data directory
+    size: int = 0
+    content_type: str = ""
+    cid: str | None = None  # set when the photo is embedded in the email
 
 
 @dataclass

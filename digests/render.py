@@ -73,9 +73,11 @@ def make_message(
     *,
     sender: str = "carbot <carbot@localhost>",
     message_id: str | None = None,
+    related: Sequence[tuple[str, bytes, str]] = (),
 ) -> EmailMessage:
     """The email ``name`` (``weekly``, ``cross-partnership``) for ``to``, rendered from
-    ``context``: subject, plain text and HTML alternatives."""
+    ``context``: subject, plain text and HTML alternatives. ``related`` holds inline images
+    (content id, bytes, content type) that the HTML shows as ``cid:`` sources."""
     subject = " ".join(render_text(f"{name}-subject.txt", context).split())
     message = EmailMessage()
     message["Subject"] = subject
@@ -91,6 +93,18 @@ def make_message(
     message.add_alternative(
         render_html(f"{name}-body.html", context), subtype="html", cte="quoted-printable"
     )
+    if related:
+        html_part = message.get_body(("html",))
+        assert html_part is not None
+        for cid, data, content_type in related:
+            maintype, _, subtype = content_type.partition("/")
+            html_part.add_related(
+                data,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                cid=f"<{cid}>",
+                disposition="inline",
+            )
     return message
 
 

@@ -8,9 +8,11 @@ Without SMTP settings the messages are written as ``.eml`` files to the outbox i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -157,12 +159,51 @@ async def build(services: Services, due: Due) -> WeeklyDigest | CrossDigest:
         )
 
 
+INLINE_PHOTO_BYTES = 500 * 1024
+INLINE_PHOTOS = 6
+INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # never SVG
+
+
+def embed_photos(digest: WeeklyDigest, data_dir: Path, domain: str) -> list[tuple[str, bytes, str]]:
+    """Inline images for the digest's small photos (``digest_inline_photos``); marks each
+    embedded evidence item with its content id. Files outside the data directory are ignored."""
+    root = Path(data_dir).resolve()
+    related: list[tuple[str, bytes, str]] = []
+    for item in digest.evidence:
+        if len(related) >= INLINE_PHOTOS:
+            break
+        if item.kind != "photo" or item.content_type not in INLINE_TYPES:
+            continue
+        if item.size > INLINE_PHOTO_BYTES:
+            continue
+        path = (root / item.path).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if len(data) > INLINE_PHOTO_BYTES:
+            continue
+        item.cid = f"evidence-{item.attachment_id}@{domain}"
+        related.append((item.cid, data, item.content_type))
+    return related
+
+
 def render_digest(
-    digest: WeeklyDigest | CrossDigest, due: Due, sender: str, message_id: str | None
+    digest: WeeklyDigest | CrossDigest,
+    due: Due,
+    sender: str,
+    message_id: str | None,
+    related: list[tuple[str, bytes, str]] | None = None,
 ) -> Any:
     if isinstance(digest, WeeklyDigest):
         context = weekly_context(digest, recipient_name=due.recipient_name)
-        return make_message("weekly", due.email, context, sender=sender, message_id=message_id)
+        return make_message(
+            "weekly",
+            due.email,
+            context,
+            sender=sender,
+            message_id=message_id,
+            related=related or (),
+        )
     context = {"d": digest, "recipient_name": due.recipient_name}
     return make_message(
         "cross-partnership", due.email, context, sender=sender, message_id=message_id
@@ -192,9 +233,13 @@ async def send_one(services: Services, due: Due, mailer: Mailer, now: datetime) 
     attempt = await ledger.claim(services.sessions, digest_id, now, settings.dispatch_lease_seconds)
     if attempt is None:
         return False
-    message_id = f"<carbot-digest-{digest_id}@{mail_domain(settings.mail_from)}>"
+    domain = mail_domain(settings.mail_from)
+    message_id = f"<carbot-digest-{digest_id}@{domain}>"
     try:
-        message = render_digest(digest, due, settings.mail_from, message_id)
+        related = None
+        if settings.digest_inline_photos and isinstance(digest, WeeklyDigest):
+            related = await asyncio.to_thread(embed_photos, digest, settings.data_dir, domain)
+        message = render_digest(digest, due, settings.mail_from, message_id, related)
         await mailer.send(message, f"{due.name}_{digest_id}")
     except DeliveryError as exc:
         await ledger.mark_failed(
