@@ -80,13 +80,14 @@ async def schema_problem(services: Services) -> str | None:
     return None
 
 
-async def _start_channels(channels: Sequence[Channel], conversation: Conversation) -> list[Channel]:
-    started: list[Channel] = []
+async def _start_channels(
+    channels: Sequence[Channel], conversation: Conversation, started: list[Channel]
+) -> None:
+    """Start each channel, adding it to ``started`` (so a failure part-way stops the rest)."""
     for channel in channels:
         await channel.start(conversation.handle)
         started.append(channel)
         log.info("channel %s started", channel.name)
-    return started
 
 
 async def _stop_channels(channels: Sequence[Channel]) -> None:
@@ -103,7 +104,6 @@ async def run(
     *,
     speed: float = 1.0,
     channels: Sequence[Channel] | None = None,
-    ready: asyncio.Event | None = None,
 ) -> int:
     """Run carbot until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
@@ -129,7 +129,11 @@ async def run(
     jobs: Jobs | None = None
     status = 0
     try:
-        started = await _start_channels(channels, conversation)
+        try:
+            await _start_channels(channels, conversation, started)
+        except Exception:
+            log.exception("a channel could not start; stopping")
+            return 1
         app = create_app(services, started)
         server = _Server(
             uvicorn.Config(
@@ -155,8 +159,6 @@ async def run(
                 tick=tick_for_speed(speed),
             )
             jobs.start()
-        if ready is not None:
-            ready.set()
         stopper = asyncio.create_task(stop.wait(), name="stop")
         await asyncio.wait({serving, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if serving.done() and not stop.is_set():
