@@ -5,12 +5,12 @@ that it answers 429 with ``retry_after``. :class:`PacedRateLimiter` plugs into
 python-telegram-bot (``ApplicationBuilder().rate_limiter(...)``) and paces every message-sending
 call so neither limit is reached:
 
-- **per chat**: a message to a chat starts no sooner than ``per_chat_interval`` after the last one
-  to that chat (calls for one chat wait in order, behind a lock of their own);
-- **overall**: messages start at least ``window / per_window`` apart, and never more than
-  ``per_window`` start within any ``window``. Pacing evenly, rather than letting a burst through
-  and then waiting, keeps a sliding one-second window honest even when requests arrive a little
-  bunched up; ``margin`` widens the window a few percent for network jitter.
+- **per chat**: a message to a chat starts no sooner than ``per_chat_interval`` after the answer
+  to the last one to that chat came back;
+- **overall**: messages start evenly, ``window / per_window`` apart (no burst then a wait), and
+  a message starts no sooner than ``window`` after the answer to the message ``per_window`` before
+  it came back. Counting from answers rather than from starts keeps Telegram's sliding window
+  honest however requests bunch up on the way; ``margin`` adds a little on top.
 
 If Telegram answers 429 anyway (another process shares the token, or its limits moved), every
 send pauses for ``retry_after`` and the same call is made again: a 429 means nothing was sent, so
@@ -26,6 +26,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -54,6 +55,14 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
+@dataclass
+class _Slot:
+    """One message's turn: when its request came back (``done`` is set then)."""
+
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    end: float = 0.0
+
+
 class PacedRateLimiter(BaseRateLimiter[int]):
     """Per-chat and overall pacing, with 429s waited out and retried (see the module text)."""
 
@@ -63,7 +72,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         per_window: int = 30,
         window: float = 1.0,
         per_chat_interval: float = 1.0,
-        margin: float = 0.04,
+        margin: float = 0.02,
         max_retries: int = 5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -74,11 +83,11 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._clock = clock
         self._overall = asyncio.Lock()
-        self._started: deque[float] = deque(maxlen=per_window)
+        self._recent: deque[_Slot] = deque(maxlen=per_window)
         self._next_start = 0.0
         self._paused_until = 0.0
         self._chat_locks: dict[str, asyncio.Lock] = {}
-        self._chat_last: dict[str, float] = {}
+        self._chat_last: dict[str, _Slot] = {}
         self.retries = 0  # 429s waited out, for logs and the benchmark
 
     async def initialize(self) -> None:
@@ -102,7 +111,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0
         while True:
-            await self._wait_for_slot(chat)
+            slot = await self._wait_for_slot(chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -118,30 +127,56 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                     endpoint,
                     extra={"action": "telegram.retry_after", "retry_after": pause},
                 )
+            finally:
+                slot.end = self._clock()
+                slot.done.set()
 
-    async def _wait_for_slot(self, chat: str) -> None:
+    async def _wait_for_slot(self, chat: str) -> _Slot:
         lock = self._chat_locks.setdefault(chat, asyncio.Lock())
         async with lock:
+            previous = self._chat_last.get(chat) if chat else None
+            if previous is not None:
+                end = await self._ended(previous, self._per_chat_interval)
+                await self._sleep_until(end + self._per_chat_interval)
+            slot = await self._take_overall_slot()
             if chat:
-                last = self._chat_last.get(chat)
-                if last is not None:
-                    await self._sleep_until(last + self._per_chat_interval)
-            start = await self._take_overall_slot()
-            if chat:
-                self._chat_last[chat] = start
-                self._forget_idle_chats(start)
+                self._chat_last[chat] = slot
+                self._forget_idle_chats()
+            return slot
 
-    async def _take_overall_slot(self) -> float:
+    async def _ended(self, slot: _Slot, within: float) -> float:
+        """When ``slot``'s request came back; if it is still out after ``within`` seconds, now
+        (Telegram has had it by then, so counting from now is on the safe side)."""
+        if not slot.done.is_set():
+            try:
+                await asyncio.wait_for(slot.done.wait(), within)
+            except TimeoutError:
+                return self._clock()
+        return slot.end
+
+    async def _take_overall_slot(self) -> _Slot:
+        """Wait for the next overall turn.
+
+        Turns are laid on an even grid (``_interval`` apart), so waking a little late from a
+        sleep does not push every later turn back; after an idle spell the grid starts again at
+        now. A turn also starts no sooner than a window after the request ``per_window`` turns
+        back came *back*: however requests bunch up on their way, Telegram cannot have seen more
+        than ``per_window`` of them in any window.
+        """
         async with self._overall:
             while True:
+                start = max(self._next_start, self._paused_until)
+                if len(self._recent) == self._per_window:
+                    oldest = await self._ended(self._recent[0], self._window)
+                    start = max(start, oldest + self._window)
                 now = self._clock()
-                start = max(now, self._next_start, self._paused_until)
-                if len(self._started) == self._per_window:
-                    start = max(start, self._started[0] + self._window)
+                if start < now - self._interval:
+                    start = now
                 if start <= now:
-                    self._started.append(now)
-                    self._next_start = now + self._interval
-                    return now
+                    slot = _Slot()
+                    self._recent.append(slot)
+                    self._next_start = start + self._interval
+                    return slot
                 await asyncio.sleep(start - now)
 
     async def _sleep_until(self, moment: float) -> None:
@@ -149,11 +184,12 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         if delay > 0:
             await asyncio.sleep(delay)
 
-    def _forget_idle_chats(self, now: float) -> None:
+    def _forget_idle_chats(self) -> None:
         if len(self._chat_last) < 4096:
             return
-        for chat, last in list(self._chat_last.items()):
-            if now - last > self._per_chat_interval:
+        now = self._clock()
+        for chat, slot in list(self._chat_last.items()):
+            if slot.done.is_set() and now - slot.end > self._per_chat_interval:
                 del self._chat_last[chat]
                 lock = self._chat_locks.get(chat)
                 if lock is not None and not lock.locked():

@@ -18,12 +18,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -122,6 +125,7 @@ class FakeTelegramAPI:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        app.router.add_get("/_fake/stats", self._stats)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=0.1
         )
@@ -166,6 +170,37 @@ class FakeTelegramAPI:
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(10)
+
+    @staticmethod
+    @contextmanager
+    def in_subprocess(
+        per_second: int | None = None, per_chat_interval: float | None = None
+    ) -> Iterator[str]:
+        """Run a fake in a process of its own (as a remote server would be); yields its base
+        URL. Its counters are at ``<base>/_fake/stats`` (see :func:`fake_stats`)."""
+        command = [sys.executable, "-m", "tests.fakes.telegram_api"]
+        if per_second is not None:
+            command += ["--per-second", str(per_second)]
+        if per_chat_interval is not None:
+            command += ["--per-chat-interval", str(per_chat_interval)]
+        root = Path(__file__).resolve().parents[2]
+        process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            port = int(process.stdout.readline())
+            yield f"http://127.0.0.1:{port}/bot"
+        finally:
+            process.terminate()
+            process.wait(10)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "too_many_requests": self.too_many_requests,
+                "conflicts": self.conflicts,
+                "delivered": len(self.calls_to("sendMessage", ok=True)),
+            }
+        )
 
     # -- what tests look at -------------------------------------------------------------
 
@@ -508,3 +543,31 @@ class FakeTelegramAPI:
 
     def _m_getUpdates(self, params: dict[str, Any]) -> list[Any]:  # routed to _get_updates
         return []
+
+
+async def fake_stats(base_url: str) -> dict[str, int]:
+    """The counters of a fake run with :meth:`FakeTelegramAPI.in_subprocess`."""
+    stats_url = base_url.removesuffix("/bot") + "/_fake/stats"
+    async with aiohttp.ClientSession() as session, session.get(stats_url) as response:
+        return dict(await response.json())
+
+
+def _serve(per_second: int | None, per_chat_interval: float | None) -> None:
+    async def serve() -> None:
+        fake = await FakeTelegramAPI(
+            per_second=per_second, per_chat_interval=per_chat_interval
+        ).start()
+        print(fake.port, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve a fake Telegram Bot API on loopback.")
+    parser.add_argument("--per-second", type=int, default=None)
+    parser.add_argument("--per-chat-interval", type=float, default=None)
+    arguments = parser.parse_args()
+    _serve(arguments.per_second, arguments.per_chat_interval)
