@@ -210,15 +210,27 @@ async def search(session: AsyncSession, viewer: Viewer, filters: Filters, page: 
     total = (await session.execute(select(func.count(Reflection.id)).where(*where))).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    statement = (
-        select(Reflection)
-        .where(*where)
-        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+    # The page's ids first (a sort of narrow rows), then those rows with their context.
+    ids = (
+        (
+            await session.execute(
+                select(Reflection.id)
+                .where(*where)
+                .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
+            )
+        )
+        .scalars()
+        .all()
     )
-    rows = (await session.execute(with_context(statement))).scalars().all()
-    return Page(list(rows), total, page, pages)
+    loaded = (
+        (await session.execute(with_context(select(Reflection).where(Reflection.id.in_(ids)))))
+        .scalars()
+        .all()
+    )
+    by_id = {reflection.id: reflection for reflection in loaded}
+    return Page([by_id[i] for i in ids if i in by_id], total, page, pages)
 
 
 async def count(session: AsyncSession, viewer: Viewer, filters: Filters) -> int:
