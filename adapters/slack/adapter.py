@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "slack"
 SEEN_EVENTS = 2000
+CONNECT_WAIT = 10.0  # seconds start() waits for the first Socket Mode connection
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -93,11 +95,12 @@ class SlackChannel:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret or "",
-            process_before_response=True,  # listeners bound their own time; see _within_budget
+            process_before_response=True,  # listeners bound their own time: within_budget
             request_verification_enabled=mode == "http",
         )
         self._handler: InboundHandler | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._connecting: asyncio.Future[Any] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[str, bool] = OrderedDict()  # event id → finished
         from adapters.slack.listeners import register
@@ -107,20 +110,58 @@ class SlackChannel:
     # ── the Channel protocol ───────────────────────────────────────────────────────────────
 
     async def start(self, handler: InboundHandler) -> None:
+        """Check the bot token, then (Socket Mode) connect. A rejected token or app token
+        raises :class:`DeliveryError`; Slack being unreachable just now is logged and Bolt
+        tries again."""
         self._handler = handler
+        try:
+            me = await self.api.call("auth.test")
+            log.info("Slack bot %s in workspace %s", me.get("user_id"), me.get("team_id"))
+        except SlackError as exc:
+            if exc.code in AUTH_ERRORS:
+                raise DeliveryError(
+                    f"the Slack bot token was refused: {exc.code}", permanent=True
+                ) from exc
+            log.warning("could not check the Slack bot token: %s", exc)
+        except DeliveryError as exc:
+            log.warning("could not check the Slack bot token: %s", exc)
         if self.mode == "socket":
-            assert self._app_token is not None
-            socket_client = AsyncWebClient(base_url=self._api_base_url)
-            self._socket = AsyncSocketModeHandler(
-                self.app, self._app_token, web_client=socket_client
+            await self._connect_socket()
+
+    async def _connect_socket(self) -> None:
+        """Open the Socket Mode connection: a refused app token raises at once; otherwise the
+        SDK keeps (re)connecting in the background, as it does after any disconnect."""
+        assert self._app_token is not None
+        socket_client = AsyncWebClient(token=self._app_token, base_url=self._api_base_url)
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=socket_client)
+        try:
+            opened = await SlackApi(socket_client, sleep=self.api._sleep).call(
+                "apps.connections.open"
             )
-            await self._socket.connect_async()
+            self._socket.client.wss_uri = str(opened["url"])
+        except SlackError as exc:
+            if exc.code in AUTH_ERRORS:
+                raise DeliveryError(
+                    f"could not open a Socket Mode connection: {exc.code}", permanent=True
+                ) from exc
+            log.warning("could not open a Socket Mode connection yet: %s", exc)
+        except DeliveryError as exc:
+            log.warning("could not open a Socket Mode connection yet: %s", exc)
+        self._connecting = asyncio.ensure_future(self._socket.connect_async())
+        done, _pending = await asyncio.wait({self._connecting}, timeout=CONNECT_WAIT)
+        if done:
             log.info("connected to Slack in Socket Mode")
+        else:
+            log.warning("still connecting to Slack in Socket Mode; carrying on")
 
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
+            self._connecting = None
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.api.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.base import InboundResult, OutboundText
+from adapters.base import DeliveryError, InboundResult, OutboundText
 from adapters.slack import SlackChannel
 from bot.clock import FrozenClock
 from bot.core import Conversation
@@ -155,3 +155,33 @@ async def test_an_answer_sent_over_the_socket_is_stored_by_the_core(
     assert reflection.text == "Parents want a Saturday session"
     assert reflection.channel == "slack"
     assert "Saved" in fake_slack.posted()[-1]["text"]
+
+
+async def test_a_refused_app_token_stops_start_with_a_clear_error(
+    fake_slack: FakeSlack, recorder: RecordingHandler
+) -> None:
+    fake_slack.fail("apps.connections.open", "invalid_auth")
+    channel = SlackChannel(
+        bot_token=BOT_TOKEN, app_token="xapp-wrong", api_base_url=fake_slack.base_url
+    )
+
+    with pytest.raises(DeliveryError, match="Socket Mode connection: invalid_auth") as caught:
+        await channel.start(recorder)
+
+    assert caught.value.permanent is True
+    await channel.stop()
+
+
+async def test_a_refused_bot_token_stops_start_with_a_clear_error(
+    fake_slack: FakeSlack, recorder: RecordingHandler
+) -> None:
+    fake_slack.fail("auth.test", "invalid_auth")
+    channel = SlackChannel(
+        bot_token="xoxb-wrong", app_token=APP_TOKEN, api_base_url=fake_slack.base_url
+    )
+
+    with pytest.raises(DeliveryError, match="bot token was refused"):
+        await channel.start(recorder)
+
+    assert fake_slack.calls_to("apps.connections.open") == []
+    await channel.stop()
