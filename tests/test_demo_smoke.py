@@ -58,8 +58,7 @@ def test_make_demo_ends_in_a_running_server_whose_printed_link_works(tmp_path: P
         "CARBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'var' / 'carbot.db'}",
         "CARBOT_DATA_DIR": str(tmp_path / "var" / "data"),
         "CARBOT_OUTBOX_DIR": str(tmp_path / "var" / "outbox"),
-        "CARBOT_WEB_PORT": str(port),
-        "CARBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "CARBOT_WEB_PORT": str(port),  # the printed links follow it (no CARBOT_PUBLIC_URL)
     }
     log = (tmp_path / "carbot.log").open("w")
     demo = subprocess.Popen(
@@ -86,6 +85,7 @@ def test_make_demo_ends_in_a_running_server_whose_printed_link_works(tmp_path: P
         link = wait_for(printed_link, 25, "the printed web chat link")
         assert isinstance(link, re.Match)
         url = link["url"]
+        assert url.startswith(f"http://127.0.0.1:{port}/chat/")
 
         def page() -> httpx.Response | None:
             try:

@@ -13,7 +13,7 @@ from bot.cli.run import make_clock, parse_start, serve
 from bot.demo.seed import seed_demo
 from bot.demo.setup import DemoReady, prepare_demo
 from bot.services import Services
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 from storage.db import upgrade_async
 
 DEFAULT_SPEED = 60.0
@@ -24,8 +24,16 @@ def demo() -> None:
     """Run the demo: the WWS demo study with made-up answers, on SQLite in var/."""
 
 
-def _show(ready: DemoReady, speed: float) -> None:
+def demo_settings() -> Settings:
+    """The settings, with links pointing at where the demo listens unless a URL was given."""
     settings = get_settings()
+    if "public_url" in settings.model_fields_set:
+        return settings
+    host = "127.0.0.1" if settings.web_host in ("0.0.0.0", "::", "") else settings.web_host
+    return settings.model_copy(update={"public_url": f"http://{host}:{settings.web_port}"})
+
+
+def _show(settings: Settings, ready: DemoReady, speed: float) -> None:
     base = settings.public_url.rstrip("/")
     local = ready.start.astimezone(ZoneInfo(ready.zone))
     if ready.seeded is not None:
@@ -85,17 +93,19 @@ def up(study: Path | None, speed: float, weeks: int, people: int, no_run: bool) 
     password for the review workspace's demo account.
     """
 
+    settings = demo_settings()
+
     async def prepare() -> DemoReady:
-        services = Services.from_settings(get_settings())
+        services = Services.from_settings(settings)
         try:
             return await prepare_demo(services, study=study, weeks=weeks, people=people)
         finally:
             await services.close()
 
     ready = run_async(prepare())
-    _show(ready, speed)
+    _show(settings, ready, speed)
     if not no_run:
-        serve(get_settings(), make_clock(speed, ready.start), speed)
+        serve(settings, make_clock(speed, ready.start), speed)
 
 
 @demo.command("seed")
