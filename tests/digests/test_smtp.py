@@ -140,3 +140,57 @@ async def test_a_permanent_refusal_stays_failed_and_visible(
     (failed,) = report["failed"]
     assert failed["next_attempt_at"] is None and "554" in failed["last_error"]
     assert smtp_server.inbox.messages == []
+
+
+async def test_it_signs_in_to_the_smtp_server_with_the_configured_user(
+    tmp_path: Any, smtp_server: SmtpServer
+) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from bot.services import Services
+    from storage.models import Base
+    from tests.conftest import make_settings
+    from tests.digests.conftest import Inbox, free_port
+
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=data.password == b"s3cret")
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        for password, expected in (("wrong", 0), ("s3cret", 1)):
+            settings = make_settings(
+                tmp_path / password,
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                smtp_security="none",
+                smtp_username="carbot",
+                smtp_password=password,
+            )
+            services = Services.from_settings(settings)
+            async with services.engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+            await _busy_week(services)
+            # (aiosmtpd leaves a refused login unanswered: a short timeout keeps the test quick)
+            mailer = SmtpMailer(settings, pauses=(), timeout=1.0)
+            assert await send_due_digests(services, SEND_TIME, mailer=mailer) == expected
+            await services.close()
+    finally:
+        controller.stop()
+
+    assert logins[0] == ("carbot", "wrong") and logins[-1] == ("carbot", "s3cret")
+    assert len(inbox.messages) == 1
