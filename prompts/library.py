@@ -9,11 +9,13 @@ questions, and fills in a research question or the person's own earlier answer (
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -253,6 +255,17 @@ class Library:
             research_question_key=rq_key,
             evidence=tuple(item.evidence),
         )
+
+
+def neighbours(
+    timeline: Sequence[tuple[datetime, str]], slot: datetime, keep: int = 30
+) -> tuple[list[str], list[str]]:
+    """The prompt keys before ``slot`` (newest first, at most ``keep``) and the one just after
+    it, from a person's timeline in slot order: neither neighbour may be asked again."""
+    index = bisect.bisect_left(timeline, (slot, ""))
+    before = [key for _, key in reversed(timeline[max(0, index - keep) : index])]
+    after = [key for when, key in timeline[index : index + 2] if when != slot][:1]
+    return before, after
 
 
 def _cross_check(items: Sequence[PromptItem]) -> list[str]:

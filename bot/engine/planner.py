@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.services import Services
 from prompts.cadence import Cadence
-from prompts.library import Library, PromptLibraryError, load_library
+from prompts.library import Library, PromptLibraryError, load_library, neighbours
 from prompts.schedule import WorkingPattern, plan_slots, working_pattern
 from storage.db import transaction
 from storage.models import (
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 # Deliveries that occupied a person's week: everything but those called off before sending.
 NOT_COUNTED = ("cancelled",)
-RECENT_PROMPTS = 30
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
 BATCH = 200  # people-and-projects planned per transaction
 LOOK_BACK = timedelta(days=120)
@@ -301,17 +300,6 @@ async def _timelines(
 
 def _chunks(values: Sequence[int], size: int = 500) -> list[Sequence[int]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def neighbours(
-    timeline: Sequence[tuple[datetime, str]], slot: datetime, keep: int = RECENT_PROMPTS
-) -> tuple[list[str], list[str]]:
-    """The prompt keys before ``slot`` (newest first, at most ``keep``) and the one just after
-    it, from a person's timeline in slot order: neither neighbour may be asked again."""
-    index = bisect.bisect_left(timeline, (slot, ""))
-    before = [key for _, key in reversed(timeline[max(0, index - keep) : index])]
-    after = [key for when, key in timeline[index : index + 2] if when != slot][:1]
-    return before, after
 
 
 async def _carry_forward_answers(

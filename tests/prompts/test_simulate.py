@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.cli.simulate import simulate
+from bot.cli.simulate import simulate, simulate_database
 
 
 def test_a_year_of_2027_for_200_people_breaks_no_rule() -> None:
@@ -31,7 +31,7 @@ def test_a_year_of_2027_for_200_people_breaks_no_rule() -> None:
 def test_the_report_catches_a_planner_that_breaks_the_rules(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import bot.cli.simulate as module
+    import prompts.simulation as module
 
     def careless(cadence, pattern, phases, start, end, *, seed, taken=()):  # type: ignore[no-untyped-def]
         # Saturday 1 May 2027, 03:00 in London; and the bank holiday Monday at noon
@@ -45,6 +45,18 @@ def test_the_report_catches_a_planner_that_breaks_the_rules(
     assert report.on_bank_holidays >= 5 * 4
     assert report.cap_breaches >= 5
     assert report.violations() > 0
+
+
+async def test_the_real_planner_on_a_database_plans_the_very_same_instants() -> None:
+    # 20 people over the spring clock change, Good Friday and the May bank holiday
+    pure = simulate(days=56, people=20, start=date(2027, 3, 15), seed=3, step_hours=12)
+    real = await simulate_database(
+        days=56, people=20, start=date(2027, 3, 15), seed=3, step_hours=12
+    )
+
+    assert real.prompts == pure.prompts > 100
+    assert real.fingerprint == pure.fingerprint
+    assert real.violations() == 0
 
 
 def test_the_same_seed_simulates_the_same_year() -> None:
