@@ -201,7 +201,8 @@ class _Dispatch:
 
     async def _settle(self, delivery_id: int, values: Mapping[str, Any], what: str) -> None:
         async with transaction(self.services.sessions) as session:
-            if not await transition(session, delivery_id, self.mine, {**values, **self.cleared}):
+            changes = {"updated_at": self.timer.now(), **values, **self.cleared}
+            if not await transition(session, delivery_id, self.mine, changes):
                 log.warning(
                     "delivery %s: lease lost before it could be marked %s", delivery_id, what
                 )
@@ -320,7 +321,7 @@ class _Dispatch:
                 values = {"status": "failed", "failed_at": now}
             else:
                 values = {"status": "planned", "due_at": retry_at}
-            values.update(last_error=error, **self.cleared)
+            values.update(last_error=error, updated_at=now, **self.cleared)
             changed = await transition(session, delivery_id, self.mine, values)
         if changed:
             log.warning(

@@ -51,6 +51,7 @@ async def claim_due(services: Services, now: datetime, *, worker: str, limit: in
         "lease_owner": worker,
         "lease_until": lease_until,
         "attempts": Delivery.attempts + 1,
+        "updated_at": now,
     }
     candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.due_at, Delivery.id)
     if not is_sqlite(services.engine):

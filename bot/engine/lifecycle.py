@@ -84,7 +84,7 @@ async def _remind(
         result = await session.execute(
             update(Delivery)
             .where(Delivery.id == delivery_id, *_remindable(now))
-            .values(status="reminded", reminded_at=claimed_at)
+            .values(status="reminded", reminded_at=claimed_at, updated_at=claimed_at)
         )
         if cast(int, getattr(result, "rowcount", 0)) != 1:
             return False  # answered, expired, or another worker took it
@@ -158,7 +158,12 @@ async def _reminder_failed(
 ) -> None:
     now = timer.now()
     error = str(exc)[:1000] or exc.__class__.__name__
-    values: dict[str, Any] = {"status": "sent", "reminded_at": None, "last_error": error}
+    values: dict[str, Any] = {
+        "status": "sent",
+        "reminded_at": None,
+        "last_error": error,
+        "updated_at": now,
+    }
     if exc.permanent:
         values["remind_at"] = None
     else:
@@ -187,7 +192,7 @@ async def expire_once(services: Services, now: datetime) -> int:
                 Delivery.expires_at.is_not(None),
                 Delivery.expires_at <= now,
             )
-            .values(status="expired", expired_at=now)
+            .values(status="expired", expired_at=now, updated_at=now)
         )
     expired = cast(int, getattr(result, "rowcount", 0))
     if expired:
