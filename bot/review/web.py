@@ -43,14 +43,16 @@ def render(
 ) -> HTMLResponse:
     browser_secret = request.cookies.get(auth.CSRF_COOKIE) or secrets.token_urlsafe(24)
     zone = ZoneInfo(viewer.timezone) if viewer else ZoneInfo("Europe/London")
+    nonce = secrets.token_urlsafe(16)
     html = templates.get_template(name).render(
         request=request,
         viewer=viewer,
+        nonce=nonce,
         csrf_token=signer_of(request).csrf_token(browser_secret),
         local=lambda moment: moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z"),
         **context,
     )
-    response = HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status, headers=page_headers(nonce))
     if auth.CSRF_COOKIE not in request.cookies:
         response.set_cookie(
             auth.CSRF_COOKIE,
@@ -61,6 +63,36 @@ def render(
             secure=secure(request),
         )
     return response
+
+
+def page_headers(nonce: str) -> dict[str, str]:
+    """Pages run only their own scripts, load only their own files, and are never framed."""
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; media-src 'self'; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'none'; object-src 'none'"
+        ),
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+
+
+# Evidence is shown in the page only when it really is a picture or a sound; anything else is a
+# download, and no evidence file may run scripts even when opened on its own.
+EVIDENCE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+}
+
+
+def shown_inline(kind: str, content_type: str) -> bool:
+    if kind == "photo":
+        return content_type.startswith("image/") and "svg" not in content_type
+    return kind == "voice" and content_type.startswith("audio/")
 
 
 def secure(request: Request) -> bool:

@@ -31,6 +31,7 @@ from bot.review.exports import FORMATS, context_of, record_export
 from bot.review.exports.csv import write_csv
 from bot.review.exports.refi import codebook_xml, write_qdpx
 from bot.review.web import (
+    EVIDENCE_HEADERS,
     ReviewRoute,
     checked_form,
     current_viewer,
@@ -41,6 +42,7 @@ from bot.review.web import (
     safe_next,
     secure,
     services_of,
+    shown_inline,
     signer_of,
 )
 from storage.models import Code, Coding
@@ -230,13 +232,13 @@ async def evidence(request: Request, attachment_id: int) -> Response:
     path = evidence_path(Path(services_of(request).settings.data_dir), attachment.path)
     if path is None:
         return not_found(request, viewer)
-    inline = attachment.kind in ("photo", "voice")
+    inline = shown_inline(attachment.kind, attachment.content_type)
     return FileResponse(
         path,
-        media_type=attachment.content_type,
+        media_type=attachment.content_type if inline else "application/octet-stream",
         filename=attachment.filename,
         content_disposition_type="inline" if inline else "attachment",
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        headers=EVIDENCE_HEADERS,
     )
 
 

@@ -146,3 +146,27 @@ async def test_every_export_is_recorded_in_the_audit_log(world: World) -> None:
     assert entry.actor == f"user:{world.users['researcher']}"
     assert entry.details["filters"] == {"phase": "scoping"}
     assert entry.details["reflections"] == 4
+
+
+async def test_evidence_that_is_not_a_picture_is_only_ever_a_download(world: World) -> None:
+    from storage.models import Attachment
+
+    async with world.services.sessions() as session, session.begin():
+        disguised = Attachment(
+            reflection_id=world.gaelic,
+            kind="photo",
+            filename="x.html",
+            content_type="text/html",
+            size=3,
+            sha256="0" * 64,
+            path="evidence/board.png",
+        )
+        session.add(disguised)
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        page = await http.get(f"/review/reflections/{world.gaelic}")
+        served = await http.get(f"/review/evidence/{disguised.id}")
+    assert "script-src 'nonce-" in page.headers["content-security-policy"]
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert "sandbox" in served.headers["content-security-policy"]
