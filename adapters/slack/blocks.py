@@ -31,14 +31,14 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _section(text: str) -> Block:
+def section_block(text: str) -> Block:
     return {
         "type": "section",
         "text": {"type": "mrkdwn", "text": _clip(escape(text), SECTION_LIMIT)},
     }
 
 
-def _context(text: str) -> Block:
+def context_block(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(escape(text), 300)}]}
 
 
@@ -85,8 +85,8 @@ def prompt_blocks(prompt: OutboundPrompt) -> list[Block]:
     lead = "Reminder" if prompt.reminder else None
     context = " · ".join(part for part in (lead, prompt.context) if part)
     if context:
-        blocks.append(_context(context))
-    blocks.append(_section(prompt.text))
+        blocks.append(context_block(context))
+    blocks.append(section_block(prompt.text))
     elements = _choice_buttons(prompt.choices, prompt.delivery_id)
     if prompt.kind in ("text", "evidence"):
         elements.append(_button(ANSWER_ACTION, "Answer", str(prompt.delivery_id), "primary"))
@@ -101,13 +101,13 @@ def prompt_blocks(prompt: OutboundPrompt) -> list[Block]:
         if prompt.choices
         else "Reply here, or use Answer for a longer note."
     )
-    blocks.append(_context(hint))
+    blocks.append(context_block(hint))
     return blocks
 
 
 def text_blocks(message: OutboundText) -> list[Block]:
     """A reply or notice, with its choices (consent, audience, project…) as buttons."""
-    blocks = [_section(message.text)]
+    blocks = [section_block(message.text)]
     if message.choices:
         blocks.append({"type": "actions", "elements": _choice_buttons(message.choices, None)})
     return blocks
@@ -118,7 +118,7 @@ def answered_blocks(blocks: list[Block], label: str) -> list[Block]:
     kept = [block for block in blocks if block.get("type") != "actions"]
     if kept and kept[-1].get("type") == "context" and kept[-1] is not blocks[0]:
         kept = kept[:-1]  # the "tap a button" hint no longer applies
-    kept.append(_context(f"✅ {label}"))
+    kept.append(context_block(f"✅ {label}"))
     return kept
 
 
@@ -133,7 +133,7 @@ def answer_modal(delivery_id: int, question: str, message_ref: str | None) -> Bl
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            _section(question),
+            section_block(question),
             {
                 "type": "input",
                 "block_id": ANSWER_BLOCK,

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from adapters.base import Choice
-from adapters.slack.blocks import Block, _context, _section, escape
+from adapters.slack.blocks import Block, context_block, escape, section_block
 
 PAUSE_ACTION = "carbot_home_pause"  # + "_1w" / "_2w"
 RESUME_ACTION = "carbot_home_resume"
@@ -56,7 +56,7 @@ def home_view(view: HomeView) -> Block:
     if view.name is None:
         blocks = [
             _header("Welcome to carbot"),
-            _section(
+            section_block(
                 "I don't know you yet. Ask your project lead for a sign-up code, then type "
                 "`link CODE` in the Messages tab (or `/carbot link CODE`)."
             ),
@@ -64,7 +64,7 @@ def home_view(view: HomeView) -> Block:
         return {"type": "home", "blocks": blocks}
     blocks = [_header(f"Hello {view.name}")]
     if view.withdrawn:
-        blocks.append(_section("You have left the study, so I won't send you any questions."))
+        blocks.append(section_block("You have left the study, so I won't send you any questions."))
         return {"type": "home", "blocks": blocks}
     if view.paused_until:
         status = f"⏸ Paused until {view.paused_until}. No questions until then."
@@ -72,7 +72,7 @@ def home_view(view: HomeView) -> Block:
         status = f"Next question: {view.next_prompt}"
     else:
         status = "No question is planned for you right now."
-    blocks.append(_section(status))
+    blocks.append(section_block(status))
     controls: list[Block] = []
     if view.paused_until:
         controls.append(
@@ -116,7 +116,7 @@ def home_view(view: HomeView) -> Block:
     blocks.append({"type": "divider"})
     blocks.append(_header("Your recent answers"))
     if not view.recent:
-        blocks.append(_section("Nothing yet. Your answers will appear here."))
+        blocks.append(section_block("Nothing yet. Your answers will appear here."))
     for answer in view.recent[:10]:
         blocks.append(
             {
@@ -127,5 +127,5 @@ def home_view(view: HomeView) -> Block:
                 },
             }
         )
-        blocks.append(_context(f"{answer.when} · visible to: {answer.audience}"))
+        blocks.append(context_block(f"{answer.when} · visible to: {answer.audience}"))
     return {"type": "home", "blocks": blocks[:100]}
