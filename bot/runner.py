@@ -31,6 +31,8 @@ from bot.web.app import create_app
 
 log = logging.getLogger(__name__)
 
+GRACEFUL_SECONDS = 10  # open HTTP requests get this long to finish on shutdown
+
 
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: the runner decides when to stop."""
@@ -141,6 +143,7 @@ async def run(
                 log_level=settings.log_level.lower(),
                 access_log=False,
                 lifespan="on",
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
             )
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="web")
