@@ -138,7 +138,23 @@ async def due_digests(services: Services, now: datetime) -> list[Due]:
     return [c for c in candidates if c.key not in done]
 
 
-async def build(services: Services, due: Due) -> WeeklyDigest | CrossDigest:
+BuiltCache = dict[tuple[int | None, str, str], "WeeklyDigest | CrossDigest"]
+
+
+async def build(
+    services: Services, due: Due, cache: BuiltCache | None = None
+) -> WeeklyDigest | CrossDigest:
+    """The digest data for ``due``; recipients with the same scope, week and zone share it."""
+    key = (due.project_id, due.week.label, due.zone.key)
+    if cache is not None and key in cache:
+        return cache[key]
+    built = await _build(services, due)
+    if cache is not None:
+        cache[key] = built
+    return built
+
+
+async def _build(services: Services, due: Due) -> WeeklyDigest | CrossDigest:
     public_url = services.settings.public_url
     async with services.sessions() as session:
         if due.project_id is None:
@@ -222,10 +238,16 @@ def _summary(digest: WeeklyDigest | CrossDigest) -> dict[str, Any]:
     return {"reflections": digest.total, "partnerships": len(digest.partnerships)}
 
 
-async def send_one(services: Services, due: Due, mailer: Mailer, now: datetime) -> bool:
+async def send_one(
+    services: Services,
+    due: Due,
+    mailer: Mailer,
+    now: datetime,
+    cache: BuiltCache | None = None,
+) -> bool:
     """Claim, build, send and record one digest. True when this call sent it."""
     settings = services.settings
-    digest = await build(services, due)
+    digest = await build(services, due, cache)
     if digest.is_empty and due.schedule.empty_week == "skip":
         log.info("nothing to send for %s %s (empty week)", due.key.scope, due.key.period)
         return False
@@ -287,6 +309,7 @@ async def send_due_digests(
         raise ValueError("send_due_digests needs a timezone-aware now")
     mailer = mailer or mailer_for(services.settings)
     sent = 0
+    cache: BuiltCache = {}
     for due in await due_digests(services, now):
-        sent += await send_one(services, due, mailer, now)
+        sent += await send_one(services, due, mailer, now, cache)
     return sent
