@@ -100,6 +100,33 @@ async def add_code(
     return code
 
 
+async def update_code(
+    session: AsyncSession,
+    viewer: Viewer,
+    code: Code,
+    *,
+    name: str,
+    color: str,
+    description: str,
+) -> Code:
+    """Rename a code, or change its colour or description; its codings stay as they are."""
+    _require_coder(viewer)
+    name = name.strip()
+    if not name:
+        raise UsageError("A code needs a name.")
+    if not COLOUR.match(color):
+        raise UsageError("A colour looks like #1f77b4.")
+    siblings = select(Code.id).where(Code.name == name, Code.id != code.id)
+    siblings = siblings.where(
+        Code.parent_id.is_(None) if code.parent_id is None else Code.parent_id == code.parent_id
+    )
+    if (await session.execute(siblings)).first() is not None:
+        raise UsageError(f"There is already a code called {name!r} there.")
+    code.name, code.color, code.description = name[:200], color.lower(), description.strip()
+    await session.flush()
+    return code
+
+
 async def apply_code(
     session: AsyncSession,
     viewer: Viewer,

@@ -290,6 +290,28 @@ async def add_code(request: Request) -> Response:
     return redirect("/review/codes")
 
 
+@router.post("/codes/{code_id}", response_class=HTMLResponse)
+async def edit_code(request: Request, code_id: int) -> Response:
+    form = await checked_form(request)
+    try:
+        async with services_of(request).sessions() as session, session.begin():
+            viewer = await current_viewer(request, session)
+            code = await session.get(Code, code_id)
+            if code is None:
+                return not_found(request, viewer)
+            await coding.update_code(
+                session,
+                viewer,
+                code,
+                name=form.get("name", ""),
+                color=form.get("color", ""),
+                description=form.get("description", ""),
+            )
+    except UsageError as error:
+        return await _codes_page(request, str(error), 400)
+    return redirect(f"/review/codes#code-{code_id}")
+
+
 @router.post("/codes/{code_id}/memos", response_class=HTMLResponse)
 async def add_code_memo(request: Request, code_id: int) -> Response:
     form = await checked_form(request)

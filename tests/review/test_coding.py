@@ -146,3 +146,32 @@ def test_overlapping_passages_are_cut_into_pieces_for_highlighting() -> None:
         ("ef", ["b"]),
         ("gh", []),
     ]
+
+
+async def test_a_researcher_renames_a_code_and_its_codings_follow(world: World) -> None:
+    viewer = cli_viewer()
+    async with world.services.sessions() as session, session.begin():
+        code = await add_code(session, viewer, "Trsut")
+        await add_code(session, viewer, "Time")
+        reflection = await session.get(Reflection, world.gaelic)
+        assert reflection is not None
+        await apply_code(session, viewer, reflection, code.id)
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        token = await csrf(http, "/review/codes")
+        clash = await http.post(
+            f"/review/codes/{code.id}", data={"csrf": token, "name": "Time", "color": "#000000"}
+        )
+        assert clash.status_code == 400 and "already a code called" in clash.text
+        fixed = await http.post(
+            f"/review/codes/{code.id}",
+            data={
+                "csrf": token,
+                "name": "Trust",
+                "color": "#884400",
+                "description": "Who relies on whom",
+            },
+        )
+        assert fixed.status_code == 303
+        page = await http.get(f"/review/reflections/{world.gaelic}")
+    assert "<strong>Trust</strong>" in page.text
