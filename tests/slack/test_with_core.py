@@ -51,6 +51,12 @@ async def count(services: Services, model: type) -> int:
 
 
 @pytest.fixture
+def services(any_services: Services) -> Services:
+    """Every test here runs on SQLite and, when configured, on PostgreSQL."""
+    return any_services
+
+
+@pytest.fixture
 async def slack(make_slack: MakeSlack, services: Services) -> SlackRequests:
     conversation = Conversation(services, clock=FrozenClock(NOW))
     return await make_slack(conversation.handle, max_upload_bytes=1000)
