@@ -227,6 +227,18 @@ class _Dispatch:
         if loaded is None or loaded.delivery.lease_owner != self.worker:
             return False
         delivery, person, project = loaded.delivery, loaded.person, loaded.project
+        if delivery.attempts > self.max_attempts:  # claimed again and again: workers died on it
+            await self._settle(
+                delivery_id,
+                {
+                    "status": "failed",
+                    "failed_at": now,
+                    "last_error": f"gave up after {self.max_attempts} attempts",
+                },
+                "failed",
+            )
+            log.error("delivery %s failed: every attempt to send it was cut short", delivery_id)
+            return False
         reason = unavailable_reason(person, project, now)
         if reason is not None:
             status, why = reason
@@ -366,4 +378,8 @@ async def dispatch_once(
             # The send in flight may have reached the platform: its lease recovers it later.
             await asyncio.shield(release(services, claimed[position + 1 :], worker=worker))
             raise
+        except Exception:
+            # Not a send failure (those are recorded above) but a bug or a lost database: the
+            # row keeps its lease, is claimed again after it, and fails after too many attempts.
+            log.exception("delivery %s: dispatch went wrong; it will be tried again", delivery_id)
     return sent

@@ -334,3 +334,22 @@ async def test_after_a_permanent_failure_the_persons_next_prompt_uses_another_ch
     assert (await get(services, second)).status == "sent"
     assert [p.delivery_id for p in webchat.prompts] == [second]
     assert (await get(services, second)).identity_id == world.identities[person]
+
+
+async def test_a_delivery_that_every_worker_died_on_is_given_up_not_claimed_forever(
+    services: Services,
+) -> None:
+    world = await make_world(services)
+    delivery_id = await plan(services, world, world.people[0], NOW)
+    lease = timedelta(seconds=services.settings.dispatch_lease_seconds + 1)
+    now = NOW
+    for n in range(services.settings.dispatch_max_attempts):
+        assert await claim_due(services, now, worker=f"dead-{n}", limit=5) == [delivery_id]
+        now += lease
+    channel = TranscriptChannel()
+
+    assert await dispatch_once(services, {"webchat": channel}, now, worker="w1") == 0
+
+    row = await get(services, delivery_id)
+    assert (row.status, row.last_error) == ("failed", "gave up after 5 attempts")
+    assert channel.sent == []
