@@ -183,14 +183,16 @@ async def send_what_we_heard(
             ref = await channels[due.channel].send_text(
                 due.identity, OutboundText(text, heard_choices(digest_id))
             )
-        except DeliveryError as exc:
+        except Exception as exc:  # a channel bug must not stop the other messages
+            if not isinstance(exc, DeliveryError):
+                log.exception("sending what-we-heard %s through %s failed", digest_id, due.channel)
             await ledger.mark_failed(
                 services.sessions,
                 digest_id,
                 attempt,
                 now,
                 f"{due.channel}: {exc}",
-                permanent=exc.permanent,
+                permanent=isinstance(exc, DeliveryError) and exc.permanent,
                 max_attempts=settings.dispatch_max_attempts,
             )
             continue
