@@ -67,6 +67,7 @@ class TelegramConfig:
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
     send_retries: int = 2  # extra attempts after a 5xx or a dropped connection
     retry_backoff: float = 0.5
+    request_timeout: float = 10.0  # seconds to wait for Telegram's answer to a call
     lock_retry_seconds: float = 15.0  # how often a waiting worker tries to become the poller
 
     @property
@@ -89,6 +90,10 @@ def build_application(config: TelegramConfig) -> Application:  # type: ignore[ty
                 per_window=config.per_window, per_chat_interval=config.per_chat_interval
             )
         )
+        .read_timeout(config.request_timeout)
+        .write_timeout(config.request_timeout)
+        .connect_timeout(config.request_timeout)
+        .get_updates_read_timeout(config.request_timeout)
         .updater(None)
         .build()
     )

@@ -56,6 +56,7 @@ class Fault:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None
+    delay: float = 0.0  # seconds to wait before answering (a slow server; 200 after it)
 
 
 @dataclass
@@ -239,6 +240,11 @@ class FakeTelegramAPI:
         for _ in range(times):
             self._faults[method].append(Fault(status, text, retry_after, chat_id))
 
+    def stall(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` only after ``seconds`` (a timeout)."""
+        for _ in range(times):
+            self._faults[method].append(Fault(200, "", delay=seconds))
+
     def add_file(self, data: bytes, *, file_size: int | None = None, suffix: str = "bin") -> dict:
         """A file Telegram holds; returns the fields a message's photo/document/voice carries."""
         number = len(self._files) + 1
@@ -352,6 +358,9 @@ class FakeTelegramAPI:
         if request.match_info["token"] != self.token:
             return self._record(method, params, 401, self._error(401, "Unauthorized"))
         fault = self._take_fault(method, params)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+            fault = None
         if fault is not None:
             return self._record(
                 method, params, fault.status, self._error(fault.status, fault.description, fault)

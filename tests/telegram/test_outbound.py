@@ -192,3 +192,12 @@ async def test_sends_keep_to_the_overall_and_per_chat_limits_without_a_single_42
         assert [m.text for m in fake.chat(int(to.external_id))] == [
             f"message {i}" for i in range(5)
         ]
+
+
+async def test_a_send_that_times_out_is_a_transient_delivery_error(fake: FakeTelegramAPI) -> None:
+    fake.stall("sendMessage", 2.0)
+    async with running(fake, Recorder(), request_timeout=0.5) as channel:
+        with pytest.raises(DeliveryError) as raised:
+            await channel.send_prompt(TO_ANA, OutboundPrompt(5, "text", "What surprised you?"))
+    assert not raised.value.permanent
+    assert len(fake.calls_to("sendMessage")) <= 1  # not sent again at once: it may have arrived
