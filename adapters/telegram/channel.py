@@ -107,6 +107,8 @@ class TelegramChannel:
     def __init__(self, config: TelegramConfig, *, poller_lock: PollerLock | None = None) -> None:
         if config.mode == "webhook" and not config.webhook_secret:
             raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_SECRET")
+        if config.mode == "webhook" and not config.webhook_url:
+            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL")
         self.config = config
         self.application = build_application(config)
         self._handler: InboundHandler | None = None
@@ -161,8 +163,6 @@ class TelegramChannel:
             await self.application.shutdown()
 
     async def _set_webhook(self) -> None:
-        if not self.config.webhook_url:
-            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL")
         bot = self.application.bot
         await call_telegram(
             lambda: bot.set_webhook(

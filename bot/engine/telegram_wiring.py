@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from adapters.telegram import TelegramChannel, TelegramConfig
+from adapters.telegram.channel import WEBHOOK_MOUNT, WEBHOOK_PATH
 from bot.locks import telegram_poller_lock
 from bot.settings import Settings
 
@@ -21,7 +22,8 @@ def telegram_config(settings: Settings) -> TelegramConfig | None:
         token=settings.telegram_token.get_secret_value(),
         api_base_url=settings.telegram_api_base_url,
         mode=settings.telegram_mode,
-        webhook_url=settings.telegram_webhook_url,
+        webhook_url=settings.telegram_webhook_url
+        or settings.public_url.rstrip("/") + WEBHOOK_MOUNT + WEBHOOK_PATH,
         webhook_secret=secret.get_secret_value() if secret is not None else None,
         bot_username=settings.telegram_bot_username,
         max_upload_bytes=settings.max_upload_bytes,

@@ -47,3 +47,20 @@ async def test_webhook_mode_mounts_the_route_and_polls_nowhere(tmp_path: Path) -
     assert isinstance(telegram, TelegramChannel)
     assert telegram._poller_lock is None
     assert list(telegram.mounts()) == ["/telegram"]
+
+
+async def test_without_a_webhook_url_the_public_url_is_used(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        telegram_token="4321:abc",
+        telegram_mode="webhook",
+        telegram_webhook_secret="s3cret",
+        public_url="https://carbot.example.org/",
+    )
+    services = Services.from_settings(settings)
+    try:
+        [telegram] = [c for c in build_channels(services) if c.name == "telegram"]
+    finally:
+        await services.close()
+    assert isinstance(telegram, TelegramChannel)
+    assert telegram.config.webhook_url == "https://carbot.example.org/telegram/webhook"
