@@ -78,8 +78,14 @@ class TelegramConfig:
         return base + "/file/bot"
 
 
+def hide_token_from_logs() -> None:
+    """httpx logs every request's URL at INFO, and a Bot API URL holds the bot token."""
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
+
+
 def build_application(config: TelegramConfig) -> Application:  # type: ignore[type-arg]
     """A PTB ``Application`` on ``config``'s API base URL, paced by :class:`PacedRateLimiter`."""
+    hide_token_from_logs()
     return (
         ApplicationBuilder()
         .token(config.token)

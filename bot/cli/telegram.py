@@ -11,7 +11,12 @@ from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
 from adapters.telegram import COMMANDS, TelegramConfig, botfather_list
-from adapters.telegram.channel import ALLOWED_UPDATES, WEBHOOK_MOUNT, WEBHOOK_PATH
+from adapters.telegram.channel import (
+    ALLOWED_UPDATES,
+    WEBHOOK_MOUNT,
+    WEBHOOK_PATH,
+    hide_token_from_logs,
+)
 from bot.cli import run_async
 from bot.settings import Settings, get_settings
 
@@ -30,6 +35,7 @@ def _bot(settings: Settings) -> Bot:
         token=settings.telegram_token.get_secret_value(),
         api_base_url=settings.telegram_api_base_url,
     )
+    hide_token_from_logs()
     return Bot(config.token, base_url=config.api_base_url, base_file_url=config.file_base_url)
 
 

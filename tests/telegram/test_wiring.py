@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
+
+from adapters.base import OutboundText, Recipient
 from adapters.telegram import TelegramChannel
 from bot.channels import build_channels
 from bot.locks import FileLock
 from bot.services import Services
 from tests.conftest import make_settings
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.telegram.conftest import Recorder, running
 
 
 async def test_no_token_means_no_telegram_channel(services: Services) -> None:
@@ -64,3 +70,14 @@ async def test_without_a_webhook_url_the_public_url_is_used(tmp_path: Path) -> N
         await services.close()
     assert isinstance(telegram, TelegramChannel)
     assert telegram.config.webhook_url == "https://carbot.example.org/telegram/webhook"
+
+
+async def test_the_bot_token_never_reaches_the_logs_at_info(
+    fake: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with running(fake, Recorder()) as channel:
+        await channel.send_text(Recipient(1, "4242"), OutboundText("Hello"))
+    assert fake.calls_to("sendMessage")
+    assert fake.token not in caplog.text
+    assert fake.token.split(":")[1] not in caplog.text
