@@ -13,9 +13,8 @@ from bot.review.search import Filters
 from storage.models import Reflection
 from tests.review.conftest import GAELIC, World
 
-SPECS = Path("/work/shared/specs/refi-qda")
-if not SPECS.exists():
-    SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs" / "refi-qda"
+# The REFI-QDA 1.0 schemas (MIT licence, www.qdasoftware.org), as in ../shared/specs/refi-qda/.
+SPECS = Path(__file__).with_name("refi-qda")
 NS = {"q": "urn:QDA-XML:project:1.0", "c": "urn:QDA-XML:codebook:1.0"}
 
 
