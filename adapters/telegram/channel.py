@@ -212,12 +212,22 @@ class TelegramChannel:
     async def _send(
         self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> Message:
+        """Send ``text`` (in several messages if it is over Telegram's length limit; the buttons
+        go on the last, whose reference is the one kept)."""
         bot = self.application.bot
-        return await call_telegram(
-            lambda: bot.send_message(chat_id=chat_id, text=text, reply_markup=markup),
-            retries=self.config.send_retries,
-            backoff=self.config.retry_backoff,
-        )
+        pieces = messages.split_text(text)
+        sent: Message | None = None
+        for number, piece in enumerate(pieces, start=1):
+            buttons = markup if number == len(pieces) else None
+            sent = await call_telegram(
+                lambda piece=piece, buttons=buttons: bot.send_message(  # type: ignore[misc]
+                    chat_id=chat_id, text=piece, reply_markup=buttons
+                ),
+                retries=self.config.send_retries,
+                backoff=self.config.retry_backoff,
+            )
+        assert sent is not None
+        return sent
 
     async def _say(self, chat_id: int | str, message: OutboundText) -> None:
         """A reply to something a person sent; a failure is logged, not raised."""

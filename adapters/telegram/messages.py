@@ -11,8 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.base import Choice, OutboundPrompt
 
-# Telegram refuses callback data over 64 bytes.
+# Telegram refuses callback data over 64 bytes, and messages over 4096 characters.
 CALLBACK_DATA_LIMIT = 64
+TEXT_LIMIT = 4096
 
 GROUP_CHAT = (
     "Hello! I only talk with people one to one, so that what you tell me stays between us. "
@@ -60,6 +61,21 @@ def prompt_text(prompt: OutboundPrompt) -> str:
 def chosen_text(original: str, label: str) -> str:
     """A prompt's text after it was answered: the buttons go, the choice is shown under it."""
     return f"{original}\n\n{CHOSEN.format(label=label)}"
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """``text`` in pieces Telegram accepts, cut at paragraph, then line, then word boundaries."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = next(
+            (found for sep in ("\n\n", "\n", " ") if (found := window.rfind(sep)) > 0), limit
+        )
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    pieces.append(rest)
+    return [piece for piece in pieces if piece] or [""]
 
 
 def encode_callback(delivery_id: int | None, value: str) -> str:

@@ -201,3 +201,18 @@ async def test_a_send_that_times_out_is_a_transient_delivery_error(fake: FakeTel
             await channel.send_prompt(TO_ANA, OutboundPrompt(5, "text", "What surprised you?"))
     assert not raised.value.permanent
     assert len(fake.calls_to("sendMessage")) <= 1  # not sent again at once: it may have arrived
+
+
+async def test_a_reply_over_telegrams_length_limit_arrives_in_pieces_with_the_buttons_last(
+    fake: FakeTelegramAPI,
+) -> None:
+    paragraph = "We tried the new rota for a week. " * 40  # about 1,400 characters
+    text = "\n\n".join([paragraph.strip()] * 4)
+    async with running(fake, Recorder()) as channel:
+        ref = await channel.send_text(TO_ANA, OutboundText(text, (Choice("ok", "OK"),)))
+    shown = fake.chat(ANA)
+    assert len(shown) == 2
+    assert all(len(m.text) <= 4096 for m in shown)
+    assert "\n\n".join(m.text for m in shown) == text
+    assert shown[0].buttons == [] and shown[1].button_data == ["|ok"]
+    assert ref.ref == f"{ANA}:{shown[1].message_id}"

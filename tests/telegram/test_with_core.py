@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -173,6 +174,8 @@ async def test_a_photo_is_kept_as_evidence_under_the_data_directory(world: World
     assert attachment.kind == "photo"
     stored = world.services.settings.data_dir / attachment.path
     assert stored.read_bytes() == b"\xff\xd8\xff a photo of the rota"
+    assert attachment.sha256 == hashlib.sha256(stored.read_bytes()).hexdigest()
+    assert attachment.size == len(b"\xff\xd8\xff a photo of the rota")
 
 
 async def test_a_voice_note_over_the_limit_is_refused_and_nothing_is_kept(world: World) -> None:
