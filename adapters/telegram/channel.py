@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
@@ -276,10 +282,11 @@ class TelegramChannel:
             raise as_inbound_error(exc) from exc
 
     async def _on_tap(self, update_id: int, query: CallbackQuery) -> None:
-        prompt = query.message if isinstance(query.message, Message) else None
+        prompt = query.message  # an InaccessibleMessage (no text) when it is very old
         if prompt is None or prompt.chat.type != "private":
             await self._answer_tap(query, messages.GROUP_BUTTON)
             return
+        shown = prompt.text if isinstance(prompt, Message) else None
         decoded = messages.decode_callback(query.data)
         if decoded is None:
             await self._answer_tap(query, messages.UNREADABLE_BUTTON)
@@ -299,8 +306,8 @@ class TelegramChannel:
         await self._answer_tap(query, None)
         if delivery_id is None and result.answered is None and not result.duplicate:
             # a button on a reply (consent, audience, which project): show what was tapped
-            await self._show_choice(ref, _button_label(prompt, query.data) or value, prompt.text)
-        await self._render(prompt.chat.id, result, ref, prompt.text)
+            await self._show_choice(ref, _button_label(prompt, query.data) or value, shown)
+        await self._render(prompt.chat.id, result, ref, shown)
 
     async def _core(self, inbound: InboundMessage) -> InboundResult:
         if self._handler is None:
@@ -354,8 +361,8 @@ class TelegramChannel:
             await self._say(chat.id, OutboundText(messages.FAILED))
 
 
-def _button_label(message: Message, data: str | None) -> str | None:
-    markup = message.reply_markup
+def _button_label(message: MaybeInaccessibleMessage, data: str | None) -> str | None:
+    markup = message.reply_markup if isinstance(message, Message) else None
     for row in markup.inline_keyboard if markup else ():
         for button in row:
             if button.callback_data == data:

@@ -216,3 +216,25 @@ async def test_a_reply_over_telegrams_length_limit_arrives_in_pieces_with_the_bu
     assert "\n\n".join(m.text for m in shown) == text
     assert shown[0].buttons == [] and shown[1].button_data == ["|ok"]
     assert ref.ref == f"{ANA}:{shown[1].message_id}"
+
+
+async def test_a_tap_on_a_prompt_too_old_for_telegram_to_show_still_answers_it(
+    fake: FakeTelegramAPI,
+) -> None:
+    def core(message: InboundMessage) -> InboundResult:
+        assert message.reply_to is not None
+        return InboundResult(answered=Answered(31, message.reply_to, "4"))
+
+    recorder = Recorder(answer=core)
+    async with running(fake, recorder) as channel:
+        ref = await channel.send_prompt(TO_ANA, OutboundPrompt(31, "scale", "How ready?", SCALE))
+        tap = fake.tap(ANA, int(ref.ref.split(":")[1]), "31|4")
+        tap["callback_query"]["message"] = {  # Telegram sends an "inaccessible message" (date 0)
+            "chat": {"id": ANA, "type": "private"},
+            "message_id": int(ref.ref.split(":")[1]),
+            "date": 0,
+        }
+        fake.add_update(tap)
+        await eventually(lambda: not fake.chat(ANA)[0].buttons)
+    assert [(m.choice, m.delivery_id) for m in recorder.messages] == [("4", 31)]
+    assert len(fake.calls_to("editMessageReplyMarkup")) == 1
