@@ -49,7 +49,7 @@ from adapters.telegram.webhook import webhook_app
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "callback_query")
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 # The webhook route is /telegram/webhook on carbot's web app. The channel mounts its ASGI app on
 # /telegram (a mount on the full path would answer a POST to it with a redirect, which Telegram
 # does not follow).
@@ -255,9 +255,13 @@ class TelegramChannel:
         if update.callback_query is not None:
             await self._on_tap(update.update_id, update.callback_query)
             return
+        if update.edited_message is not None:
+            if update.edited_message.chat.type == "private":
+                await self._say(update.edited_message.chat.id, OutboundText(messages.EDITED))
+            return
         message = update.message
         if message is None:
-            return  # edited messages, channel posts…: not asked for, nothing to do
+            return  # channel posts and the like: not asked for, nothing to do
         if message.chat.type != "private":
             log.info("Ignored a message from a group chat", extra={"action": "telegram.group"})
             text = messages.group_chat_text(self.bot_username)

@@ -24,6 +24,10 @@ UNREADABLE_BUTTON = "That button no longer works. Please answer by replying to t
 UNSUPPORTED_MESSAGE = (
     "I can read text, photos, files and voice notes. Please send your answer as one of those."
 )
+EDITED = (
+    "I keep what you first sent, so editing a message here doesn't change it. "
+    "To change your last answer, send /edit followed by the new text."
+)
 FAILED = "Sorry, something went wrong on my side and I could not take that in. Please try again."
 TOO_LONG_FOR_BUTTON = "button value too long for Telegram's 64-byte callback data"
 

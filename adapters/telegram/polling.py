@@ -48,7 +48,7 @@ class Poller:
         *,
         lock: PollerLock | None = None,
         timeout: float = 30.0,
-        allowed_updates: Sequence[str] = ("message", "callback_query"),
+        allowed_updates: Sequence[str] = ("message", "edited_message", "callback_query"),
         lock_retry_seconds: float = 15.0,
         on_failure: UpdateHandler | None = None,
         attempts: int = 3,

@@ -188,3 +188,15 @@ async def test_an_answer_by_reply_takes_the_buttons_off_the_prompt(fake: FakeTel
         )
         await eventually(lambda: not fake.chat(ANA)[0].buttons)
     assert fake.chat(ANA)[0].text.endswith("✓ “quite”")
+
+
+async def test_editing_a_sent_message_changes_nothing_and_says_how_to_edit(
+    fake: FakeTelegramAPI,
+) -> None:
+    core = Recorder()
+    async with running(fake, core):
+        edited = fake.message(ANA, "It went really well")["message"]
+        fake.add_update({"edited_message": {**edited, "edit_date": edited["date"] + 5}})
+        await eventually(lambda: fake.chat(ANA))
+    assert core.messages == []
+    assert "/edit" in fake.last_text(ANA)

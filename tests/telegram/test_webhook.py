@@ -44,7 +44,7 @@ async def test_starting_in_webhook_mode_registers_the_webhook_with_its_secret(
         [call] = fake.calls_to("setWebhook")
     assert call.params["url"] == "https://carbot.example.org/telegram/webhook"
     assert call.params["secret_token"] == SECRET
-    assert call.params["allowed_updates"] == ["message", "callback_query"]
+    assert call.params["allowed_updates"] == ["message", "edited_message", "callback_query"]
     assert fake.calls_to("getUpdates") == []
 
 
