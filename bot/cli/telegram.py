@@ -10,7 +10,7 @@ import click
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
-from adapters.telegram import COMMANDS, TelegramConfig, botfather_list
+from adapters.telegram import COMMANDS, TelegramConfig, botfather_list, sign_up_link
 from adapters.telegram.channel import (
     ALLOWED_UPDATES,
     WEBHOOK_MOUNT,
@@ -84,6 +84,7 @@ def check() -> None:
 
     username, webhook = _with_bot(ask)
     click.echo(f"The token works: this is @{username} (https://t.me/{username}).")
+    click.echo(f"Sign-up links look like {sign_up_link(username, 'CODE')}")
     if webhook:
         click.echo(f"Updates go to the webhook {webhook}.")
     else:

@@ -53,6 +53,7 @@ def test_check_names_the_bot_and_says_it_will_poll(fake_in_thread: FakeTelegramA
     result = invoke(["check"], fake_in_thread)
     assert result.exit_code == 0, result.output
     assert "this is @carbot_test_bot" in result.output
+    assert "https://t.me/carbot_test_bot?start=CODE" in result.output
     assert "poll" in result.output
 
 
