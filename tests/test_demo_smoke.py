@@ -113,6 +113,18 @@ def test_make_demo_ends_in_a_running_server_whose_printed_link_works(tmp_path: P
 
         prompt = wait_for(open_prompt, 15, "the first prompt to arrive")
         assert isinstance(prompt, dict) and prompt["text"]
+
+        def printed_outbox() -> str | None:
+            while not output.empty():
+                printed.append(output.get())
+            return next((line for line in printed if "/review/outbox" in line), None)
+
+        outbox = wait_for(printed_outbox, 10, "the printed outbox address")
+        assert isinstance(outbox, str)
+        assert outbox.endswith(f"http://127.0.0.1:{port}/review/outbox")
+        signed_out = httpx.get(f"http://127.0.0.1:{port}/review/outbox", timeout=2)
+        assert signed_out.status_code == 303  # the review sign-in, whose cookie reaches it
+        assert signed_out.headers["location"].startswith("/review/sign-in")
     finally:
         demo.send_signal(signal.SIGTERM)
         try:

@@ -48,6 +48,8 @@ def _show(settings: Settings, ready: DemoReady, speed: float) -> None:
         click.echo("")
         click.echo(f"Review workspace: {base}/review")
         click.echo(f"  sign in as {ready.review_email} with password {ready.review_password}")
+        if not settings.smtp_host:
+            click.echo(f"  digests (no SMTP set, so written to the outbox): {base}/review/outbox")
     click.echo("")
     click.echo(
         f"Demo clock: starts {local:%a %d %b %Y %H:%M} ({ready.zone}) and runs "

@@ -1,8 +1,10 @@
-"""``/outbox``: the digests written as ``.eml`` files when no SMTP server is set (the demo).
+"""``/review/outbox``: the digests written as ``.eml`` files when no SMTP server is set (the demo).
 
-Every lead's digest lands in one folder, so the pages are for admins only (signed in through the
-review app). A message's HTML is shown in a sandboxed frame (no scripts, no same-origin access)
-next to its plain-text part; the raw ``.eml`` can be downloaded.
+The pages live inside the review workspace so that they share its sign-in and its session
+cookie (scoped to ``/review``). Every lead's digest lands in one folder, so only admins may see
+it; for anyone else the outbox does not exist (404), as with everything the review workspace
+does not show. A message's HTML is shown in a sandboxed frame (no scripts, no same-origin
+access) next to its plain-text part; the raw ``.eml`` can be downloaded.
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from bot.review import auth
-from bot.services import Services
+from bot.review.access import Viewer
+from bot.review.web import ReviewRoute, current_viewer, not_found, services_of
 from digests.render import HTML
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/outbox", include_in_schema=False)
+PREFIX = "/review/outbox"
+router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ReviewRoute)
 _PAGE = HTML.get_template("outbox.html")
 
 
@@ -40,24 +42,10 @@ class OutboxEntry:
     written: str
 
 
-def _services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
-
-
-async def _require_admin(request: Request) -> None:
-    signer = getattr(request.app.state, "review_signer", None)
-    if signer is None:
-        signer = auth.Signer(_services(request).secret_key())
-        request.app.state.review_signer = signer
-    async with _services(request).sessions() as session:
-        user = await auth.user_for_session(
-            session, signer, request.cookies.get(auth.SESSION_COOKIE)
-        )
-    if user is None:
-        location = "/review/sign-in?" + urlencode({"next": request.url.path})
-        raise HTTPException(303, "Sign in first.", headers={"Location": location})
-    if not user.is_admin:
-        raise HTTPException(403, "The outbox holds every lead's digest: admins only.")
+async def _viewer(request: Request) -> Viewer:
+    """The signed-in viewer; a signed-out browser is sent to sign in first."""
+    async with services_of(request).sessions() as session:
+        return await current_viewer(request, session)
 
 
 def _read(path: Path) -> EmailMessage:
@@ -78,12 +66,12 @@ def _entry(path: Path, message: EmailMessage) -> OutboxEntry:
     )
 
 
-def _file(request: Request, name: str) -> Path:
-    """The outbox file called ``name``; 404 for anything else (no paths, no other folders)."""
-    folder = Path(_services(request).settings.outbox_dir).resolve()
+def _file(request: Request, name: str) -> Path | None:
+    """The outbox file called ``name``; None for anything else (no paths, no other folders)."""
+    folder = Path(services_of(request).settings.outbox_dir).resolve()
     path = (folder / name).resolve()
     if path.parent != folder or path.suffix != ".eml" or not path.is_file():
-        raise HTTPException(404, "No such message in the outbox.")
+        return None
     return path
 
 
@@ -101,36 +89,46 @@ def _entries(folder: Path, limit: int = 500) -> list[OutboxEntry]:
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 async def listing(request: Request) -> HTMLResponse:
-    await _require_admin(request)
-    folder = Path(_services(request).settings.outbox_dir)
+    viewer = await _viewer(request)
+    if not viewer.is_admin:
+        return not_found(request, viewer)
+    folder = Path(services_of(request).settings.outbox_dir)
     entries = await asyncio.to_thread(_entries, folder)
-    return HTMLResponse(_PAGE.render(title="Outbox", listing=entries, folder=str(folder)))
+    page = _PAGE.render(title="Outbox", prefix=PREFIX, listing=entries, folder=str(folder))
+    return HTMLResponse(page, headers={"Cache-Control": "private, no-store"})
 
 
 @router.get("/{name}", response_class=HTMLResponse)
 async def show(request: Request, name: str) -> HTMLResponse:
-    await _require_admin(request)
-    path = _file(request, name)
+    viewer = await _viewer(request)
+    path = _file(request, name) if viewer.is_admin else None
+    if path is None:
+        return not_found(request, viewer)
     message = _read(path)
     html_part = message.get_body(("html",))
     text_part = message.get_body(("plain",))
     page = _PAGE.render(
         title=str(message["Subject"] or path.name),
+        prefix=PREFIX,
         message=_entry(path, message),
         html=html_part.get_content() if html_part is not None else "",
         text=text_part.get_content() if text_part is not None else "",
     )
     # the digest's own HTML is inert in the sandboxed frame; no script runs on this page at all
     policy = "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
-    return HTMLResponse(page, headers={"Content-Security-Policy": policy})
+    headers = {"Content-Security-Policy": policy, "Cache-Control": "private, no-store"}
+    return HTMLResponse(page, headers=headers)
 
 
 @router.get("/{name}/raw")
-async def raw(request: Request, name: str) -> FileResponse:
-    await _require_admin(request)
+async def raw(request: Request, name: str) -> Response:
+    viewer = await _viewer(request)
+    path = _file(request, name) if viewer.is_admin else None
+    if path is None:
+        return not_found(request, viewer)
     return FileResponse(
-        _file(request, name),
+        path,
         media_type="message/rfc822",
         filename=name,
-        headers={"X-Content-Type-Options": "nosniff"},
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
     )

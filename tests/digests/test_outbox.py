@@ -57,15 +57,15 @@ async def test_an_admin_sees_the_outbox_and_each_message_safely(services: Any) -
     (path,) = services.settings.outbox_dir.glob("*.eml")
 
     async with await _client(services, "admin@example.org") as client:
-        listing = await client.get("/outbox")
-        shown = await client.get(f"/outbox/{path.name}")
-        raw = await client.get(f"/outbox/{path.name}/raw")
-        escape = await client.get("/outbox/..%2Fcarbot.db")
-        missing = await client.get("/outbox/nothing.eml")
+        listing = await client.get("/review/outbox")
+        shown = await client.get(f"/review/outbox/{path.name}")
+        raw = await client.get(f"/review/outbox/{path.name}/raw")
+        escape = await client.get("/review/outbox/..%2Fcarbot.db")
+        missing = await client.get("/review/outbox/nothing.eml")
 
     assert listing.status_code == 200
     assert "Family hub approach: weekly digest for 8–14 March 2027" in listing.text
-    assert f'href="/outbox/{path.name}"' in listing.text
+    assert f'href="/review/outbox/{path.name}"' in listing.text
     assert shown.status_code == 200
     assert '<iframe sandbox=""' in shown.text
     assert "<script" not in shown.text  # the reflection's script is text, twice escaped
@@ -75,12 +75,43 @@ async def test_an_admin_sees_the_outbox_and_each_message_safely(services: Any) -
     assert escape.status_code == 404 and missing.status_code == 404
 
 
-async def test_the_outbox_is_for_admins_only(services: Any) -> None:
+async def test_the_outbox_is_for_admins_only_and_does_not_exist_for_anyone_else(
+    services: Any,
+) -> None:
     await _written(services)
+    await send_due_digests(services, WEEKLY_TIME)
+    (path,) = services.settings.outbox_dir.glob("*.eml")
 
     async with await _client(services, None) as anonymous:
-        response = await anonymous.get("/outbox", follow_redirects=False)
+        response = await anonymous.get("/review/outbox", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/review/sign-in")
+    assert response.headers["location"] == "/review/sign-in?next=%2Freview%2Foutbox"
     async with await _client(services, "someone@example.org") as someone:
-        assert (await someone.get("/outbox")).status_code == 403
+        for url in (
+            "/review/outbox",
+            f"/review/outbox/{path.name}",
+            f"/review/outbox/{path.name}/raw",
+        ):
+            refused = await someone.get(url)
+            assert refused.status_code == 404, url
+            assert "There is nothing here" in refused.text
+            assert "Family hub approach" not in refused.text
+
+
+async def test_the_review_nav_shows_the_outbox_to_admins_only_and_only_without_smtp(
+    services: Any,
+) -> None:
+    await _written(services)
+
+    async with await _client(services, "admin@example.org") as admin:
+        admin_page = await admin.get("/review/reflections")
+    async with await _client(services, "someone@example.org") as someone:
+        other_page = await someone.get("/review/reflections")
+    services.settings = services.settings.model_copy(update={"smtp_host": "smtp.example.org"})
+    async with await _client(services, "admin@example.org") as admin:
+        smtp_page = await admin.get("/review/reflections")
+
+    assert admin_page.status_code == other_page.status_code == smtp_page.status_code == 200
+    assert '<a href="/review/outbox">Outbox</a>' in admin_page.text
+    assert "/review/outbox" not in other_page.text
+    assert "/review/outbox" not in smtp_page.text
