@@ -7,32 +7,32 @@ small-n rule applied and no names at all — and two buttons: "That's right"
 (``heard:<digest_id>:yes``) and "Not quite" (``heard:<digest_id>:no``; the conversation core asks
 what is missing and stores it as a ``feedback`` reflection with that ``digest_id``). Each message
 is recorded once in the Digest table (kind ``what_we_heard``, recipient ``person:<id>``).
+
+This module decides who is due, writes the text and keeps the ledger; the chat itself is the
+bot's (``bot.engine.heard`` hands in a ``deliver`` function that talks to the channels).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from adapters.base import Channel, Choice, DeliveryError, OutboundText, Recipient
 from digests import ledger
 from digests.audience import DigestKind, unlinkable_order
+from digests.config import DigestConfig
 from digests.data import WeeklyDigest, build_weekly
+from digests.errors import SendFailed
 from digests.ledger import DigestKey
 from digests.render import render_text
 from digests.schedule import DigestSchedule, Week, heard_period_due, schedule_for, zone
-from digests.send import study_options
+from digests.send import Sessions, study_options
 from storage.models import ChannelIdentity, Membership, Person, Project
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +43,34 @@ QUOTE_CHARS = 160
 
 @dataclass(frozen=True)
 class HeardDue:
+    """One participant's "what we heard" for one week, and the chat identity it goes to."""
+
     key: DigestKey
     person_id: int
     project_id: int
-    identity: Recipient
+    identity_id: int
+    external_id: str
+    workspace: str | None
     channel: str
     zone: ZoneInfo
     week: Week
     schedule: DigestSchedule
 
 
-def heard_choices(digest_id: int) -> tuple[Choice, ...]:
+Deliver = Callable[[HeardDue, str, int], Awaitable[str]]
+"""``deliver(due, text, digest_id)`` sends ``text`` with the buttons of :func:`heard_buttons`
+through ``due.channel`` and returns the sent message's reference; raises :class:`SendFailed`."""
+
+
+def heard_buttons(digest_id: int) -> tuple[tuple[str, str], ...]:
+    """The two answers as (value, label): the conversation core reads ``heard:<id>:yes|no``."""
     return (
-        Choice(f"heard:{digest_id}:yes", "That's right"),
-        Choice(f"heard:{digest_id}:no", "Not quite"),
+        (f"heard:{digest_id}:yes", "That's right"),
+        (f"heard:{digest_id}:no", "Not quite"),
     )
 
 
-def _pick_identity(person: Person, channels: Mapping[str, Channel]) -> ChannelIdentity | None:
+def _pick_identity(person: Person, channels: Collection[str]) -> ChannelIdentity | None:
     usable = [i for i in person.identities if i.status == "active" and i.channel in channels]
     usable.sort(key=lambda i: (not i.preferred, -(i.linked_at.timestamp() if i.linked_at else 0)))
     return usable[0] if usable else None
@@ -94,11 +104,12 @@ def heard_text(digest: WeeklyDigest) -> str | None:
 
 
 async def heard_due(
-    services: Services, channels: Mapping[str, Channel], now: datetime
+    sessions: Sessions, config: DigestConfig, channels: Collection[str], now: datetime
 ) -> list[HeardDue]:
-    default_zone = services.settings.default_timezone
+    """Every participant reachable through one of ``channels`` whose message is due and unsent."""
+    default_zone = config.default_timezone
     candidates: list[HeardDue] = []
-    async with services.sessions() as session:
+    async with sessions() as session:
         options = await study_options(session)
         projects = await session.scalars(
             select(Project)
@@ -133,9 +144,9 @@ async def heard_due(
                         ),
                         person_id=person.id,
                         project_id=project.id,
-                        identity=Recipient(
-                            identity.id, identity.external_id, identity.workspace or None
-                        ),
+                        identity_id=identity.id,
+                        external_id=identity.external_id,
+                        workspace=identity.workspace or None,
                         channel=identity.channel,
                         zone=tz,
                         week=week,
@@ -147,16 +158,20 @@ async def heard_due(
 
 
 async def send_what_we_heard(
-    services: Services, channels: Mapping[str, Channel], now: datetime
+    sessions: Sessions,
+    config: DigestConfig,
+    channels: Collection[str],
+    deliver: Deliver,
+    now: datetime,
 ) -> int:
-    """Send each participant's "what we heard" that is due at ``now``; how many were sent."""
-    settings = services.settings
+    """Send each participant's "what we heard" that is due at ``now`` through ``deliver``; how
+    many were sent. Each message is claimed in the ledger first, so it goes out once."""
     built: dict[tuple[int, str, str], str | None] = {}
     sent = 0
-    for due in await heard_due(services, channels, now):
+    for due in await heard_due(sessions, config, channels, now):
         cache_key = (due.project_id, due.week.label, due.zone.key)
         if cache_key not in built:
-            async with services.sessions() as session:
+            async with sessions() as session:
                 project = await session.get(Project, due.project_id)
                 if project is None:
                     continue
@@ -165,7 +180,7 @@ async def send_what_we_heard(
                     project,
                     due.week,
                     due.zone,
-                    public_url=settings.public_url,
+                    public_url=config.public_url,
                     schedule=due.schedule,
                     kind=KIND,
                 )
@@ -173,31 +188,25 @@ async def send_what_we_heard(
         text = built[cache_key]
         if text is None:
             continue
-        digest_id = await ledger.ensure(services.sessions, due.key, due.person_id, now)
-        attempt = await ledger.claim(
-            services.sessions, digest_id, now, settings.dispatch_lease_seconds
-        )
+        digest_id = await ledger.ensure(sessions, due.key, due.person_id, now)
+        attempt = await ledger.claim(sessions, digest_id, now, config.lease_seconds)
         if attempt is None:
             continue
         try:
-            ref = await channels[due.channel].send_text(
-                due.identity, OutboundText(text, heard_choices(digest_id))
-            )
+            ref = await deliver(due, text, digest_id)
         except Exception as exc:  # a channel bug must not stop the other messages
-            if not isinstance(exc, DeliveryError):
+            if not isinstance(exc, SendFailed):
                 log.exception("sending what-we-heard %s through %s failed", digest_id, due.channel)
             await ledger.mark_failed(
-                services.sessions,
+                sessions,
                 digest_id,
                 attempt,
                 now,
                 f"{due.channel}: {exc}",
-                permanent=isinstance(exc, DeliveryError) and exc.permanent,
-                max_attempts=settings.dispatch_max_attempts,
+                permanent=isinstance(exc, SendFailed) and exc.permanent,
+                max_attempts=config.max_attempts,
             )
             continue
-        if await ledger.mark_sent(
-            services.sessions, digest_id, attempt, now, ref.ref, {"channel": due.channel}
-        ):
+        if await ledger.mark_sent(sessions, digest_id, attempt, now, ref, {"channel": due.channel}):
             sent += 1
     return sent

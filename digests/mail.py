@@ -1,6 +1,6 @@
 """Where digest emails go: an SMTP server (aiosmtplib), or ``.eml`` files in the outbox.
 
-Both raise :class:`adapters.base.DeliveryError`; ``permanent`` says whether trying again could
+Both raise :class:`digests.errors.SendFailed`; ``permanent`` says whether trying again could
 help (a 5xx refusal: no; a timeout, a dropped connection or a 4xx: yes). The SMTP mailer retries
 transient failures a few times with backoff before giving the error to the ledger, which
 schedules a later attempt.
@@ -20,8 +20,8 @@ from typing import Protocol
 
 import aiosmtplib
 
-from adapters.base import DeliveryError
-from bot.settings import Settings
+from digests.config import DigestConfig
+from digests.errors import SendFailed
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class Mailer(Protocol):
     async def send(self, message: EmailMessage, name: str) -> str:
         """Send ``message``; return where it went (a server response or a file path).
-        ``name`` is a stable file-safe name for the message. Raises :class:`DeliveryError`."""
+        ``name`` is a stable file-safe name for the message. Raises :class:`SendFailed`."""
 
 
 def _is_permanent(exc: Exception) -> bool:
@@ -44,15 +44,14 @@ def _is_permanent(exc: Exception) -> bool:
 
 class SmtpMailer:
     def __init__(
-        self, settings: Settings, pauses: Sequence[float] = (1.0, 4.0), timeout: float = 30.0
+        self, config: DigestConfig, pauses: Sequence[float] = (1.0, 4.0), timeout: float = 30.0
     ) -> None:
-        self.settings = settings
+        self.config = config
         self.pauses = tuple(pauses)
         self.timeout = timeout
 
     async def send(self, message: EmailMessage, name: str) -> str:
-        s = self.settings
-        password = s.smtp_password.get_secret_value() if s.smtp_password else None
+        s = self.config
         attempt = 0
         while True:
             try:
@@ -61,7 +60,7 @@ class SmtpMailer:
                     hostname=s.smtp_host,
                     port=s.smtp_port,
                     username=s.smtp_username or None,
-                    password=password if s.smtp_username else None,
+                    password=s.smtp_password if s.smtp_username else None,
                     use_tls=s.smtp_security == "ssl",
                     start_tls=s.smtp_security == "starttls",
                     timeout=self.timeout,
@@ -70,7 +69,7 @@ class SmtpMailer:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 permanent = _is_permanent(exc)
                 if permanent or attempt >= len(self.pauses):
-                    raise DeliveryError(
+                    raise SendFailed(
                         f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}", permanent=permanent
                     ) from exc
                 log.info("SMTP send failed (%s); retrying in %ss", exc, self.pauses[attempt])
@@ -95,7 +94,7 @@ class OutboxMailer:
             temp.write_bytes(bytes(message))
             os.replace(temp, path)
         except OSError as exc:
-            raise DeliveryError(f"could not write to the outbox: {exc}") from exc
+            raise SendFailed(f"could not write to the outbox: {exc}") from exc
         return str(path)
 
 
@@ -103,11 +102,11 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:180] or "digest"
 
 
-def mailer_for(settings: Settings) -> Mailer:
+def mailer_for(config: DigestConfig) -> Mailer:
     """SMTP when ``smtp_host`` is set, else the outbox folder (the demo default)."""
-    if settings.smtp_host:
-        return SmtpMailer(settings)
-    return OutboxMailer(settings.outbox_dir)
+    if config.smtp_host:
+        return SmtpMailer(config)
+    return OutboxMailer(config.outbox_dir)
 
 
 def mail_domain(mail_from: str) -> str:

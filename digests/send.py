@@ -1,4 +1,4 @@
-"""The weekly digest loop: ``send_due_digests(services, now) -> int``.
+"""The weekly digest loop: ``send_due_digests(sessions, config, now) -> int``.
 
 For every lead of every active project, and for every researcher (the cross-partnership
 digest), work out the week that is due in the recipient's time zone; skip what the ledger says
@@ -13,25 +13,25 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from adapters.base import DeliveryError
 from digests import ledger
+from digests.config import DigestConfig
 from digests.cross import CrossDigest, build_cross
 from digests.data import WeeklyDigest, build_weekly
+from digests.errors import SendFailed
 from digests.ledger import DigestKey
 from digests.mail import Mailer, mail_domain, mailer_for
 from digests.render import make_message, weekly_context
 from digests.schedule import DigestSchedule, Week, schedule_for, weekly_period_due, zone
 from storage.models import Membership, Person, Project, Study
 
-if TYPE_CHECKING:
-    from bot.services import Services
+Sessions = async_sessionmaker[AsyncSession]
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,11 @@ def _usable(person: Person) -> bool:
     return bool(person.active and person.email and person.withdrawn_at is None)
 
 
-async def due_digests(services: Services, now: datetime) -> list[Due]:
+async def due_digests(sessions: Sessions, config: DigestConfig, now: datetime) -> list[Due]:
     """Every lead and cross-partnership digest due at ``now`` and not yet settled."""
-    default_zone = services.settings.default_timezone
+    default_zone = config.default_timezone
     candidates: list[Due] = []
-    async with services.sessions() as session:
+    async with sessions() as session:
         options = await study_options(session)
         study_schedule = schedule_for(options)
         projects = list(
@@ -142,21 +142,21 @@ BuiltCache = dict[tuple[int | None, str, str], "WeeklyDigest | CrossDigest"]
 
 
 async def build(
-    services: Services, due: Due, cache: BuiltCache | None = None
+    sessions: Sessions, config: DigestConfig, due: Due, cache: BuiltCache | None = None
 ) -> WeeklyDigest | CrossDigest:
     """The digest data for ``due``; recipients with the same scope, week and zone share it."""
     key = (due.project_id, due.week.label, due.zone.key)
     if cache is not None and key in cache:
         return cache[key]
-    built = await _build(services, due)
+    built = await _build(sessions, config, due)
     if cache is not None:
         cache[key] = built
     return built
 
 
-async def _build(services: Services, due: Due) -> WeeklyDigest | CrossDigest:
-    public_url = services.settings.public_url
-    async with services.sessions() as session:
+async def _build(sessions: Sessions, config: DigestConfig, due: Due) -> WeeklyDigest | CrossDigest:
+    public_url = config.public_url
+    async with sessions() as session:
         if due.project_id is None:
             return await build_cross(session, due.week, due.zone, public_url=public_url)
         project = await session.get(
@@ -239,56 +239,54 @@ def _summary(digest: WeeklyDigest | CrossDigest) -> dict[str, Any]:
 
 
 async def send_one(
-    services: Services,
+    sessions: Sessions,
+    config: DigestConfig,
     due: Due,
     mailer: Mailer,
     now: datetime,
     cache: BuiltCache | None = None,
 ) -> bool:
     """Claim, build, send and record one digest. True when this call sent it."""
-    settings = services.settings
-    digest = await build(services, due, cache)
+    digest = await build(sessions, config, due, cache)
     if digest.is_empty and due.schedule.empty_week == "skip":
         log.info("nothing to send for %s %s (empty week)", due.key.scope, due.key.period)
         return False
-    digest_id = await ledger.ensure(services.sessions, due.key, due.person_id, now)
-    attempt = await ledger.claim(services.sessions, digest_id, now, settings.dispatch_lease_seconds)
+    digest_id = await ledger.ensure(sessions, due.key, due.person_id, now)
+    attempt = await ledger.claim(sessions, digest_id, now, config.lease_seconds)
     if attempt is None:
         return False
-    domain = mail_domain(settings.mail_from)
+    domain = mail_domain(config.mail_from)
     message_id = f"<carbot-digest-{digest_id}@{domain}>"
     try:
         related = None
-        if settings.digest_inline_photos and isinstance(digest, WeeklyDigest):
-            related = await asyncio.to_thread(embed_photos, digest, settings.data_dir, domain)
-        message = render_digest(digest, due, settings.mail_from, message_id, related)
+        if config.inline_photos and isinstance(digest, WeeklyDigest):
+            related = await asyncio.to_thread(embed_photos, digest, config.data_dir, domain)
+        message = render_digest(digest, due, config.mail_from, message_id, related)
         await mailer.send(message, f"{due.name}_{digest_id}")
-    except DeliveryError as exc:
+    except SendFailed as exc:
         await ledger.mark_failed(
-            services.sessions,
+            sessions,
             digest_id,
             attempt,
             now,
             str(exc),
             permanent=exc.permanent,
-            max_attempts=settings.dispatch_max_attempts,
+            max_attempts=config.max_attempts,
         )
         return False
     except Exception as exc:  # a bug or bad data must not stop the other digests
         log.exception("building digest %s failed", digest_id)
         await ledger.mark_failed(
-            services.sessions,
+            sessions,
             digest_id,
             attempt,
             now,
             f"{type(exc).__name__}: {exc}",
             permanent=False,
-            max_attempts=settings.dispatch_max_attempts,
+            max_attempts=config.max_attempts,
         )
         return False
-    sent = await ledger.mark_sent(
-        services.sessions, digest_id, attempt, now, message_id, _summary(digest)
-    )
+    sent = await ledger.mark_sent(sessions, digest_id, attempt, now, message_id, _summary(digest))
     log.info(
         "sent %s digest for %s %s",
         due.key.kind,
@@ -300,16 +298,16 @@ async def send_one(
 
 
 async def send_due_digests(
-    services: Services, now: datetime, *, mailer: Mailer | None = None
+    sessions: Sessions, config: DigestConfig, now: datetime, *, mailer: Mailer | None = None
 ) -> int:
     """Send every lead and cross-partnership digest that is due at ``now``; how many were sent.
 
     Safe to call every minute, from several workers, and after a crash."""
     if now.tzinfo is None:
         raise ValueError("send_due_digests needs a timezone-aware now")
-    mailer = mailer or mailer_for(services.settings)
+    mailer = mailer or mailer_for(config)
     sent = 0
     cache: BuiltCache = {}
-    for due in await due_digests(services, now):
-        sent += await send_one(services, due, mailer, now, cache)
+    for due in await due_digests(sessions, config, now):
+        sent += await send_one(sessions, config, due, mailer, now, cache)
     return sent

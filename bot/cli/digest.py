@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.cli import run_async, with_services
+from bot.engine.digest_jobs import due_digests, send_due_digests
 from bot.errors import NotFound, UsageError
 from bot.services import Services
 from digests import ledger
@@ -19,7 +20,7 @@ from digests.cross import build_cross
 from digests.data import build_weekly
 from digests.render import make_message, weekly_context
 from digests.schedule import Week, schedule_for, zone
-from digests.send import due_digests, send_due_digests, study_options
+from digests.send import study_options
 from storage.models import Project
 
 WIDTHS = (375, 800)

@@ -24,14 +24,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from adapters.base import Channel
 from adapters.slack import SlackChannel
 from bot.clock import Clock
+from bot.engine.digest_jobs import send_due_digests
 from bot.engine.dispatch import dispatch_once
+from bot.engine.heard import send_what_we_heard
 from bot.engine.leases import release_leases
 from bot.engine.lifecycle import expire_once, remind_once
 from bot.engine.planner import plan_once
 from bot.engine.slack_link import EmailLinker
 from bot.services import Services
-from digests.heard import send_what_we_heard
-from digests.send import send_due_digests
 
 log = logging.getLogger(__name__)
 

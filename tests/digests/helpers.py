@@ -20,8 +20,8 @@ from adapters.base import (
     OutboundText,
     Recipient,
 )
-from digests.heard import send_what_we_heard
-from digests.send import send_due_digests
+from bot.engine.digest_jobs import send_due_digests
+from bot.engine.heard import send_what_we_heard
 from tests.digests.factory import MONDAY, at
 
 WEEKLY_TIME = at(MONDAY + timedelta(days=7), 8, 30)  # Monday 15 March 2027 08:30 London

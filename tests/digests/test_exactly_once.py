@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
-from digests.send import send_due_digests
 from storage.db import transaction
 from storage.models import Base, Digest
 from tests.conftest import make_settings
@@ -31,7 +31,7 @@ import asyncio, sys
 from datetime import datetime
 from bot.services import Services
 from bot.settings import Settings
-from digests.send import send_due_digests
+from bot.engine.digest_jobs import send_due_digests
 
 async def main():
     services = Services.from_settings(Settings(_env_file=None))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from adapters.base import DeliveryError
-from digests.heard import send_what_we_heard
+from bot.engine.heard import send_what_we_heard
 from storage.db import transaction
 from storage.models import ChannelIdentity, Digest
 from tests.digests.factory import MONDAY, add_reflection, add_team, at

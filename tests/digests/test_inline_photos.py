@@ -7,8 +7,8 @@ from pathlib import Path
 import lxml.html
 from sqlalchemy import select
 
+from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
-from digests.send import send_due_digests
 from storage.db import transaction
 from storage.models import Attachment, Base
 from tests.conftest import make_settings

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.engine.digest_jobs import send_due_digests
 from digests import ledger
 from digests.ledger import DigestKey
-from digests.send import send_due_digests
 from storage.db import transaction
 from storage.models import Digest
 from tests.digests.factory import add_reflection, add_study, add_team

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from bot.engine.digest_jobs import send_due_digests
 from bot.review.auth import SESSION_COOKIE, Signer
 from bot.web.app import create_app
-from digests.send import send_due_digests
 from storage.db import transaction
 from storage.models import User
 from tests.digests.factory import add_reflection, add_study, add_team

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
 from bot.web.app import create_app
-from digests.send import send_due_digests
 from storage.db import transaction
 from storage.models import Base, Membership, User
 from tests.conftest import chromium_path, make_settings, requires_chromium

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.engine.digest_jobs import due_digests, send_due_digests
 from digests.schedule import Week, heard_period_due, schedule_for, weekly_period_due
-from digests.send import due_digests, send_due_digests
 from storage.db import transaction
 from tests.digests.factory import MONDAY, add_reflection, add_study, add_team, at
 from tests.digests.helpers import outbox_messages

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.engine.digest_jobs import digest_config, send_due_digests
 from digests import ledger
 from digests.mail import SmtpMailer
-from digests.send import send_due_digests
 from storage.db import transaction
 from storage.models import Digest
 from tests.digests.conftest import SmtpServer, parts
@@ -94,7 +94,7 @@ async def test_a_refused_send_is_recorded_as_failed_and_retried_after_backoff(
 ) -> None:
     await _busy_week(smtp_services)
     smtp_server.inbox.refuse_next = ["451 Try again later"] * 3  # more than the quick retries
-    mailer = SmtpMailer(smtp_services.settings, pauses=(0.01, 0.01))
+    mailer = SmtpMailer(digest_config(smtp_services.settings), pauses=(0.01, 0.01))
 
     assert await send_due_digests(smtp_services, SEND_TIME, mailer=mailer) == 0
     async with smtp_services.sessions() as session:
@@ -120,7 +120,7 @@ async def test_a_transient_refusal_is_retried_within_the_same_run(
 ) -> None:
     await _busy_week(smtp_services)
     smtp_server.inbox.refuse_next = ["421 Service not available, closing channel"]
-    mailer = SmtpMailer(smtp_services.settings, pauses=(0.01, 0.01))
+    mailer = SmtpMailer(digest_config(smtp_services.settings), pauses=(0.01, 0.01))
 
     assert await send_due_digests(smtp_services, SEND_TIME, mailer=mailer) == 1
     assert len(smtp_server.inbox.messages) == 1
@@ -131,7 +131,7 @@ async def test_a_permanent_refusal_stays_failed_and_visible(
 ) -> None:
     await _busy_week(smtp_services)
     smtp_server.inbox.refuse_next = ["554 Message rejected"]
-    mailer = SmtpMailer(smtp_services.settings, pauses=(0.01,))
+    mailer = SmtpMailer(digest_config(smtp_services.settings), pauses=(0.01,))
 
     assert await send_due_digests(smtp_services, SEND_TIME, mailer=mailer) == 0
     assert await send_due_digests(smtp_services, SEND_TIME + timedelta(days=1), mailer=mailer) == 0
@@ -186,7 +186,7 @@ async def test_it_signs_in_to_the_smtp_server_with_the_configured_user(
                 await connection.run_sync(Base.metadata.create_all)
             await _busy_week(services)
             # (aiosmtpd leaves a refused login unanswered: a short timeout keeps the test quick)
-            mailer = SmtpMailer(settings, pauses=(), timeout=1.0)
+            mailer = SmtpMailer(digest_config(settings), pauses=(), timeout=1.0)
             assert await send_due_digests(services, SEND_TIME, mailer=mailer) == expected
             await services.close()
     finally:
