@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from digests.audience import visible_audiences
 from digests.data import COUNTED, review_link
+from digests.model import Rate
 from digests.schedule import Week
 from digests.themes import terms
 from storage.models import Delivery, Partnership, Person, Project, Reflection, ResearchQuestion
@@ -25,18 +26,12 @@ MAX_SHARED = 8
 QUOTES_PER_PARTNERSHIP = 2
 
 
-@dataclass
-class PartnershipSummary:
+@dataclass(kw_only=True)
+class PartnershipSummary(Rate):
     name: str
-    projects: int
-    reflections: int
-    contributors: int
-    asked: int
-    answered: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.answered / self.asked if self.asked else None
+    projects: int = 0
+    reflections: int = 0
+    contributors: int = 0
 
 
 @dataclass
@@ -114,7 +109,7 @@ async def build_cross(
     texts: list[tuple[int, str, str, str, str, set[str]]] = []
     for rid, text, kind, person_id, code, project, partnership_id, name, tags in rows:
         partnership = f"{name} (#{partnership_id})" if name in clashes else name
-        summary = summaries.setdefault(partnership, PartnershipSummary(partnership, 0, 0, 0, 0, 0))
+        summary = summaries.setdefault(partnership, PartnershipSummary(name=partnership))
         summary.reflections += 1
         projects[partnership].add(project)
         people[partnership].add(person_id)
@@ -142,7 +137,7 @@ async def build_cross(
     ).all()
     for partnership_id, name, status in deliveries:
         partnership = f"{name} (#{partnership_id})" if name in clashes else name
-        summary = summaries.setdefault(partnership, PartnershipSummary(partnership, 0, 0, 0, 0, 0))
+        summary = summaries.setdefault(partnership, PartnershipSummary(name=partnership))
         summary.asked += 1
         summary.answered += status == "answered"
 

@@ -106,7 +106,7 @@ async def _engagement(
             prompted.add(person_id)
             if status == "answered":
                 responders.add(person_id)
-    history = [WeekRate(w.label, asked[w], answered[w]) for w in weeks]
+    history = [WeekRate(label=w.label, asked=asked[w], answered=answered[w]) for w in weeks]
     return Engagement(len(prompted), len(responders), answered[week], history)
 
 

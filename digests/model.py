@@ -93,15 +93,21 @@ class EvidenceItem:
     cid: str | None = None  # set when the photo is embedded in the email
 
 
-@dataclass
-class WeekRate:
-    label: str
-    asked: int
-    answered: int
+@dataclass(kw_only=True)
+class Rate:
+    """How many people were asked and how many of them answered."""
+
+    asked: int = 0
+    answered: int = 0
 
     @property
     def rate(self) -> float | None:
         return self.answered / self.asked if self.asked else None
+
+
+@dataclass(kw_only=True)
+class WeekRate(Rate):
+    label: str
 
 
 @dataclass

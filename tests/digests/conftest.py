@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from bot.services import Services
 from bot.settings import Settings
 from tests.conftest import make_settings
+from tests.review.test_browser import browser  # noqa: F401 (headless Chromium, as in review)
 
 
 def free_port() -> int:

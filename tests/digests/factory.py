@@ -114,30 +114,14 @@ async def add_team(
     session.add(cycle)
     await session.flush()
     phases = [
-        Phase(
-            cycle_id=cycle.id,
-            key="scoping",
-            name="Scoping",
-            position=0,
-            starts_on=date(2027, 2, 1),
-            ends_on=date(2027, 2, 28),
-        ),
-        Phase(
-            cycle_id=cycle.id,
-            key="exploring-evidence",
-            name="Exploring evidence",
-            position=1,
-            starts_on=date(2027, 3, 1),
-            ends_on=date(2027, 3, 21),
-        ),
-        Phase(
-            cycle_id=cycle.id,
-            key="testing-change",
-            name="Testing change",
-            position=2,
-            starts_on=date(2027, 3, 22),
-            ends_on=date(2027, 4, 30),
-        ),
+        Phase(cycle_id=cycle.id, key=key, name=name, position=at, starts_on=start, ends_on=end)
+        for at, (key, name, start, end) in enumerate(
+            [
+                ("scoping", "Scoping", date(2027, 2, 1), date(2027, 2, 28)),
+                ("exploring-evidence", "Exploring evidence", date(2027, 3, 1), date(2027, 3, 21)),
+                ("testing-change", "Testing change", date(2027, 3, 22), date(2027, 4, 30)),
+            ]
+        )
     ]
     session.add_all(phases)
     lead = await add_person(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,22 @@ async def test_digests_fit_a_phone_and_a_desktop_without_horizontal_scrolling(
     assert overflow == [(0, 375, 0), (0, 800, 0), (1, 375, 0), (1, 800, 0)]
 
 
+def _database(tmp_path: Path, fill: Callable[[Services], Awaitable[None]] | None = None) -> Any:
+    """Settings for a fresh SQLite database with the schema, filled by ``fill``."""
+    settings = make_settings(tmp_path)
+
+    async def setup() -> None:
+        services = Services.from_settings(settings)
+        async with services.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        if fill is not None:
+            await fill(services)
+        await services.close()
+
+    asyncio.run(setup())
+    return settings
+
+
 def _png_width(path: Path) -> int:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
@@ -127,16 +144,7 @@ def _png_width(path: Path) -> int:
 def test_preview_writes_html_text_and_screenshots_at_both_widths(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(tmp_path)
-
-    async def setup() -> None:
-        services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        await _rich_week(services)
-        await services.close()
-
-    asyncio.run(setup())
+    settings = _database(tmp_path, _rich_week)
     monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CARBOT_SECRET_KEY", "x")
     out = tmp_path / "previews"
@@ -172,15 +180,7 @@ def test_preview_writes_html_text_and_screenshots_at_both_widths(
 def test_preview_of_an_unknown_project_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(tmp_path)
-
-    async def setup() -> None:
-        services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        await services.close()
-
-    asyncio.run(setup())
+    settings = _database(tmp_path)
     monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
 
     result = CliRunner().invoke(

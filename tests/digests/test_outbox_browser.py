@@ -6,7 +6,6 @@ does not show them."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,27 +19,15 @@ from bot.services import Services
 from bot.web.app import create_app
 from storage.db import transaction
 from storage.models import Base, Membership, User
-from tests.conftest import chromium_path, make_settings, requires_chromium
+from tests.conftest import make_settings, requires_chromium
+from tests.digests.conftest import free_port
 from tests.digests.factory import add_person, add_reflection, add_study, add_team
 from tests.digests.helpers import WEEKLY_TIME
 from tests.review.conftest import PASSWORD, PASSWORD_HASH
+from tests.review.test_browser import _sign_in
 
 pytestmark = [requires_chromium, pytest.mark.browser]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SUBJECT = "Family hub approach: weekly digest for 8–14 March 2027"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _prepare(services: Services) -> None:
@@ -70,7 +57,7 @@ async def _prepare(services: Services) -> None:
 def served(tmp_path: Path) -> Iterator[str]:
     settings = make_settings(tmp_path)
     asyncio.run(_prepare(Services.from_settings(settings)))
-    port = _free_port()
+    port = free_port()
     app = create_app(Services.from_settings(settings))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -84,26 +71,6 @@ def served(tmp_path: Path) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/review/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/review/**")
 
 
 def test_an_admin_signs_in_and_reads_a_digest_in_the_outbox(served: str, browser) -> None:  # type: ignore[no-untyped-def]
