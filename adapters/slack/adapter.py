@@ -3,9 +3,22 @@
 Built on slack-bolt's :class:`AsyncApp`. In Socket Mode (the default) carbot dials out to Slack
 and needs no inbound port; in HTTP mode :meth:`SlackChannel.mounts` gives the web app the
 ``/slack/events``, ``/slack/interactivity`` and ``/slack/commands`` routes, where Bolt verifies
-each request's signature. Either way every listener finishes its work — the core commits what
-it stored — within ``ack_budget`` seconds when it can, and acknowledges Slack then at the latest,
-well inside Slack's three seconds; slower work (a big file) carries on after the ack.
+each request's signature.
+
+The acknowledgement rule (DESIGN: "a reply is committed before the platform is acknowledged"),
+within Slack's three seconds:
+
+* **Events** (DM messages, files) and **modal submissions** are acknowledged only after the
+  core has committed them (:meth:`SlackChannel.until_committed`). Work still running after
+  ``ack_budget`` seconds (a big file) carries on, and Slack gets a failure instead of an ack —
+  so Slack redelivers the event (or keeps the modal open with its text for another *Submit*).
+  The redelivery waits for the work already running and is acknowledged once it has
+  committed; after a crash, it is handled afresh. Nothing acknowledged is ever uncommitted.
+* **Button taps and ``/carbot``**, which Slack never redelivers, are acknowledged after the
+  commit when that takes under ``ack_budget`` seconds, else at the budget with the work
+  carrying on (:meth:`SlackChannel.within_budget`). Their visible confirmation — the prompt
+  showing the chosen answer, the reply — comes only after the commit, and a failure after
+  the ack is told to the person, so a lost tap leaves its buttons in place to tap again.
 """
 
 from __future__ import annotations
@@ -39,6 +52,7 @@ from adapters.base import (
 )
 from adapters.slack import blocks as kit
 from adapters.slack.api import SlackApi, SlackError, Sleep
+from adapters.slack.errors import NotCommittedYet
 from adapters.slack.home import HomeProvider, home_view
 
 log = logging.getLogger(__name__)
@@ -47,6 +61,7 @@ CHANNEL = "slack"
 SEEN_EVENTS = 2000
 CONNECT_WAIT = 10.0  # seconds start() waits for the first Socket Mode connection
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
+LATE_FAILURE = "Sorry — that didn't go through. Please try again in a minute."
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -103,6 +118,7 @@ class SlackChannel:
         self._connecting: asyncio.Future[Any] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[str, bool] = OrderedDict()  # event id → finished
+        self._running: dict[str, asyncio.Task[Any]] = {}  # event id → work not yet finished
         from adapters.slack.listeners import register
 
         register(self.app, self)
@@ -215,15 +231,60 @@ class SlackChannel:
         ts = await self.api.post(channel, unfurl_links=False, **params)
         return MessageRef(CHANNEL, f"{channel}:{ts}")
 
-    async def within_budget(self, work: Awaitable[None]) -> None:
+    async def within_budget(self, work: Awaitable[None], user: str | None = None) -> None:
         """Run ``work``; return when it is done or after ``ack_budget`` seconds, whichever is
-        first, so that the caller can acknowledge Slack in time. The work carries on."""
+        first, so that the caller can acknowledge Slack in time. The work carries on; if it
+        then fails, ``user`` is told in the DM (Slack has had its ack and will not retry)."""
+        task = self._spawn(work)
+        await asyncio.wait({task}, timeout=self.ack_budget)
+        if not task.done():
+            if user is not None:
+                task.add_done_callback(lambda done: self._tell_late_failure(done, user))
+            return
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]  # Slack answers 500 and retries
+
+    async def until_committed(self, event_id: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work()`` for ``event_id`` — or, for a redelivery, wait for the run already
+        under way — and return once it has finished, so that the caller acknowledges Slack
+        only then. After ``ack_budget`` seconds raise :class:`NotCommittedYet` instead: no
+        ack, and Slack redelivers (the work carries on meanwhile)."""
+        task = self._running.get(event_id)
+        if task is None:
+            task = self._spawn(work())
+            self._running[event_id] = task
+            task.add_done_callback(lambda _done: self._running.pop(event_id, None))
+        await asyncio.wait({task}, timeout=self.ack_budget)
+        if not task.done():
+            log.info(
+                "Slack event %s not committed within %.1fs; not acknowledged, Slack will retry",
+                event_id,
+                self.ack_budget,
+                extra={"action": "slack_not_acked"},
+            )
+            raise NotCommittedYet(event_id)
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]  # Slack answers 500 and retries
+
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
-        await asyncio.wait({task}, timeout=self.ack_budget)
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]  # Slack answers 500 and retries
+        return task
+
+    def _tell_late_failure(self, task: asyncio.Task[Any], user: str) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        self._spawn(self._post_quietly(user, OutboundText(LATE_FAILURE)))
+
+    async def _post_quietly(
+        self, user: str, message: OutboundText, thread_ts: str | None = None
+    ) -> None:
+        """Post ``message``; a failure is logged (a reply is not worth a retry)."""
+        try:
+            await self._post_text(user, message, thread_ts)
+        except DeliveryError as exc:
+            log.warning("could not send a reply on Slack: %s", exc)
 
     def seen(self, event_id: str) -> bool:
         """Whether ``event_id`` was handled (or is being handled) by this process already."""
@@ -258,10 +319,7 @@ class SlackChannel:
         if result.duplicate:
             return
         for reply in result.replies:
-            try:
-                await self._post_text(user, reply, thread_ts)
-            except DeliveryError as exc:
-                log.warning("could not send a reply on Slack: %s", exc)
+            await self._post_quietly(user, reply, thread_ts)
 
     async def show_answered(self, ref: str, label: str, shown: list[kit.Block] | None) -> None:
         """Replace the buttons of the message ``ref`` with the answer ``label``."""

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from adapters.base import AttachmentKind, DeliveryError, InboundAttachment, InboundMessage
 from adapters.slack import blocks as kit
 from adapters.slack.api import FileTooLarge
+from adapters.slack.errors import NotCommittedYet
 from adapters.slack.home import AUDIENCE_ACTION, PAUSE_ACTION, RESUME_ACTION
 
 if TYPE_CHECKING:
@@ -185,13 +186,20 @@ async def on_person_command(
 def register(app: AsyncApp, channel: SlackChannel) -> None:
     """Attach carbot's listeners to ``app``."""
 
+    @app.error
+    async def failed(error: Exception) -> None:
+        # Slack gets a failure (HTTP 500, no Socket Mode ack) either way, and tries again.
+        if not isinstance(error, NotCommittedYet):
+            log.error("handling a Slack request failed", exc_info=error)
+
     @app.event("message")
     async def message_event(body: Payload, event: Payload) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") not in MESSAGE_SUBTYPES:
             return
         if event.get("bot_id") or not event.get("user"):
             return
-        await channel.within_budget(on_message(channel, body, event))
+        event_id = body.get("event_id") or f"message:{event['channel']}:{event['ts']}"
+        await channel.until_committed(event_id, lambda: on_message(channel, body, event))
 
     @app.event("app_home_opened")
     async def home_opened(body: Payload, event: Payload) -> None:
@@ -200,7 +208,9 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
 
     @app.action(re.compile(rf"^{kit.CHOICE_ACTION}_\d+$"))
     async def choice_tapped(ack: Any, body: Payload, action: Payload, respond: Any) -> None:
-        await channel.within_budget(on_choice(channel, body, action, respond))
+        await channel.within_budget(
+            on_choice(channel, body, action, respond), user=body["user"]["id"]
+        )
         await ack()
 
     @app.action(kit.ANSWER_ACTION)
@@ -224,7 +234,9 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
                 errors={kit.ANSWER_BLOCK: "Write a few words, or close this to answer later."},
             )
             return
-        await channel.within_budget(on_answer_submitted(channel, body, view))
+        await channel.until_committed(
+            f"view:{view['id']}", lambda: on_answer_submitted(channel, body, view)
+        )
         await ack()
 
     @app.command("/carbot")
@@ -248,7 +260,7 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
             if command in ("pause", "resume", "audience", "link"):
                 await channel.publish_home(_team(body), user)
 
-        await channel.within_budget(work())
+        await channel.within_budget(work(), user=user)
         box["acked"] = True
         result = box["result"]
         if result is None or result.duplicate or not result.replies:
@@ -269,17 +281,21 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
 
     @app.action(re.compile(rf"^{PAUSE_ACTION}_\w+$"))
     async def pause_tapped(ack: Any, body: Payload, action: Payload) -> None:
-        await channel.within_budget(from_home(body, action, "pause", str(action["value"])))
+        await channel.within_budget(
+            from_home(body, action, "pause", str(action["value"])), body["user"]["id"]
+        )
         await ack()
 
     @app.action(RESUME_ACTION)
     async def resume_tapped(ack: Any, body: Payload, action: Payload) -> None:
-        await channel.within_budget(from_home(body, action, "resume"))
+        await channel.within_budget(from_home(body, action, "resume"), body["user"]["id"])
         await ack()
 
     @app.action(AUDIENCE_ACTION)
     async def audience_chosen(ack: Any, body: Payload, action: Payload) -> None:
         value = str((action.get("selected_option") or {}).get("value") or "")
         if value.startswith("audience:"):
-            await channel.within_budget(from_home(body, action, "", choice=value))
+            await channel.within_budget(
+                from_home(body, action, "", choice=value), body["user"]["id"]
+            )
         await ack()

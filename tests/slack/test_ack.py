@@ -7,9 +7,18 @@ import json
 from urllib.parse import urlencode
 
 from adapters.base import InboundMessage, InboundResult, OutboundText
+from adapters.slack import blocks as kit
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import MakeSlack
-from tests.slack.payloads import command_payload, dm_event, event_payload, sign
+from tests.slack.payloads import (
+    SlackRequests,
+    block_actions_payload,
+    command_payload,
+    dm_event,
+    event_payload,
+    sign,
+    view_submission_payload,
+)
 
 
 class SlowCore:
@@ -27,23 +36,77 @@ class SlowCore:
         return InboundResult(replies=[OutboundText("Saved, at last.")])
 
 
-async def test_a_slow_core_does_not_hold_up_the_ack_and_its_reply_still_arrives(
+async def _post(slack: SlackRequests, path: str, body: bytes, content_type: str, **extra: str):  # type: ignore[no-untyped-def]
+    headers = {"Content-Type": content_type, **sign(body), **extra}
+    return await slack.client.post(f"/slack/{path}", content=body, headers=headers)
+
+
+async def test_a_dm_not_yet_stored_is_not_acknowledged_so_slack_redelivers_it_and_it_is_stored_once(
     make_slack: MakeSlack, fake_slack: FakeSlack
 ) -> None:
     core = SlowCore()
     slack = await make_slack(core, ack_budget=0.05)
     body = json.dumps(event_payload(dm_event("A slow day"), "EvSlow")).encode()
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
 
-    response = await slack.client.post(
-        "/slack/events", content=body, headers={"Content-Type": "application/json", **sign(body)}
-    )
-
-    assert response.status_code == 200
-    assert [m.event_id for m in core.started] == ["EvSlow"]
-    assert core.finished == []
+    first = await _post(slack, "events", body, "application/json")
+    while_running = await _post(slack, "events", body, "application/json", **retry)
     core.release.set()
     await slack.settle()
-    assert fake_slack.posted()[-1]["text"] == "Saved, at last."
+    after_commit = await _post(slack, "events", body, "application/json", **retry)
+
+    # No ack until the core has committed: a crash meanwhile leaves Slack to redeliver.
+    assert (first.status_code, while_running.status_code) == (500, 500)
+    assert after_commit.status_code == 200
+    assert [m.event_id for m in core.started] == ["EvSlow"]  # the retry waited, did not rerun
+    assert [p["text"] for p in fake_slack.posted()] == ["Saved, at last."]
+
+
+async def test_a_slow_modal_answer_keeps_the_modal_open_until_it_is_stored(
+    make_slack: MakeSlack, fake_slack: FakeSlack
+) -> None:
+    core = SlowCore()
+    slack = await make_slack(core, ack_budget=0.05)
+    view = {"id": "VSLOW", "callback_id": "carbot_answer", "private_metadata": '{"d": 5}'}
+    body = urlencode({"payload": json.dumps(view_submission_payload(view, "Long answer"))})
+    form = "application/x-www-form-urlencoded"
+
+    first = await _post(slack, "interactivity", body.encode(), form)
+    core.release.set()
+    await slack.settle()
+    submitted_again = await _post(slack, "interactivity", body.encode(), form)
+
+    # Slack shows its error in the still-open modal; the second Submit closes it.
+    assert first.status_code == 500
+    assert submitted_again.status_code == 200
+    assert [m.event_id for m in core.started] == ["view:VSLOW"]
+
+
+async def test_a_tap_that_fails_after_the_ack_is_owned_up_to_in_the_dm(
+    make_slack: MakeSlack, fake_slack: FakeSlack
+) -> None:
+    release = asyncio.Event()
+
+    async def failing_core(message: InboundMessage) -> InboundResult:
+        await release.wait()
+        raise RuntimeError("database went away")
+
+    slack = await make_slack(failing_core, ack_budget=0.05)
+    tap = block_actions_payload(
+        {
+            "action_id": f"{kit.CHOICE_ACTION}_0",
+            "value": kit.choice_value("3", 41),
+            "type": "button",
+        }
+    )
+    body = urlencode({"payload": json.dumps(tap)}).encode()
+
+    response = await _post(slack, "interactivity", body, "application/x-www-form-urlencoded")
+    release.set()
+    await slack.settle()
+
+    assert response.status_code == 200
+    assert "didn't go through" in fake_slack.posted()[-1]["text"]
 
 
 async def test_a_slow_slash_command_is_acknowledged_and_answered_in_the_dm(
