@@ -39,13 +39,19 @@ async def _delivery(world: World, **kwargs: object) -> Delivery:
         ("pause", ("pause", "")),
         ("help me understand the referral backlog", None),
         ("stop the referrals going to the wrong team", None),
-        ("note to self: ask about budgets", None),
+        ("note to self: ask about budgets", ("note", "to self: ask about budgets")),
+        ("Note: the hub was full", ("note", "the hub was full")),
     ],
 )
 def test_a_whole_message_command_word_counts_but_a_sentence_is_an_answer(
     text: str, expected: tuple[str, str] | None
 ) -> None:
     assert parse_command(TranscriptChannel().message("x", text)) == expected
+
+
+def test_a_reply_to_a_prompt_that_starts_with_note_is_still_an_answer() -> None:
+    reply = TranscriptChannel().message("x", "Note that it rained", reply_to="web:1")
+    assert parse_command(reply) is None
 
 
 def test_pause_understands_dates_and_spans() -> None:

@@ -250,6 +250,17 @@ async def test_a_forged_a_stale_and_a_replayed_event_store_nothing_more(
     assert await count(services, InboundEvent) == 1
 
 
+async def test_a_plain_dm_note_is_kept_as_a_note_without_the_word_note(
+    slack: SlackRequests,
+    services: Services,
+    alex,  # type: ignore[no-untyped-def]
+) -> None:
+    await slack.event(dm_event("note Parents asked for a Saturday session"))
+
+    [reflection] = await _all(services, Reflection)
+    assert (reflection.kind, reflection.text) == ("note", "Parents asked for a Saturday session")
+
+
 async def test_a_photo_shared_in_the_dm_is_kept_as_evidence(
     slack: SlackRequests,
     services: Services,
