@@ -72,6 +72,22 @@ def split_ref(ref: str) -> tuple[str, str]:
     return channel, ts
 
 
+async def _at_start(api: SlackApi, method: str, refused: str) -> dict[str, Any] | None:
+    """Call ``method`` while starting: a refused token raises a permanent
+    :class:`DeliveryError`; Slack being unreachable just now is logged (None) and left to
+    the SDK's reconnecting."""
+    try:
+        return await api.call(method)
+    except SlackError as exc:
+        if exc.code in AUTH_ERRORS:
+            raise DeliveryError(f"{refused}: {exc.code}", permanent=True) from exc
+        failure: DeliveryError = exc
+    except DeliveryError as exc:
+        failure = exc
+    log.warning("Slack did not answer %s yet (carrying on): %s", method, failure)
+    return None
+
+
 class SlackChannel:
     """The :class:`adapters.base.Channel` for Slack."""
 
@@ -130,17 +146,9 @@ class SlackChannel:
         raises :class:`DeliveryError`; Slack being unreachable just now is logged and Bolt
         tries again."""
         self._handler = handler
-        try:
-            me = await self.api.call("auth.test")
+        me = await _at_start(self.api, "auth.test", "the Slack bot token was refused")
+        if me is not None:
             log.info("Slack bot %s in workspace %s", me.get("user_id"), me.get("team_id"))
-        except SlackError as exc:
-            if exc.code in AUTH_ERRORS:
-                raise DeliveryError(
-                    f"the Slack bot token was refused: {exc.code}", permanent=True
-                ) from exc
-            log.warning("could not check the Slack bot token: %s", exc)
-        except DeliveryError as exc:
-            log.warning("could not check the Slack bot token: %s", exc)
         if self.mode == "socket":
             await self._connect_socket()
 
@@ -150,19 +158,12 @@ class SlackChannel:
         assert self._app_token is not None
         socket_client = AsyncWebClient(token=self._app_token, base_url=self._api_base_url)
         self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=socket_client)
-        try:
-            opened = await SlackApi(socket_client, sleep=self.api._sleep).call(
-                "apps.connections.open"
-            )
+        socket_api = SlackApi(socket_client, sleep=self.api._sleep)
+        opened = await _at_start(
+            socket_api, "apps.connections.open", "could not open a Socket Mode connection"
+        )
+        if opened is not None:
             self._socket.client.wss_uri = str(opened["url"])
-        except SlackError as exc:
-            if exc.code in AUTH_ERRORS:
-                raise DeliveryError(
-                    f"could not open a Socket Mode connection: {exc.code}", permanent=True
-                ) from exc
-            log.warning("could not open a Socket Mode connection yet: %s", exc)
-        except DeliveryError as exc:
-            log.warning("could not open a Socket Mode connection yet: %s", exc)
         self._connecting = asyncio.ensure_future(self._socket.connect_async())
         done, _pending = await asyncio.wait({self._connecting}, timeout=CONNECT_WAIT)
         if done:

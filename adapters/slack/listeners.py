@@ -40,6 +40,20 @@ def _team(body: Payload) -> str | None:
     return body.get("team_id") or (body.get("user") or {}).get("team_id")
 
 
+def _inbound(
+    channel: SlackChannel, event_id: str, user: str, workspace: str | None, **fields: Any
+) -> InboundMessage:
+    """The core's message for one Slack payload from ``user``."""
+    return InboundMessage(
+        channel="slack",
+        event_id=event_id,
+        external_id=user,
+        workspace=workspace,
+        received_at=channel.now(),
+        **fields,
+    )
+
+
 def _kind(mimetype: str) -> AttachmentKind:
     if mimetype.startswith("image/"):
         return "photo"
@@ -81,12 +95,11 @@ async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> No
     attachments, too_large = await _download(channel, list(event.get("files") or []))
     thread_ts = event.get("thread_ts")
     in_thread = bool(thread_ts) and thread_ts != event.get("ts")
-    message = InboundMessage(
-        channel="slack",
-        event_id=event_id,
-        external_id=user,
-        workspace=_team(body) or event.get("team"),
-        received_at=channel.now(),
+    message = _inbound(
+        channel,
+        event_id,
+        user,
+        _team(body) or event.get("team"),
         text=unescape(event.get("text") or "").strip() or None,
         reply_to=f"{conversation}:{thread_ts}" if in_thread else None,
         attachments=attachments,
@@ -110,12 +123,11 @@ async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respo
     container = body.get("container") or {}
     conversation, ts = container.get("channel_id"), container.get("message_ts")
     ref = f"{conversation}:{ts}" if conversation and ts else None
-    message = InboundMessage(
-        channel="slack",
-        event_id=f"action:{body.get('trigger_id') or action.get('action_ts')}",
-        external_id=user,
-        workspace=_team(body),
-        received_at=channel.now(),
+    message = _inbound(
+        channel,
+        f"action:{body.get('trigger_id') or action.get('action_ts')}",
+        user,
+        _team(body),
         choice=value,
         delivery_id=delivery,
         reply_to=ref if delivery is not None else None,
@@ -140,12 +152,11 @@ async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payloa
     text = view["state"]["values"][kit.ANSWER_BLOCK][kit.ANSWER_INPUT].get("value") or ""
     delivery, ref = kit.parse_modal_metadata(str(view.get("private_metadata") or ""))
     user = body["user"]["id"]
-    message = InboundMessage(
-        channel="slack",
-        event_id=f"view:{view['id']}",
-        external_id=user,
-        workspace=_team(body),
-        received_at=channel.now(),
+    message = _inbound(
+        channel,
+        f"view:{view['id']}",
+        user,
+        _team(body),
         text=text.strip(),
         delivery_id=delivery,
         reply_to=ref,
@@ -170,12 +181,11 @@ async def on_person_command(
 ) -> Any:
     """A command or choice from the slash command or the App Home; returns the core's result."""
     user = body["user_id"] if "user_id" in body else body["user"]["id"]
-    message = InboundMessage(
-        channel="slack",
-        event_id=event_id,
-        external_id=user,
-        workspace=_team(body),
-        received_at=channel.now(),
+    message = _inbound(
+        channel,
+        event_id,
+        user,
+        _team(body),
         command=command or None,
         args=args,
         choice=choice,

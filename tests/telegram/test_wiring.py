@@ -21,16 +21,22 @@ async def test_no_token_means_no_telegram_channel(services: Services) -> None:
     assert all(channel.name != "telegram" for channel in build_channels(services))
 
 
-async def test_a_token_adds_a_polling_channel_holding_the_poller_lock(tmp_path: Path) -> None:
-    settings = make_settings(
-        tmp_path, telegram_token="4321:abc", telegram_bot_username="@hub_bot", max_upload_bytes=99
+async def built_telegram(tmp_path: Path, **overrides: object) -> TelegramChannel:
+    """The Telegram channel ``carbot run`` builds from settings with ``overrides``."""
+    services = Services.from_settings(
+        make_settings(tmp_path, telegram_token="4321:abc", **overrides)
     )
-    services = Services.from_settings(settings)
     try:
         [telegram] = [c for c in build_channels(services) if c.name == "telegram"]
     finally:
         await services.close()
     assert isinstance(telegram, TelegramChannel)
+    return telegram
+
+
+async def test_a_token_adds_a_polling_channel_holding_the_poller_lock(tmp_path: Path) -> None:
+    telegram = await built_telegram(tmp_path, telegram_bot_username="@hub_bot", max_upload_bytes=99)
+
     assert telegram.config.mode == "polling" and telegram.config.max_upload_bytes == 99
     assert telegram.bot_username == "hub_bot"
     assert isinstance(telegram._poller_lock, FileLock)
@@ -38,37 +44,25 @@ async def test_a_token_adds_a_polling_channel_holding_the_poller_lock(tmp_path: 
 
 
 async def test_webhook_mode_mounts_the_route_and_polls_nowhere(tmp_path: Path) -> None:
-    settings = make_settings(
+    telegram = await built_telegram(
         tmp_path,
-        telegram_token="4321:abc",
         telegram_mode="webhook",
         telegram_webhook_url="https://carbot.example.org/telegram/webhook",
         telegram_webhook_secret="s3cret",
     )
-    services = Services.from_settings(settings)
-    try:
-        [telegram] = [c for c in build_channels(services) if c.name == "telegram"]
-    finally:
-        await services.close()
-    assert isinstance(telegram, TelegramChannel)
+
     assert telegram._poller_lock is None
     assert list(telegram.mounts()) == ["/telegram"]
 
 
 async def test_without_a_webhook_url_the_public_url_is_used(tmp_path: Path) -> None:
-    settings = make_settings(
+    telegram = await built_telegram(
         tmp_path,
-        telegram_token="4321:abc",
         telegram_mode="webhook",
         telegram_webhook_secret="s3cret",
         public_url="https://carbot.example.org/",
     )
-    services = Services.from_settings(settings)
-    try:
-        [telegram] = [c for c in build_channels(services) if c.name == "telegram"]
-    finally:
-        await services.close()
-    assert isinstance(telegram, TelegramChannel)
+
     assert telegram.config.webhook_url == "https://carbot.example.org/telegram/webhook"
 
 
