@@ -27,6 +27,7 @@ from storage.models import (
     Person,
     Reflection,
 )
+from tests.fakes.stored import stored_data
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.participants import ProjectRows, make_delivery, make_person, make_project, seed
 from tests.telegram.conftest import ANA, config_for, eventually, serving
@@ -201,6 +202,26 @@ async def test_a_stranger_is_told_how_to_sign_up_and_nothing_is_kept(world: Worl
     assert [m.text for m in world.fake.chat(BEN)] == [texts.UNKNOWN_SENDER] * 2
     assert await world.count(InboundEvent) == 0
     assert await world.count(ChannelIdentity, ChannelIdentity.external_id == str(BEN)) == 0
+
+
+async def test_bad_input_gets_a_clear_answer_and_changes_no_stored_data(world: World) -> None:
+    bens_prompt = await planned(world, "scale")  # Ana's prompt, which Ben will try to answer
+    before = await stored_data(world.services)
+    group = {"id": -100555, "type": "group", "title": "Hub team"}
+    big = world.fake.add_file(b"x" * 2048)
+
+    world.fake.add_update(world.fake.message(ANA, "/frobnicate now"))
+    world.fake.add_update(world.fake.message(ANA, "/note in the group", chat=group))
+    world.fake.add_update(world.fake.message(ANA, document={**big, "file_name": "big.pdf"}))
+    world.fake.add_update(world.fake.message(BEN, "/note I am not in the study"))
+    last = world.fake.add_update(world.fake.tap(BEN, 1, f"{bens_prompt.id}|5"))
+    await eventually(lambda: world.fake.confirmed_offset > last["update_id"])
+
+    assert "don't know the command 'frobnicate'" in world.fake.chat(ANA)[0].text
+    assert "too big" in world.fake.chat(ANA)[1].text
+    assert "one to one" in world.fake.last_text(group["id"])
+    assert world.fake.last_text(BEN) == texts.UNKNOWN_SENDER
+    assert await stored_data(world.services) == before
 
 
 async def test_start_with_a_wrong_code_explains_and_keeps_nothing(world: World) -> None:
