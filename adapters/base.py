@@ -62,6 +62,7 @@ class OutboundPrompt:
     choices: tuple[Choice, ...] = ()  # scale values 1–5 with labels, or the options of a choice
     context: str | None = None  # e.g. "Family hub · Exploring evidence"
     reminder: bool = False
+    reminds: str | None = None  # a reminder's original prompt (its MessageRef.ref), if known
 
 
 @dataclass(frozen=True)

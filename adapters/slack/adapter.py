@@ -72,6 +72,13 @@ def split_ref(ref: str) -> tuple[str, str]:
     return channel, ts
 
 
+def _split_or_none(ref: str | None) -> tuple[str, str] | None:
+    try:
+        return split_ref(ref) if ref else None
+    except ValueError:
+        return None
+
+
 async def _at_start(api: SlackApi, method: str, refused: str) -> dict[str, Any] | None:
     """Call ``method`` while starting: a refused token raises a permanent
     :class:`DeliveryError`; Slack being unreachable just now is logged (None) and left to
@@ -184,9 +191,19 @@ class SlackChannel:
         await self.api.close()
 
     async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:
+        """Post ``prompt`` in the person's DM. A reminder goes in the original prompt's thread,
+        also shown in the DM (``reply_broadcast``), so that it points at what it reminds of."""
         channel = await self.api.dm_channel(to.external_id)
+        params: dict[str, Any] = {}
+        original = _split_or_none(prompt.reminds) if prompt.reminder else None
+        if original is not None and original[0] == channel:
+            params = {"thread_ts": original[1], "reply_broadcast": True}
         ts = await self.api.post(
-            channel, text=prompt.text, blocks=kit.prompt_blocks(prompt), unfurl_links=False
+            channel,
+            text=prompt.text,
+            blocks=kit.prompt_blocks(prompt),
+            unfurl_links=False,
+            **params,
         )
         return MessageRef(CHANNEL, f"{channel}:{ts}")
 

@@ -105,6 +105,7 @@ def outbound_prompt(delivery: Delivery, *, reminder: bool = False) -> OutboundPr
         choices=choices,
         context=prompt_context(delivery.project, delivery.phase.name if delivery.phase else None),
         reminder=reminder,
+        reminds=delivery.message_ref if reminder else None,
     )
 
 

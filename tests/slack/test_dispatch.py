@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from adapters.slack import SlackChannel
 from bot.engine.dispatch import dispatch_once
+from bot.engine.lifecycle import remind_once
 from bot.services import Services
 from storage.models import ChannelIdentity, Delivery
 from tests.fakes.slack_api import TEAM, FakeSlack
@@ -68,6 +69,29 @@ async def test_dispatch_sends_a_due_prompt_as_a_slack_dm_and_keeps_its_reference
     assert delivery.message_ref == f"{DM}:{ts}"
     assert conversation == DM
     assert len(buttons(fake_slack.messages[(DM, ts)])) == 5
+    await channel.stop()
+
+
+async def test_the_reminder_replies_in_the_prompts_thread_and_is_kept_as_its_reminder(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    delivery_id = await planned_scale_prompt(services)
+    channel: SlackChannel = http_channel(fake_slack)
+    await dispatch_once(services, {"slack": channel}, NOW, worker="w1")
+    async with services.sessions() as session, session.begin():
+        delivery = await session.get(Delivery, delivery_id)
+        assert delivery is not None
+        delivery.remind_at, delivery.expires_at = NOW, NOW + timedelta(days=2)
+
+    reminded = await remind_once(services, {"slack": channel}, NOW, worker="w1")
+
+    assert reminded == 1
+    _prompt, reminder = fake_slack.posted()
+    delivery, _identity = await stored(services, delivery_id)
+    assert reminder["thread_ts"] == delivery.message_ref.split(":")[1]  # type: ignore[union-attr]
+    assert reminder["reply_broadcast"] is True
+    assert delivery.reminder_ref in {f"{c}:{ts}" for c, ts in fake_slack.messages}
+    assert delivery.reminder_ref != delivery.message_ref
     await channel.stop()
 
 

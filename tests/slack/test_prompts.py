@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from adapters.base import (
     Answered,
@@ -69,6 +70,24 @@ async def test_a_scale_prompt_arrives_as_a_dm_with_five_buttons_and_its_context(
     labels = [b["text"]["text"] for b in buttons(posted)]
     assert labels == [c.label for c in SCALE]
     assert "Family hub · Exploring evidence" in shown_text(posted)
+
+
+async def test_a_reminder_is_posted_in_the_prompts_thread_and_shown_in_the_dm_too(
+    slack_http: SlackChannel, fake_slack: FakeSlack
+) -> None:
+    original = await slack_http.send_prompt(ALEX, scale_prompt())
+    reminder = replace(scale_prompt(), reminder=True, reminds=original.ref)
+
+    ref = await slack_http.send_prompt(ALEX, reminder)
+    await slack_http.send_prompt(ALEX, replace(reminder, reminds=None))
+
+    first, again, fresh = fake_slack.posted()
+    assert again["thread_ts"] == original.ref.split(":")[1]
+    assert again["reply_broadcast"] is True
+    assert "Reminder" in shown_text(again) and len(buttons(again)) == 5
+    assert ref.ref != original.ref
+    assert "thread_ts" not in fresh  # nothing known to point at: a new DM
+    assert "thread_ts" not in first
 
 
 async def test_tapping_a_scale_button_answers_that_delivery_and_the_message_shows_the_choice(
