@@ -24,6 +24,7 @@ from telegram import (
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.error import BadRequest, TelegramError
@@ -199,7 +200,9 @@ class TelegramChannel:
         markup = None
         if prompt.kind in ("scale", "choice"):
             markup = self._keyboard(prompt.delivery_id, prompt)
-        sent = await self._send(to.external_id, messages.prompt_text(prompt), markup)
+        original = parse_ref(prompt.reminds) if prompt.reminder and prompt.reminds else None
+        quoted = original[1] if original and original[0] == str(to.external_id) else None
+        sent = await self._send(to.external_id, messages.prompt_text(prompt), markup, quoted)
         return MessageRef(CHANNEL, message_ref(sent.chat_id, sent.message_id))
 
     async def send_text(self, to: Recipient, message: OutboundText) -> MessageRef:
@@ -216,18 +219,28 @@ class TelegramChannel:
             raise DeliveryError(f"Telegram: {exc}") from exc
 
     async def _send(
-        self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int | str,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
     ) -> Message:
         """Send ``text`` (in several messages if it is over Telegram's length limit; the buttons
-        go on the last, whose reference is the one kept)."""
+        go on the last, whose reference is the one kept). ``reply_to`` quotes an earlier message
+        (a reminder quotes its prompt); if that message is gone, the text is sent anyway."""
         bot = self.application.bot
         pieces = messages.split_text(text)
         sent: Message | None = None
+        quote = (
+            ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
         for number, piece in enumerate(pieces, start=1):
             buttons = markup if number == len(pieces) else None
             sent = await call_telegram(
                 lambda piece=piece, buttons=buttons: bot.send_message(  # type: ignore[misc]
-                    chat_id=chat_id, text=piece, reply_markup=buttons
+                    chat_id=chat_id, text=piece, reply_markup=buttons, reply_parameters=quote
                 ),
                 retries=self.config.send_retries,
                 backoff=self.config.retry_backoff,

@@ -74,6 +74,19 @@ async def test_an_evidence_reminder_says_it_is_a_reminder_and_asks_for_a_photo(
     assert "photo, a file or a voice note" in text
 
 
+async def test_a_reminder_quotes_the_prompt_it_is_about(fake: FakeTelegramAPI) -> None:
+    async with running(fake, Recorder()) as channel:
+        original = await channel.send_prompt(TO_ANA, OutboundPrompt(9, "text", "What changed?"))
+        reminder = OutboundPrompt(9, "text", "What changed?", reminder=True, reminds=original.ref)
+        await channel.send_prompt(TO_ANA, reminder)
+
+    first, again = fake.calls_to("sendMessage")
+    assert "reply_parameters" not in first.params
+    assert again.params["reply_parameters"]["message_id"] == int(original.ref.split(":")[1])
+    assert again.params["reply_parameters"]["allow_sending_without_reply"] is True
+    assert fake.last_text(ANA).startswith("Reminder: What changed?")
+
+
 async def test_a_reply_with_choices_gets_buttons_that_answer_no_prompt(
     fake: FakeTelegramAPI,
 ) -> None:
