@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
+
 from adapters.slack import blocks as kit
 from bot.core import texts
 from bot.services import Services
@@ -57,3 +59,17 @@ async def test_bad_input_gets_a_clear_answer_and_changes_no_stored_data(
     assert (forged.status_code, stale.status_code) == (401, 401)
     assert fake_slack.calls_to("chat.update") == []  # no prompt shows an answer
     assert await stored_data(services) == before
+
+
+@pytest.mark.parametrize(
+    "text", ["note The hub was full", "pause 2 weeks", "resume", "status", "audience", "help"]
+)
+async def test_every_carbot_subcommand_is_one_the_core_understands(
+    slack: SlackRequests,  # noqa: F811
+    alex,  # type: ignore[no-untyped-def]  # noqa: F811
+    text: str,
+) -> None:
+    response = await slack.command(text)
+
+    answer = response.json()["text"]
+    assert answer and "don't know the command" not in answer
