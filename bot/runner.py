@@ -121,7 +121,15 @@ async def run(
         sock.close()
         await services.close()
         return 1
-    channels = list(channels) if channels is not None else build_channels(services, clock=clock)
+    if channels is None:
+        try:
+            channels = build_channels(services, clock=clock)
+        except ValueError as exc:  # a channel's settings do not fit together
+            log.error("a channel is not fully configured: %s", exc)
+            sock.close()
+            await services.close()
+            return 2
+    channels = list(channels)
     conversation = Conversation(services, clock=clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -60,7 +60,14 @@ def run_command(demo_speed: float | None, demo_start: str | None) -> None:
     Stops cleanly on SIGTERM or Ctrl+C: sends in flight finish, claimed deliveries are handed
     back, and the exit status is 0.
     """
+    from bot.channels import missing_channel_settings
+
     settings = get_settings()
+    problems = missing_channel_settings(settings)
+    if problems:
+        for problem in problems:
+            click.echo(f"carbot run: {problem}", err=True)
+        sys.exit(2)
     speed = demo_speed if demo_speed is not None else settings.demo_speed
     if speed <= 0:
         raise click.BadParameter("must be positive", param_hint="CARBOT_DEMO_SPEED")
