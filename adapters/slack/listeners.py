@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.base import AttachmentKind, DeliveryError, InboundAttachment, InboundMessage
+from adapters.base import (
+    AttachmentKind,
+    DeliveryError,
+    InboundAttachment,
+    InboundMessage,
+    InboundResult,
+    OutboundText,
+)
 from adapters.slack import blocks as kit
 from adapters.slack.api import FileTooLarge
 from adapters.slack.errors import NotCommittedYet
@@ -26,6 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
+EDITED = (
+    "I keep what you first sent, so editing a message here doesn't change it. To change your "
+    "last answer, send 'edit' followed by the new text."
+)
 Payload = dict[str, Any]
 
 
@@ -111,6 +122,16 @@ async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> No
     await channel.say(user, result, thread_ts if in_thread else None)
     if result.answered and result.answered.message_ref and not result.duplicate:
         await channel.show_answered(result.answered.message_ref, result.answered.label, None)
+
+
+async def on_edited(channel: SlackChannel, event: Payload) -> None:
+    """A person edited a DM they sent: nothing changes, and they are told how to edit an answer
+    (Slack also reports unfurls and carbot's own updates as edits; those are let be)."""
+    now, before = event.get("message") or {}, event.get("previous_message") or {}
+    user = now.get("user")
+    if not user or now.get("bot_id") or now.get("text") == before.get("text"):
+        return
+    await channel.say(user, InboundResult(replies=[OutboundText(EDITED)]))
 
 
 async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respond: Any) -> None:
@@ -204,6 +225,9 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
 
     @app.event("message")
     async def message_event(body: Payload, event: Payload) -> None:
+        if event.get("channel_type") == "im" and event.get("subtype") == "message_changed":
+            await channel.within_budget(on_edited(channel, event))
+            return
         if event.get("channel_type") != "im" or event.get("subtype") not in MESSAGE_SUBTYPES:
             return
         if event.get("bot_id") or not event.get("user"):

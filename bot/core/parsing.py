@@ -50,8 +50,9 @@ def parse_command(message: InboundMessage) -> tuple[str, str] | None:
     word, rest = word.lower().rstrip(".!"), rest.strip()
     if not rest:
         return (word, "") if word in BARE_WORDS else None
-    if word in ("note", "note:") and message.reply_to is None and message.delivery_id is None:
-        return "note", rest  # as HELP says: "note TEXT" (a reply to a prompt stays an answer)
+    if word.rstrip(":") in ("note", "edit") and not (message.reply_to or message.delivery_id):
+        # as HELP says: "note TEXT", "edit TEXT" (a reply to a prompt stays an answer)
+        return word.rstrip(":"), rest
     lowered = rest.lower()
     if (
         (word == "pause" and parse_pause(lowered, date(2000, 1, 1)) is not None)

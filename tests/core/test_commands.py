@@ -41,6 +41,7 @@ async def _delivery(world: World, **kwargs: object) -> Delivery:
         ("stop the referrals going to the wrong team", None),
         ("note to self: ask about budgets", ("note", "to self: ask about budgets")),
         ("Note: the hub was full", ("note", "the hub was full")),
+        ("edit We met twice, not once", ("edit", "We met twice, not once")),
     ],
 )
 def test_a_whole_message_command_word_counts_but_a_sentence_is_an_answer(

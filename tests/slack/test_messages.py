@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from adapters.base import InboundResult, OutboundText
 from tests.fakes.slack_api import TEAM, FakeSlack
@@ -60,10 +61,28 @@ async def test_messages_from_bots_edits_and_other_conversations_are_ignored(
     slack: SlackRequests, recorder: RecordingHandler
 ) -> None:
     await slack.event(dm_event("from a bot", bot_id="B1"))
-    await slack.event(dm_event("edited", subtype="message_changed"))
     await slack.event({**dm_event("in a channel"), "channel_type": "channel", "channel": "C1"})
 
     assert recorder.messages == []
+
+
+async def test_editing_a_sent_message_changes_nothing_and_says_how_to_edit(
+    slack: SlackRequests, recorder: RecordingHandler, fake_slack: FakeSlack
+) -> None:
+    def edit(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        return {**dm_event(None, subtype="message_changed"), "user": None,
+                "message": after, "previous_message": before}  # fmt: skip
+
+    mine = {"type": "message", "user": USER, "text": "We met once", "ts": "1800000000.1"}
+    await slack.event(edit(mine, {**mine, "text": "We met twice"}))
+    await slack.event(edit(mine, {**mine, "attachments": [{"title": "an unfurled link"}]}))
+    ours = {"type": "message", "bot_id": "BCARBOT", "text": "Prompt", "ts": "1800000000.2"}
+    await slack.event(edit(ours, {**ours, "text": "Prompt — answered"}))
+
+    assert recorder.messages == []  # nothing reaches the core, nothing is stored
+    [hint] = fake_slack.posted()
+    assert "editing a message here doesn't change it" in hint["text"]
+    assert "'edit'" in hint["text"]
 
 
 async def test_a_shared_file_is_downloaded_with_the_bot_token_and_becomes_evidence(
