@@ -44,6 +44,17 @@ log = logging.getLogger(__name__)
 
 # Deliveries that occupied a person's week: everything but those called off before sending.
 NOT_COUNTED = ("cancelled",)
+UNIQUE_KEY = ("person_id", "project_id", "slot")
+# what a called-off delivery forgets when its slot is planned again
+REVIVED_RESETS: dict[str, Any] = {
+    "cancelled_at": None,
+    "last_error": None,
+    "attempts": 0,
+    "identity_id": None,
+    "lease_owner": None,
+    "lease_until": None,
+    "snoozed": False,
+}
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
 BATCH = 200  # people-and-projects planned per transaction
 LOOK_BACK = timedelta(days=120)
@@ -259,7 +270,7 @@ async def _insert_person(
             "status": "planned",
         }
         connection = await session.connection()
-        result = await connection.execute(_insert_ignoring_duplicates(session), values)
+        result = await connection.execute(_insert_or_revive(session, values), values)
         if result.rowcount:
             inserted += 1
             bisect.insort(timeline, (slot, chosen.key))
@@ -269,12 +280,22 @@ async def _insert_person(
     return inserted
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
-    """``INSERT … ON CONFLICT (person_id, project_id, slot) DO NOTHING`` for this dialect."""
+def _insert_or_revive(session: AsyncSession, values: dict[str, Any]) -> Any:
+    """``INSERT … ON CONFLICT (person_id, project_id, slot)`` for this dialect: an existing row
+    is left alone, unless it was called off (``cancelled``) and never sent — then the slot is
+    planned afresh, so a person whose leave or hours change back still gets that prompt. The
+    ``WHERE`` keeps this idempotent: a second planner finds the row ``planned`` and does nothing.
+    """
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(Delivery.__table__).on_conflict_do_nothing(
-        index_elements=["person_id", "project_id", "slot"]
+    insert = module.insert(Delivery.__table__)
+    revived = {name: insert.excluded[name] for name in values if name not in UNIQUE_KEY}
+    revived.update(REVIVED_RESETS)
+    table = Delivery.__table__
+    return insert.on_conflict_do_update(
+        index_elements=list(UNIQUE_KEY),
+        set_=revived,
+        where=(table.c.status == "cancelled") & table.c.sent_at.is_(None),
     )
 
 

@@ -388,3 +388,47 @@ async def test_one_persons_unknown_time_zone_does_not_stop_everyone_elses_prompt
 
     assert await plan_once(services, MONDAY) == 1
     assert [d.person_id for d in await deliveries(services)] == [fine]
+
+
+async def test_a_prompt_called_off_for_leave_is_planned_again_when_the_leave_is_taken_back(
+    any_services: Services,
+) -> None:
+    services = any_services
+    project_id = await make_project(services)
+    person_id = await make_person(services, "cal", [project_id])
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+    leave = [{"from": "2027-03-25", "until": "2027-03-31"}]
+    async with transaction(services.sessions) as session:
+        await session.execute(update(Person).where(Person.id == person_id).values(pauses=leave))
+    await plan_once(services, MONDAY + timedelta(hours=1), horizon=timedelta(days=7))
+    assert [(d.status, d.slot.day) for d in await deliveries(services)] == [
+        ("planned", 23),
+        ("cancelled", 25),
+    ]
+    async with transaction(services.sessions) as session:
+        await session.execute(update(Person).where(Person.id == person_id).values(pauses=[]))
+
+    revived = await plan_once(services, MONDAY + timedelta(hours=2), horizon=timedelta(days=7))
+    again = await plan_once(services, MONDAY + timedelta(hours=3), horizon=timedelta(days=7))
+
+    rows = await deliveries(services)
+    assert (revived, again) == (1, 0)
+    assert [(d.status, d.slot.day) for d in rows] == [("planned", 23), ("planned", 25)]
+    assert rows[1].cancelled_at is None and rows[1].last_error is None
+    assert rows[1].due_at == rows[1].slot
+
+
+async def test_a_sent_prompt_is_never_planned_again(services: Services) -> None:
+    project_id = await make_project(services)
+    await make_person(services, "sam", [project_id])
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+    first = (await deliveries(services))[0]
+    async with transaction(services.sessions) as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == first.id)
+            .values(status="cancelled", sent_at=first.slot)  # e.g. sent, then the person stopped
+        )
+
+    assert await plan_once(services, MONDAY + timedelta(hours=1), horizon=timedelta(days=7)) == 0
+    assert (await deliveries(services))[0].status == "cancelled"
