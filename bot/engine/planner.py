@@ -11,10 +11,10 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -41,6 +41,8 @@ from storage.models import (
 )
 
 log = logging.getLogger(__name__)
+
+V = TypeVar("V")
 
 # Deliveries that occupied a person's week: everything but those called off before sending.
 NOT_COUNTED = ("cancelled",)
@@ -121,6 +123,14 @@ async def plan_once(
     return inserted
 
 
+def _grouped(pairs: Iterable[tuple[int, V]]) -> dict[int, list[V]]:
+    """``(id, value)`` pairs as each id's list of values, in the order given."""
+    grouped: dict[int, list[V]] = defaultdict(list)
+    for key, value in pairs:
+        grouped[key].append(value)
+    return grouped
+
+
 async def _taken(
     session: AsyncSession, start: datetime, end: datetime
 ) -> dict[int, list[datetime]]:
@@ -130,10 +140,7 @@ async def _taken(
             Delivery.slot >= start, Delivery.slot < end, Delivery.status.not_in(NOT_COUNTED)
         )
     )
-    taken: dict[int, list[datetime]] = defaultdict(list)
-    for person_id, slot in rows.all():
-        taken[person_id].append(slot)
-    return taken
+    return _grouped(rows.tuples())
 
 
 async def _insert_batch(
@@ -224,10 +231,7 @@ async def _eligible_members(
         )
         .order_by(Membership.project_id, Person.id)
     )
-    members: dict[int, list[Person]] = defaultdict(list)
-    for project_id, person in rows.all():
-        members[project_id].append(person)
-    return members
+    return _grouped(rows.tuples())
 
 
 async def _insert_person(

@@ -90,6 +90,11 @@ class _Loader:
     async def _all(self, model: type[Any]) -> list[Any]:
         return list((await self.session.scalars(select(model).order_by(model.id))).all())
 
+    async def _by_key(self, model: type[Any], project: Project) -> dict[str, Any]:
+        """The project's rows of ``model`` (research questions, cycles) by their key."""
+        query = select(model).where(model.project_id == project.id)
+        return {row.key: row for row in await self.session.scalars(query)}
+
     async def run(self) -> LoadReport:
         await self._study()
         people = await self._people()
@@ -209,12 +214,7 @@ class _Loader:
         return row
 
     async def _research_questions(self, spec: ProjectSpec, project: Project) -> None:
-        rows = {
-            row.key: row
-            for row in await self.session.scalars(
-                select(ResearchQuestion).where(ResearchQuestion.project_id == project.id)
-            )
-        }
+        rows = await self._by_key(ResearchQuestion, project)
         for position, question in enumerate(spec.research_questions):
             row = rows.pop(question.key, None)
             created = row is None
@@ -238,12 +238,7 @@ class _Loader:
     async def _cycles(self, spec: ProjectSpec, project: Project) -> None:
         model = self.file.study.all_phase_models()[spec.phase_model]
         names = {phase_key(name): name for name in model}
-        cycles = {
-            row.key: row
-            for row in await self.session.scalars(
-                select(Cycle).where(Cycle.project_id == project.id)
-            )
-        }
+        cycles = await self._by_key(Cycle, project)
         for position, cycle_spec in enumerate(spec.cycles):
             row = cycles.pop(cycle_spec.key, None)
             created = row is None
