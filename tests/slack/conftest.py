@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -19,11 +21,24 @@ from adapters.slack import SlackChannel
 from adapters.slack.scopes import missing_scopes
 from bot.services import Services
 from bot.web.app import create_app
-from tests.fakes.slack_api import FakeSlack
-from tests.slack.payloads import SIGNING_SECRET, SlackRequests
+from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.slack.payloads import SIGNING_SECRET, USER, SlackRequests
+from tests.support.participants import ProjectRows, make_person, make_project
 
 BOT_TOKEN = "xoxb-carbot-test"
 APP_TOKEN = "xapp-carbot-test"
+
+NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)  # a Tuesday, in the "Exploring evidence" phase
+
+
+async def make_alex(session: Any) -> tuple[ProjectRows, Any, Any]:
+    """Alex: a consented participant with a project, linked to the Slack user ``USER``."""
+    rows = await make_project(session)
+    person, identity = await make_person(
+        session, rows.project, name="Alex", channel="slack", external_id=USER, workspace=TEAM,
+        now=NOW,
+    )  # fmt: skip
+    return rows, person, identity
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,26 +12,15 @@ from bot.engine.dispatch import dispatch_once
 from bot.engine.lifecycle import remind_once
 from bot.services import Services
 from storage.models import ChannelIdentity, Delivery
-from tests.fakes.slack_api import TEAM, FakeSlack
-from tests.slack.conftest import http_channel
-from tests.slack.payloads import DM, USER, buttons
-from tests.support.participants import make_delivery, make_person, make_project, seed
-
-NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
+from tests.fakes.slack_api import FakeSlack
+from tests.slack.conftest import NOW, http_channel, make_alex
+from tests.slack.payloads import DM, buttons
+from tests.support.participants import make_delivery, seed
 
 
 async def planned_scale_prompt(services: Services) -> int:
     async def build(session: Any) -> int:
-        rows = await make_project(session)
-        person, _identity = await make_person(
-            session,
-            rows.project,
-            name="Alex",
-            channel="slack",
-            external_id=USER,
-            workspace=TEAM,
-            now=NOW,
-        )
+        rows, person, _identity = await make_alex(session)
         delivery = await make_delivery(
             session,
             person,

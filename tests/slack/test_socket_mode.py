@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,8 +14,8 @@ from bot.clock import FrozenClock
 from bot.core import Conversation
 from bot.services import Services
 from storage.models import Reflection
-from tests.fakes.slack_api import TEAM, FakeSlack
-from tests.slack.conftest import APP_TOKEN, BOT_TOKEN, RecordingHandler
+from tests.fakes.slack_api import FakeSlack
+from tests.slack.conftest import APP_TOKEN, BOT_TOKEN, NOW, RecordingHandler, make_alex
 from tests.slack.payloads import (
     DM,
     USER,
@@ -26,9 +24,7 @@ from tests.slack.payloads import (
     dm_event,
     event_payload,
 )
-from tests.support.participants import make_person, make_project, seed
-
-NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
+from tests.support.participants import seed
 
 
 @pytest.fixture
@@ -122,19 +118,7 @@ async def test_a_tap_and_a_slash_command_over_the_socket_are_acknowledged(
 async def test_an_answer_sent_over_the_socket_is_stored_by_the_core(
     fake_slack: FakeSlack, services: Services
 ) -> None:
-    async def alex(session: Any) -> None:
-        rows = await make_project(session)
-        await make_person(
-            session,
-            rows.project,
-            name="Alex",
-            channel="slack",
-            external_id=USER,
-            workspace=TEAM,
-            now=NOW,
-        )
-
-    await seed(services, alex)
+    await seed(services, make_alex)
     channel = SlackChannel(
         bot_token=BOT_TOKEN,
         app_token=APP_TOKEN,

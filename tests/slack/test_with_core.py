@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from storage.models import (
     Reflection,
 )
 from tests.fakes.slack_api import TEAM, FakeSlack
-from tests.slack.conftest import MakeSlack
+from tests.slack.conftest import NOW, MakeSlack, make_alex
 from tests.slack.payloads import (
     DM,
     USER,
@@ -41,7 +41,6 @@ from tests.slack.payloads import (
 )
 from tests.support.participants import SCALE, make_delivery, make_person, make_project, seed
 
-NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)  # a Tuesday, in the "Exploring evidence" phase
 ALEX = Recipient(identity_id=0, external_id=USER, workspace=TEAM)
 
 
@@ -65,21 +64,7 @@ async def slack(make_slack: MakeSlack, services: Services) -> SlackRequests:
 @pytest.fixture
 async def alex(services: Services):  # type: ignore[no-untyped-def]
     """A consented participant whose Slack account is linked, with a project."""
-
-    async def build(session):  # type: ignore[no-untyped-def]
-        rows = await make_project(session)
-        person, identity = await make_person(
-            session,
-            rows.project,
-            name="Alex",
-            channel="slack",
-            external_id=USER,
-            workspace=TEAM,
-            now=NOW,
-        )
-        return rows, person, identity
-
-    return await seed(services, build)
+    return await seed(services, make_alex)
 
 
 async def sent_prompt(services: Services, slack: SlackRequests, alex, kind: str) -> Delivery:  # type: ignore[no-untyped-def]
