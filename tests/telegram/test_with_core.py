@@ -134,6 +134,22 @@ async def test_a_text_prompt_is_answered_by_replying_to_it(world: World) -> None
     assert reflection.text == "Dads came to the Saturday session"
 
 
+async def test_a_plain_message_answers_the_open_prompt_and_a_plain_note_is_a_note(
+    world: World,
+) -> None:
+    delivery = await planned(world, "text")
+    await world.dispatch()
+    world.fake.add_update(world.fake.message(ANA, "Dads came to the Saturday session"))
+    await world.reply_count(2)
+    world.fake.add_update(world.fake.message(ANA, "note The rota is on the fridge"))
+    await world.reply_count(3)
+
+    async with world.services.sessions() as session:
+        answer, note = list(await session.scalars(select(Reflection).order_by(Reflection.id)))
+    assert (answer.delivery_id, answer.text) == (delivery.id, "Dads came to the Saturday session")
+    assert (note.kind, note.delivery_id, note.text) == ("note", None, "The rota is on the fridge")
+
+
 async def test_a_forged_button_for_someone_elses_prompt_answers_nothing(world: World) -> None:
     async def other(session):  # type: ignore[no-untyped-def]
         ben, _ = await make_person(
