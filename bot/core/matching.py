@@ -118,6 +118,17 @@ def _options(delivery: Delivery | None) -> list[tuple[str, str]]:
     return found
 
 
+def scale_shown(value: str, label: str) -> str:
+    """A scale answer as a person reads it: "3 — Quite well", or just "3" when the point has no
+    words; a label that already starts with its number ("1 – Not at all") is shown as it is."""
+    label = label.strip()
+    if not label or label == value:
+        return value
+    if label.startswith(value) and not label[len(value) :][:1].isalnum():
+        return label
+    return f"{value} — {label}"
+
+
 def answer_fields(message: InboundMessage, delivery: Delivery | None) -> AnswerFields | None:
     """What the message says, as a reflection's kind and value; None when it says nothing."""
     text = (message.text or "").strip()
@@ -127,8 +138,7 @@ def answer_fields(message: InboundMessage, delivery: Delivery | None) -> AnswerF
     if kind == "scale":
         value = picked or (text if text in {"1", "2", "3", "4", "5"} else "")
         if value in {"1", "2", "3", "4", "5"}:
-            label = dict(options).get(value, value)
-            shown = value if label == value else f"{value} — {label}"
+            shown = scale_shown(value, dict(options).get(value, value))
             return AnswerFields("scale", scale_value=int(value), label=shown)
     if kind == "choice":
         wanted = (picked or text).casefold()

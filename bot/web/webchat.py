@@ -19,6 +19,7 @@ from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, 
 from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import where
+from bot.core.matching import scale_shown
 from bot.core.onboarding import consent_terms
 from bot.core.people import active_consent
 from bot.services import Services
@@ -85,8 +86,8 @@ def _answer_text(reflection: Reflection) -> str:
             for o in (reflection.delivery.prompt_options if reflection.delivery else [])
             if isinstance(o, dict)
         }
-        label = labels.get(str(reflection.scale_value))
-        return f"{reflection.scale_value} — {label}" if label else str(reflection.scale_value)
+        value = str(reflection.scale_value)
+        return scale_shown(value, labels.get(value, ""))
     if reflection.kind == "choice" and reflection.choice:
         for option in reflection.delivery.prompt_options if reflection.delivery else []:
             if isinstance(option, dict) and str(option.get("value")) == reflection.choice:

@@ -237,3 +237,13 @@ async def test_the_persons_own_default_audience_wins_over_the_projects(world: Wo
     [reflection] = await world.all(Reflection)
     assert reflection.audience == "private"
     assert "visible to: only you" in world.channel.new_texts()[-1].text
+
+
+def test_a_scale_answer_reads_as_its_number_and_its_words_never_the_number_twice() -> None:
+    from bot.core.matching import scale_shown
+
+    assert scale_shown("4", "Quite well") == "4 — Quite well"
+    assert scale_shown("1", "1 – Hardly at all") == "1 – Hardly at all"  # the library's labels
+    assert scale_shown("3", "3") == "3"  # a middle point without words
+    assert scale_shown("2", "") == "2"
+    assert scale_shown("1", "10 out of 10") == "1 — 10 out of 10"

@@ -145,3 +145,68 @@ async def test_a_person_answers_a_prompt_in_the_web_chat_page(
         assert reflection.channel == "webchat"
     assert [a.filename for a in attachments] == ["noticeboard.png"]
     assert answered is not None and answered.status == "answered"
+
+
+async def test_on_a_390px_phone_the_composer_never_covers_the_newest_message(
+    server: tuple[Services, object, str],
+) -> None:
+    """A long conversation on a small phone: the newest prompt sits above the composer,
+    every button is at least 44 px (a thumb), and every control has a name a screen
+    reader reads out."""
+    import os
+
+    from playwright.async_api import async_playwright, expect
+
+    services, channel, _base = server
+    now = datetime.now(UTC)
+    async with services.sessions() as session, session.begin():
+        rows = await make_project(session, today=now.date())
+        person, _ = await make_person(session, rows.project, name="Morag Campbell", now=now)
+        token = await issue_webchat_link(session, person, now=now)
+        for n in range(8):
+            await make_delivery(
+                session, person, rows, sent_at=now - timedelta(minutes=30 - n), status="planned",
+                text=f"Question {n}: what did you notice at the hub this week, in a sentence?",
+            )  # fmt: skip
+        await make_delivery(
+            session, person, rows, sent_at=now - timedelta(minutes=1), status="planned",
+            kind="scale", text="How well did this week's hub meeting go?", options=SCALE,
+        )  # fmt: skip
+    sent = await dispatch_once(services, {"webchat": channel}, now, worker="e2e")  # type: ignore[dict-item]
+    assert sent == 9
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 700})
+            await page.goto(chat_url(services.settings, token))
+            newest = page.locator("li.bubble.bot", has_text="hub meeting go?")
+            await expect(newest).to_be_visible(timeout=WAIT_MS)
+            await expect(page.locator("#chat[data-live=yes]")).to_have_count(1, timeout=WAIT_MS)
+            await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            if os.environ.get("WEBCHAT_SCREENSHOT_DIR"):
+                await page.screenshot(
+                    path=os.path.join(os.environ["WEBCHAT_SCREENSHOT_DIR"], "webchat-390.png")
+                )
+            bubble = await newest.bounding_box()
+            composer = await page.locator("#composer").bounding_box()
+            assert bubble is not None and composer is not None
+            assert bubble["y"] + bubble["height"] <= composer["y"] + 1
+            assert bubble["y"] >= 0
+
+            no_wider = await page.evaluate("document.documentElement.scrollWidth <= 390")
+            assert no_wider, "the page scrolls sideways on a 390 px phone"
+            for button in await page.get_by_role("button").all():
+                if not await button.is_visible():
+                    continue
+                box = await button.bounding_box()
+                assert box is not None and box["height"] >= 44 and box["width"] >= 44
+            await expect(page.get_by_label("Your message")).to_be_visible()
+            await expect(page.get_by_label("Add a photo or file")).to_have_count(1)
+            await expect(page.get_by_role("log", name="Conversation")).to_be_visible()
+            for name in ("Not at all", "Very well", "Send"):
+                await expect(page.get_by_role("button", name=name).first).to_be_visible()
+        finally:
+            await browser.close()
