@@ -59,6 +59,12 @@ async def _id(
 )
 @click.option("--answer-type", type=click.Choice(ANSWER_TYPES), help="Only this kind of answer.")
 @click.option("--query", default="", help="Only reflections containing these words.")
+@click.option(
+    "--raw-cells",
+    is_flag=True,
+    help="CSV: keep cells starting with = + - @ exactly as written (for R/Python/QDA tools; "
+    "by default they get a leading ' so a spreadsheet does not run them as formulas).",
+)
 @with_services
 async def export(
     services: Services,
@@ -71,6 +77,7 @@ async def export(
     date_to: object,
     answer_type: str | None,
     query: str,
+    raw_cells: bool,
 ) -> None:
     """Export reflections as CSV or a REFI-QDA project (.qdpx), or the codebook (.qdc)."""
     viewer = cli_viewer(services.settings.default_timezone)
@@ -92,7 +99,14 @@ async def export(
         ) as bar:
             if fmt == "csv":
                 with output.open("w", encoding="utf-8", newline="") as out:
-                    written = await write_csv(session, viewer, filters, out, bar.update)
+                    written = await write_csv(
+                        session,
+                        viewer,
+                        filters,
+                        out,
+                        bar.update,
+                        safe_for_spreadsheets=not raw_cells,
+                    )
             elif fmt == "qdpx":
                 with output.open("wb") as binary:
                     written = await write_qdpx(

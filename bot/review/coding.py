@@ -63,6 +63,30 @@ def _require_coder(viewer: Viewer) -> None:
         raise UsageError("Only researchers and admins code reflections and write memos.")
 
 
+async def _checked_name(
+    session: AsyncSession,
+    name: str,
+    color: str,
+    parent_id: int | None,
+    renaming: int | None = None,
+) -> str:
+    """The stripped name, once it and the colour are valid and no sibling code has the name."""
+    name = name.strip()
+    if not name:
+        raise UsageError("A code needs a name.")
+    if not COLOUR.match(color):
+        raise UsageError("A colour looks like #1f77b4.")
+    siblings = select(Code.id).where(
+        Code.name == name,
+        Code.parent_id.is_(None) if parent_id is None else Code.parent_id == parent_id,
+    )
+    if renaming is not None:
+        siblings = siblings.where(Code.id != renaming)
+    if (await session.execute(siblings)).first() is not None:
+        raise UsageError(f"There is already a code called {name!r} there.")
+    return name
+
+
 async def add_code(
     session: AsyncSession,
     viewer: Viewer,
@@ -73,20 +97,9 @@ async def add_code(
     description: str = "",
 ) -> Code:
     _require_coder(viewer)
-    name = name.strip()
-    if not name:
-        raise UsageError("A code needs a name.")
-    if not COLOUR.match(color):
-        raise UsageError("A colour looks like #1f77b4.")
     if parent_id is not None and await session.get(Code, parent_id) is None:
         raise UsageError("That parent code does not exist.")
-    taken = await session.execute(
-        select(Code.id).where(Code.name == name, Code.parent_id.is_(parent_id))
-        if parent_id is None
-        else select(Code.id).where(Code.name == name, Code.parent_id == parent_id)
-    )
-    if taken.first() is not None:
-        raise UsageError(f"There is already a code called {name!r} there.")
+    name = await _checked_name(session, name, color, parent_id)
     code = Code(
         guid=str(uuid.uuid4()),
         name=name[:200],
@@ -111,17 +124,7 @@ async def update_code(
 ) -> Code:
     """Rename a code, or change its colour or description; its codings stay as they are."""
     _require_coder(viewer)
-    name = name.strip()
-    if not name:
-        raise UsageError("A code needs a name.")
-    if not COLOUR.match(color):
-        raise UsageError("A colour looks like #1f77b4.")
-    siblings = select(Code.id).where(Code.name == name, Code.id != code.id)
-    siblings = siblings.where(
-        Code.parent_id.is_(None) if code.parent_id is None else Code.parent_id == code.parent_id
-    )
-    if (await session.execute(siblings)).first() is not None:
-        raise UsageError(f"There is already a code called {name!r} there.")
+    name = await _checked_name(session, name, color, code.parent_id, renaming=code.id)
     code.name, code.color, code.description = name[:200], color.lower(), description.strip()
     await session.flush()
     return code

@@ -367,7 +367,9 @@ async def export(request: Request) -> Response:
         viewer = await current_viewer(request, session)
         if fmt == "csv":
             text = io.StringIO()
-            rows = await write_csv(session, viewer, filters, text)
+            rows = await write_csv(
+                session, viewer, filters, text, safe_for_spreadsheets=form.get("cells") != "raw"
+            )
             body: Iterator[bytes] | bytes = text.getvalue().encode("utf-8")
         elif fmt == "qdc":
             rows = 0

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.services import Services
-from storage.models import AuditLog, Base, User
+from storage.models import AuditLog, Base, Reflection, User
 from tests.conftest import make_settings
 from tests.review.conftest import World, build_world, marker
 from tests.review.helpers import client, sign_in
@@ -147,3 +147,24 @@ def test_export_names_an_unknown_partnership(cli_world: World, tmp_path: Path) -
         main, ["export", "csv", "--partnership", "atlantis", "-o", str(tmp_path / "x.csv")]
     )
     assert result.exit_code != 0 and "atlantis" in result.output
+
+
+def test_export_csv_keeps_formula_like_cells_only_with_raw_cells(
+    cli_world: World, tmp_path: Path
+) -> None:
+    async def add(services: Services) -> None:
+        async with services.sessions() as session, session.begin():
+            team = await session.get(Reflection, cli_world.reflections[("fife", "team")])
+            assert team is not None
+            team.text = "-2 families came, +1 on last week"
+
+    _with_services(cli_world, add)
+    safe, raw = tmp_path / "safe.csv", tmp_path / "raw.csv"
+    _run("export", "csv", "-o", str(safe))
+    _run("export", "csv", "--raw-cells", "-o", str(raw))
+
+    def text(path: Path) -> set[str]:
+        return {r["text"] for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
+
+    assert "'-2 families came, +1 on last week" in text(safe)
+    assert "-2 families came, +1 on last week" in text(raw)

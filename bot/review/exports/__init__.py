@@ -6,7 +6,7 @@ filters apply) and is recorded in the audit log by :func:`record_export`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.review.access import Viewer, author_label
-from bot.review.search import Filters
+from bot.review.search import Filters, each_reflection
 from storage.models import AuditLog, Code, Coding, Reflection
 
 Progress = Callable[[int], None]
@@ -47,14 +47,32 @@ class Context:
     created_local: str
 
 
+def option_label(reflection: Reflection) -> str:
+    """The button label the participant tapped, from the prompt as it was sent ("" if unknown)."""
+    value = reflection.scale_value if reflection.scale_value is not None else reflection.choice
+    if value is None or value == "" or reflection.delivery is None:
+        return ""
+    for option in reflection.delivery.prompt_options or []:
+        if isinstance(option, dict) and str(option.get("value")) == str(value):
+            label = str(option.get("label") or "")
+            return "" if label == str(value) else label
+    return ""
+
+
 def answer_text(reflection: Reflection) -> str:
-    """The words of a reflection, or a short rendering of a tap/scale/evidence answer."""
+    """The words of a reflection, or a short rendering of a tap/scale/evidence answer.
+
+    A scale or choice answer carries the label of the button tapped when the prompt had one
+    ("Scale: 4 (Mostly)"), so a reader never has to guess what the number meant.
+    """
     if reflection.text:
         return reflection.text
+    label = option_label(reflection)
+    suffix = f" ({label})" if label else ""
     if reflection.scale_value is not None:
-        return f"Scale: {reflection.scale_value}"
+        return f"Scale: {reflection.scale_value}{suffix}"
     if reflection.choice:
-        return f"Choice: {reflection.choice}"
+        return f"Choice: {reflection.choice}{suffix}"
     if reflection.attachments:
         return "Evidence: " + ", ".join(a.filename for a in reflection.attachments)
     return ""
@@ -100,6 +118,39 @@ async def codings_for(session: AsyncSession, reflection_ids: list[int]) -> dict[
         coding.code = code
         found.setdefault(coding.reflection_id, []).append(coding)
     return found
+
+
+async def in_batches(
+    session: AsyncSession,
+    viewer: Viewer,
+    filters: Filters,
+    handle: Callable[[list[Reflection]], Awaitable[None]],
+    progress: Progress | None = None,
+    batch: int = 500,
+) -> int:
+    """Feed the reflections ``viewer`` may export to ``handle`` ``batch`` at a time.
+
+    Returns how many were handled; ``progress`` hears each batch's size.
+    """
+    handled = 0
+    pending: list[Reflection] = []
+
+    async def flush() -> None:
+        nonlocal handled
+        if not pending:
+            return
+        await handle(pending)
+        handled += len(pending)
+        if progress is not None:
+            progress(len(pending))
+        pending.clear()
+
+    async for reflection in each_reflection(session, viewer, filters, batch=batch):
+        pending.append(reflection)
+        if len(pending) >= batch:
+            await flush()
+    await flush()
+    return handled
 
 
 def record_export(

@@ -8,8 +8,8 @@ from typing import TextIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.review.access import Viewer
-from bot.review.exports import Progress, codings_for, context_of
-from bot.review.search import Filters, each_reflection
+from bot.review.exports import Progress, codings_for, context_of, in_batches, option_label
+from bot.review.search import Filters
 from storage.models import Reflection
 
 COLUMNS = [
@@ -27,12 +27,27 @@ COLUMNS = [
     "text",
     "scale_value",
     "choice",
+    "option_label",
     "audience",
     "channel",
     "participant",
     "evidence",
     "codes",
 ]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise a cell a spreadsheet would run as a formula (OWASP "CSV injection").
+
+    A text cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``, which
+    Excel, LibreOffice and Google Sheets show as plain text. Numbers are left alone.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 async def write_csv(
@@ -42,50 +57,46 @@ async def write_csv(
     out: TextIO,
     progress: Progress | None = None,
     batch: int = 500,
+    *,
+    safe_for_spreadsheets: bool = True,
 ) -> int:
-    """Write the matching reflections to ``out``; returns how many rows were written."""
+    """Write the matching reflections to ``out``; returns how many rows were written.
+
+    With ``safe_for_spreadsheets`` (the default) text cells that a spreadsheet would take for a
+    formula start with ``'``; pass False for the participants' words byte for byte (for R, Python
+    or a QDA tool — never open that file in Excel).
+    """
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    written = 0
-    pending: list[Reflection] = []
+    cell = spreadsheet_safe if safe_for_spreadsheets else (lambda value: value)
 
-    async def flush() -> None:
-        nonlocal written
+    async def rows(pending: list[Reflection]) -> None:
         codings = await codings_for(session, [r.id for r in pending])
         for reflection in pending:
             context = context_of(viewer, reflection)
             codes = sorted({c.code.name for c in codings.get(reflection.id, [])})
-            writer.writerow(
-                [
-                    reflection.id,
-                    context.created_utc,
-                    context.created_local,
-                    context.partnership,
-                    context.project,
-                    context.cycle,
-                    context.phase,
-                    context.research_question,
-                    context.prompt_key,
-                    context.prompt_text,
-                    context.answer_type,
-                    reflection.text,
-                    "" if reflection.scale_value is None else reflection.scale_value,
-                    reflection.choice or "",
-                    context.audience,
-                    context.channel,
-                    context.author,
-                    "; ".join(a.filename for a in reflection.attachments),
-                    "; ".join(codes),
-                ]
-            )
-        written += len(pending)
-        if progress is not None:
-            progress(len(pending))
-        pending.clear()
+            values: list[object] = [
+                reflection.id,
+                context.created_utc,
+                context.created_local,
+                context.partnership,
+                context.project,
+                context.cycle,
+                context.phase,
+                context.research_question,
+                context.prompt_key,
+                context.prompt_text,
+                context.answer_type,
+                reflection.text,
+                "" if reflection.scale_value is None else reflection.scale_value,
+                reflection.choice or "",
+                option_label(reflection),
+                context.audience,
+                context.channel,
+                context.author,
+                "; ".join(a.filename for a in reflection.attachments),
+                "; ".join(codes),
+            ]
+            writer.writerow([cell(value) for value in values])
 
-    async for reflection in each_reflection(session, viewer, filters, batch=batch):
-        pending.append(reflection)
-        if len(pending) >= batch:
-            await flush()
-    await flush()
-    return written
+    return await in_batches(session, viewer, filters, rows, progress, batch)

@@ -28,8 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.review.access import Viewer, author_label
 from bot.review.coding import CodeNode, codebook
-from bot.review.exports import Progress, answer_text, codings_for, context_of, iso_utc
-from bot.review.search import Filters, each_reflection
+from bot.review.exports import (
+    Progress,
+    answer_text,
+    codings_for,
+    context_of,
+    in_batches,
+    iso_utc,
+)
+from bot.review.search import Filters
 from storage.models import Attachment, Membership, Memo, Reflection, User
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -162,13 +169,10 @@ async def write_qdpx(
     cases: dict[str, _Case] = {}
     variables = {name: stable_guid("variable", name) for name in CASE_VARIABLES + SOURCE_VARIABLES}
     memo_notes: list[Memo] = []
-    exported = 0
 
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        pending: list[Reflection] = []
 
-        async def flush() -> None:
-            nonlocal exported
+        async def add_sources(pending: list[Reflection]) -> None:
             ids = [r.id for r in pending]
             codings = await codings_for(session, ids)
             memos = (
@@ -250,16 +254,8 @@ async def write_qdpx(
                         case.partnerships.add(context.partnership)
                     case.roles |= roles.get(reflection.person_id, set())
                     case.sources.extend(source_guids)
-            exported += len(pending)
-            if progress is not None:
-                progress(len(pending))
-            pending.clear()
 
-        async for reflection in each_reflection(session, viewer, filters, batch=batch):
-            pending.append(reflection)
-            if len(pending) >= batch:
-                await flush()
-        await flush()
+        exported = await in_batches(session, viewer, filters, add_sources, progress, batch)
 
         code_memos = (
             (await session.execute(select(Memo).where(Memo.code_id.is_not(None)).order_by(Memo.id)))
@@ -285,26 +281,16 @@ async def write_qdpx(
             )
             _sub(note, ns, "PlainTextContent", text=memo.text)
         await _users(session, sections["Users"], user_ids, viewer, exporter_guid)
-        if cases:
-            for name in CASE_VARIABLES + SOURCE_VARIABLES:
-                _sub(
-                    sections["Variables"],
-                    ns,
-                    "Variable",
-                    guid=variables[name],
-                    name=name,
-                    typeOfVariable="Text",
-                )
-        elif exported:
-            for name in SOURCE_VARIABLES:
-                _sub(
-                    sections["Variables"],
-                    ns,
-                    "Variable",
-                    guid=variables[name],
-                    name=name,
-                    typeOfVariable="Text",
-                )
+        declared = (CASE_VARIABLES if cases else []) + (SOURCE_VARIABLES if exported else [])
+        for name in declared:
+            _sub(
+                sections["Variables"],
+                ns,
+                "Variable",
+                guid=variables[name],
+                name=name,
+                typeOfVariable="Text",
+            )
         for case in cases.values():
             element = _sub(sections["Cases"], ns, "Case", guid=case.guid, name=case.name)
             if case.partnerships:

@@ -1,0 +1,171 @@
+"""What a researcher opening an export in a spreadsheet, or a forged form, would run into."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.review.access import cli_viewer
+from bot.review.coding import add_code, apply_code, update_code
+from bot.review.exports.csv import write_csv
+from bot.review.search import Filters
+from bot.web.review import router
+from storage.models import AuditLog, Code, Coding, Delivery, Memo, Reflection, User
+from tests.review.conftest import WHEN, World
+from tests.review.helpers import client, csrf, sign_in
+
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+async def _add_answers(world: World) -> tuple[int, int]:
+    """A reflection that starts like a formula and a scale answer, both in Fife, for researchers."""
+    async with world.services.sessions() as session, session.begin():
+        team = await session.get(Reflection, world.reflections[("fife", "team")])
+        assert team is not None
+        formula = Reflection(
+            person_id=team.person_id,
+            project_id=team.project_id,
+            kind="text",
+            text=FORMULA,
+            audience="researchers",
+            channel="telegram",
+            created_at=WHEN,
+        )
+        delivery = Delivery(
+            person_id=team.person_id,
+            project_id=team.project_id,
+            slot=WHEN + timedelta(days=30),
+            due_at=WHEN,
+            prompt_key="check-in.confidence",
+            prompt_kind="scale",
+            prompt_text="How confident do you feel?",
+            prompt_options=[{"value": v, "label": f"label-{v}"} for v in range(1, 6)],
+            status="answered",
+        )
+        scale = Reflection(
+            person_id=team.person_id,
+            project_id=team.project_id,
+            delivery=delivery,
+            kind="scale",
+            scale_value=4,
+            audience="researchers",
+            channel="telegram",
+            created_at=WHEN,
+        )
+        session.add_all([formula, delivery, scale])
+        await session.flush()
+        return formula.id, scale.id
+
+
+def _rows(body: str) -> dict[str, dict[str, str]]:
+    return {row["reflection_id"]: row for row in csv.DictReader(io.StringIO(body))}
+
+
+async def test_a_csv_cell_that_looks_like_a_formula_is_neutralised_unless_asked(
+    world: World,
+) -> None:
+    formula, _ = await _add_answers(world)
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        token = await csrf(http, "/review/export")
+        safe = await http.post("/review/export", data={"csrf": token, "format": "csv"})
+        raw = await http.post(
+            "/review/export", data={"csrf": token, "format": "csv", "cells": "raw"}
+        )
+    assert _rows(safe.text)[str(formula)]["text"] == "'" + FORMULA
+    assert _rows(raw.text)[str(formula)]["text"] == FORMULA
+    # Ordinary words are never touched.
+    team = str(world.reflections[("fife", "team")])
+    assert _rows(safe.text)[team]["text"] == _rows(raw.text)[team]["text"]
+    assert not _rows(safe.text)[team]["text"].startswith("'")
+
+
+async def test_the_library_and_command_line_neutralise_by_default_too(world: World) -> None:
+    formula, _ = await _add_answers(world)
+    async with world.services.sessions() as session:
+        safe, raw = io.StringIO(), io.StringIO()
+        await write_csv(session, cli_viewer(), Filters(), safe)
+        await write_csv(session, cli_viewer(), Filters(), raw, safe_for_spreadsheets=False)
+    assert _rows(safe.getvalue())[str(formula)]["text"] == "'" + FORMULA
+    assert _rows(raw.getvalue())[str(formula)]["text"] == FORMULA
+
+
+async def test_a_scale_answer_shows_the_label_of_the_button_tapped(world: World) -> None:
+    _, scale = await _add_answers(world)
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        page = await http.get(f"/review/reflections/{scale}")
+        token = await csrf(http, "/review/export")
+        exported = await http.post("/review/export", data={"csrf": token, "format": "csv"})
+        qdpx = await http.post("/review/export", data={"csrf": token, "format": "qdpx"})
+    assert "Scale: 4 (label-4)" in page.text
+    row = _rows(exported.text)[str(scale)]
+    assert (row["scale_value"], row["option_label"]) == ("4", "label-4")
+    with zipfile.ZipFile(io.BytesIO(qdpx.content)) as archive:
+        texts = [archive.read(n).decode() for n in archive.namelist() if n.endswith(".txt")]
+    assert "Scale: 4 (label-4)" in texts
+
+
+def _post_paths(world: World, code_id: int, coding_id: int) -> list[str]:
+    ids = {
+        "reflection_id": str(world.reflections[("fife", "team")]),
+        "code_id": str(code_id),
+        "coding_id": str(coding_id),
+    }
+    paths = []
+    for route in router.routes:
+        if "POST" in getattr(route, "methods", set()):
+            paths.append(re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], route.path))  # type: ignore[attr-defined]
+    return paths
+
+
+async def _stored(world: World) -> tuple[int, ...]:
+    async with world.services.sessions() as session:
+        counts = []
+        for model in (Code, Coding, Memo, AuditLog):
+            counts.append((await session.execute(select(func.count()).select_from(model))).scalar())
+        users = (await session.execute(select(User.email, User.password_hash))).all()
+        return (*counts, hash(tuple(sorted(users))))
+
+
+async def test_every_form_without_its_csrf_token_is_refused_and_stores_nothing(
+    world: World,
+) -> None:
+    async with world.services.sessions() as session, session.begin():
+        code = await add_code(session, cli_viewer(), "Trust")
+        reflection = await session.get(Reflection, world.reflections[("fife", "team")])
+        assert reflection is not None
+        coding = await apply_code(session, cli_viewer(), reflection, code.id, 0, 2)
+        code_id, coding_id = code.id, coding.id
+    paths = _post_paths(world, code_id, coding_id)
+    assert len(paths) >= 8, paths
+    form = {"text": "forged", "name": "Forged", "color": "#000000", "code_id": str(code_id)}
+    form |= {"format": "csv", "start": "0", "end": "2", "email": "admin@example.org"}
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        before = await _stored(world)
+        for path in paths:
+            response = await http.post(path, data=form)
+            assert response.status_code == 403, (path, response.status_code)
+        after = await _stored(world)
+        still_signed_in = await http.get("/review/reflections")
+    assert after == before
+    assert still_signed_in.status_code == 200
+
+
+async def test_a_subcode_may_share_a_name_with_a_code_under_another_parent(world: World) -> None:
+    viewer = cli_viewer()
+    async with world.services.sessions() as session, session.begin():
+        barriers = await add_code(session, viewer, "Barriers")
+        enablers = await add_code(session, viewer, "Enablers")
+        await add_code(session, viewer, "Time", parent_id=barriers.id)
+        other = await add_code(session, viewer, "Tiem", parent_id=enablers.id)
+        renamed = await update_code(
+            session, viewer, other, name="Time", color="#123456", description=""
+        )
+    assert (renamed.name, renamed.parent_id) == ("Time", enablers.id)
