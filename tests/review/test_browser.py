@@ -156,3 +156,19 @@ def test_a_lead_typing_another_partnerships_reflection_url_gets_404(
     own = page.goto(f"{base}/review/reflections/{world.reflections[('fife', 'team')]}")
     assert own is not None and own.status == 200
     page.close()
+
+
+@pytest.mark.parametrize("email", ["researcher@example.org", "lead@example.org"])
+def test_every_page_fits_a_phone_screen_without_sideways_scrolling(
+    served: tuple[str, World], browser, email: str
+) -> None:  # type: ignore[no-untyped-def]
+    base, world = served
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    _sign_in(page, base, email)
+    one = world.gaelic if email.startswith("researcher") else world.reflections[("fife", "team")]
+    paths = ["/review/reflections", f"/review/reflections/{one}", "/review/dashboard"]
+    paths += ["/review/export"] + (["/review/codes"] if email.startswith("researcher") else [])
+    for path in paths:
+        page.goto(base + path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width}px wide on a 390px phone"

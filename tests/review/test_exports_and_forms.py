@@ -169,3 +169,21 @@ async def test_a_subcode_may_share_a_name_with_a_code_under_another_parent(world
             session, viewer, other, name="Time", color="#123456", description=""
         )
     assert (renamed.name, renamed.parent_id) == ("Time", enablers.id)
+
+
+async def test_the_export_page_tells_each_role_how_participants_appear(world: World) -> None:
+    async with client(world.services) as http:
+        await sign_in(http, "lead@example.org")
+        lead = (await http.get("/review/export")).text
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        researcher = (await http.get("/review/export")).text
+    assert "study code" not in lead and "by name where they chose" in lead
+    assert "by study code" in researcher and "by name" not in researcher
+
+
+async def test_the_list_shows_each_reflections_audience(world: World) -> None:
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        page = (await http.get("/review/reflections")).text
+    assert "audience: team_anonymous" in page and "audience: researchers" in page
