@@ -172,3 +172,24 @@ def test_every_page_fits_a_phone_screen_without_sideways_scrolling(
         page.goto(base + path)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width}px wide on a 390px phone"
+
+
+def test_a_keyboard_user_skips_the_menu_and_codes_a_whole_reflection(
+    served: tuple[str, World], browser
+) -> None:  # type: ignore[no-untyped-def]
+    base, world = served
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    _sign_in(page, base, "researcher@example.org")
+    page.goto(f"{base}/review/reflections/{world.gaelic}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.get_by_label("Code", exact=True).focus()
+    page.keyboard.type("Place")
+    button = page.get_by_role("button", name="Code the whole reflection")
+    button.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#codings").get_by_text("Place").first.is_visible()
+    assert "Place: the whole reflection" in page.locator("#codings").inner_text()

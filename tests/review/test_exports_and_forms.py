@@ -8,6 +8,7 @@ import re
 import zipfile
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.review.access import cli_viewer
@@ -15,9 +16,10 @@ from bot.review.coding import add_code, apply_code, update_code
 from bot.review.exports.csv import write_csv
 from bot.review.search import Filters
 from bot.web.review import router
-from storage.models import AuditLog, Code, Coding, Delivery, Memo, Reflection, User
-from tests.review.conftest import WHEN, World
+from storage.models import Attachment, AuditLog, Code, Coding, Delivery, Memo, Reflection, User
+from tests.review.conftest import PNG, WHEN, World
 from tests.review.helpers import client, csrf, sign_in
+from tests.review.test_access import ALL, SEES
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
@@ -187,3 +189,51 @@ async def test_the_list_shows_each_reflections_audience(world: World) -> None:
         await sign_in(http, "researcher@example.org")
         page = (await http.get("/review/reflections")).text
     assert "audience: team_anonymous" in page and "audience: researchers" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        ("researcher", ["Fife family hub"], ["Dundee family hub"]),
+        ("lead", ["Fife family hub"], ["Dundee family hub"]),
+        ("dundee-lead", ["Dundee family hub"], ["Fife family hub"]),
+        ("admin", ["Fife family hub", "Dundee family hub"], []),
+    ],
+)
+async def test_the_dashboard_shows_each_role_only_its_own_projects(
+    world: World, role: str, shown: list[str], hidden: list[str]
+) -> None:
+    async with client(world.services) as http:
+        await sign_in(http, f"{role}@example.org")
+        page = (await http.get("/review/dashboard")).text
+    assert all(name in page for name in shown) and not any(name in page for name in hidden)
+    assert not any(name in page for name in ("Morag", "Dougie", "P-001", "P-002"))
+
+
+@pytest.mark.parametrize("role", sorted(SEES))
+async def test_evidence_on_every_audience_opens_only_for_those_who_may_see_it(
+    world: World, role: str
+) -> None:
+    attachments: dict[tuple[str, str], int] = {}
+    async with world.services.sessions() as session, session.begin():
+        for pair, reflection_id in world.reflections.items():
+            attachment = Attachment(
+                reflection_id=reflection_id,
+                kind="photo",
+                filename="board.png",
+                content_type="image/png",
+                size=len(PNG),
+                sha256="0" * 64,
+                path="evidence/board.png",
+            )
+            session.add(attachment)
+            await session.flush()
+            attachments[pair] = attachment.id
+    async with client(world.services) as http:
+        await sign_in(http, f"{role}@example.org")
+        for pair in ALL:
+            response = await http.get(f"/review/evidence/{attachments[pair]}")
+            wanted = 200 if pair in SEES[role] else 404
+            assert response.status_code == wanted, f"{role} opening evidence on {pair}"
+            if wanted == 200:
+                assert response.content == PNG

@@ -151,3 +151,26 @@ async def test_an_export_with_nothing_coded_has_no_empty_containers(world: World
         for element in root.iter(f"{{{NS['q']}}}{tag}"):
             assert len(element) > 0, f"empty <{tag}/>"
     assert root.find("q:CodeBook", NS) is None
+
+
+async def test_two_exports_of_the_same_project_use_the_same_guids(world: World) -> None:
+    """Re-importing a later export into NVivo or ATLAS.ti must merge, not duplicate."""
+    await _code_the_gaelic_reflection(world)
+
+    async def guids() -> dict[str, list[str]]:
+        out = io.BytesIO()
+        async with world.services.sessions() as session:
+            await write_qdpx(
+                session, cli_viewer(), Filters(), out, Path(world.services.settings.data_dir)
+            )
+        with zipfile.ZipFile(out) as archive:
+            root = etree.fromstring(archive.read("project.qde"))
+        found: dict[str, list[str]] = {}
+        for element in root.iter():
+            if element.get("guid") and not str(element.tag).endswith("}Project"):
+                found.setdefault(etree.QName(element).localname, []).append(element.get("guid"))
+        return found
+
+    first, second = await guids(), await guids()
+    assert first == second
+    assert {"TextSource", "PlainTextSelection", "Code", "Case", "Variable", "Note"} <= set(first)
