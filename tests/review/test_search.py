@@ -93,6 +93,24 @@ async def test_each_filter_narrows_the_reflections(world: World) -> None:
     assert await _ids(services, Filters(phase="testing-change")) == set()
 
 
+async def test_the_cycle_and_research_question_filters_keep_to_their_project(
+    world: World,
+) -> None:
+    async with world.services.sessions() as session:
+        dundee = await session.get(Reflection, world.reflections[("dundee", "team")])
+        assert dundee is not None
+        cycle, question = dundee.cycle_id, dundee.research_question_id
+    wanted = {
+        i
+        for (project, audience), i in world.reflections.items()
+        if project == "dundee" and audience != "private"
+    }
+    assert await _ids(world.services, Filters(cycle=cycle)) == wanted
+    assert await _ids(world.services, Filters(research_question=question)) == wanted
+    narrowed = Filters(research_question=question, answer_type="evidence")
+    assert await _ids(world.services, narrowed) == set()
+
+
 async def test_filtering_by_a_code_includes_the_codes_beneath_it(world: World) -> None:
     viewer = cli_viewer()
     async with world.services.sessions() as session, session.begin():
