@@ -140,7 +140,7 @@ async def _taken(
             Delivery.slot >= start, Delivery.slot < end, Delivery.status.not_in(NOT_COUNTED)
         )
     )
-    return _grouped(rows.tuples())
+    return _grouped(rows.all())
 
 
 async def _insert_batch(
@@ -231,7 +231,7 @@ async def _eligible_members(
         )
         .order_by(Membership.project_id, Person.id)
     )
-    return _grouped(rows.tuples())
+    return _grouped(rows.all())
 
 
 async def _insert_person(
