@@ -1,4 +1,5 @@
-"""``carbot export``: the review workspace's exports, for scripts (CSV, REFI-QDA .qdc/.qdpx).
+"""``carbot export``: the review workspace's exports, for scripts (CSV, REFI-QDA .qdc/.qdpx),
+and ``carbot export check`` for a .qdpx about to go to a QDA tool.
 
 The command line sees what an admin sees: every reflection except ``private`` ones, with
 participants by study code. Each export is recorded in the audit log with actor ``cli``.
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -19,6 +22,7 @@ from bot.cli import with_services
 from bot.review.access import cli_viewer
 from bot.review.exports import record_export
 from bot.review.exports.csv import write_csv
+from bot.review.exports.reader import UnreadableProject, read_qdpx
 from bot.review.exports.refi import codebook_xml, write_qdpx
 from bot.review.search import ANSWER_TYPES, Filters, count
 from bot.services import Services
@@ -41,8 +45,90 @@ async def _id(
     return found
 
 
-@click.command("export")
-@click.argument("fmt", metavar="csv|qdc|qdpx", type=click.Choice(["csv", "qdc", "qdpx"]))
+def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every reflections export takes: the review workspace's filters."""
+    options = [
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            required=True,
+            help="File to write.",
+        ),
+        click.option("--partnership", metavar="SLUG", help="Only this partnership."),
+        click.option("--project", metavar="SLUG", help="Only this project."),
+        click.option("--phase", metavar="KEY", default="", help="Only this phase (e.g. scoping)."),
+        click.option(
+            "--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="From this day."
+        ),
+        click.option(
+            "--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Up to this day, included."
+        ),
+        click.option(
+            "--answer-type", type=click.Choice(ANSWER_TYPES), help="Only this kind of answer."
+        ),
+        click.option("--query", default="", help="Only reflections containing these words."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group("export")
+def export() -> None:
+    """Export reflections as CSV or a REFI-QDA project (.qdpx), or the codebook (.qdc); check a
+    .qdpx before handing it to a QDA tool."""
+
+
+@export.command("csv")
+@_filter_options
+@click.option(
+    "--raw-cells",
+    is_flag=True,
+    help="Keep every cell exactly as written: UTF-8 without a byte-order mark, cells starting "
+    "with = + - @ untouched (for R/Python/QDA tools). By default the file opens correctly in "
+    "Excel: a byte-order mark, every text cell quoted, formula-like cells given a leading '.",
+)
+@with_services
+async def export_csv(services: Services, output: Path, raw_cells: bool, **filters: Any) -> None:
+    """Reflections as CSV, one row per reflection."""
+
+    async def write(session: AsyncSession, chosen: Filters, bar: Any) -> int:
+        with output.open("w", encoding="utf-8", newline="") as out:
+            return await write_csv(
+                session,
+                cli_viewer(services.settings.default_timezone),
+                chosen,
+                out,
+                bar.update,
+                safe_for_spreadsheets=not raw_cells,
+            )
+
+    await _export(services, "csv", output, filters, write)
+
+
+@export.command("qdpx")
+@_filter_options
+@with_services
+async def export_qdpx(services: Services, output: Path, **filters: Any) -> None:
+    """Reflections, codes, codings, memos and cases as a REFI-QDA project (NVivo, ATLAS.ti,
+    MAXQDA, QualCoder)."""
+
+    async def write(session: AsyncSession, chosen: Filters, bar: Any) -> int:
+        with output.open("wb") as binary:
+            return await write_qdpx(
+                session,
+                cli_viewer(services.settings.default_timezone),
+                chosen,
+                binary,
+                Path(services.settings.data_dir),
+                bar.update,
+            )
+
+    await _export(services, "qdpx", output, filters, write)
+
+
+@export.command("qdc")
 @click.option(
     "-o",
     "--output",
@@ -50,46 +136,59 @@ async def _id(
     required=True,
     help="File to write.",
 )
-@click.option("--partnership", metavar="SLUG", help="Only this partnership.")
-@click.option("--project", metavar="SLUG", help="Only this project.")
-@click.option("--phase", metavar="KEY", default="", help="Only this phase (e.g. scoping).")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="From this day.")
-@click.option(
-    "--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Up to this day, included."
-)
-@click.option("--answer-type", type=click.Choice(ANSWER_TYPES), help="Only this kind of answer.")
-@click.option("--query", default="", help="Only reflections containing these words.")
-@click.option(
-    "--raw-cells",
-    is_flag=True,
-    help="CSV: keep cells starting with = + - @ exactly as written (for R/Python/QDA tools; "
-    "by default they get a leading ' so a spreadsheet does not run them as formulas).",
-)
 @with_services
-async def export(
-    services: Services,
-    fmt: str,
-    output: Path,
-    partnership: str | None,
-    project: str | None,
-    phase: str,
-    date_from: object,
-    date_to: object,
-    answer_type: str | None,
-    query: str,
-    raw_cells: bool,
+async def export_qdc(services: Services, output: Path) -> None:
+    """The codebook as a REFI-QDA codebook (.qdc)."""
+
+    async def write(session: AsyncSession, chosen: Filters, bar: Any) -> int:
+        document = await codebook_xml(session)
+        with output.open("wb") as binary:
+            binary.write(document)
+        return 0
+
+    await _export(services, "qdc", output, {}, write)
+
+
+@export.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def export_check(file: Path) -> None:
+    """Count what a .qdpx holds and find what would break an import into a QDA tool.
+
+    Exits 1 on a dangling reference, two sources or two codes with one name, or a selection
+    outside its text.
+    """
+    try:
+        project = read_qdpx(file)
+    except UnreadableProject as error:
+        raise click.ClickException(f"{file}: {error}") from error
+    counts = project.counts()
+    click.echo(", ".join(f"{number} {what}" for what, number in counts.items()))
+    if project.problems:
+        for problem in project.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        click.echo(
+            f"{len(project.problems)} problem(s): a QDA tool may refuse this file.", err=True
+        )
+        raise SystemExit(1)
+    click.echo("No problems found.")
+
+
+Write = Callable[[AsyncSession, Filters, Any], Awaitable[int]]
+
+
+async def _export(
+    services: Services, fmt: str, output: Path, options: dict[str, Any], write: Write
 ) -> None:
-    """Export reflections as CSV or a REFI-QDA project (.qdpx), or the codebook (.qdc)."""
     viewer = cli_viewer(services.settings.default_timezone)
     async with transaction(services.sessions) as session:
         filters = Filters(
-            partnership=await _id(session, Partnership, partnership),
-            project=await _id(session, Project, project),
-            phase=phase,
-            date_from=_day(date_from),
-            date_to=_day(date_to),
-            answer_type=answer_type or "",
-            q=query,
+            partnership=await _id(session, Partnership, options.get("partnership")),
+            project=await _id(session, Project, options.get("project")),
+            phase=options.get("phase") or "",
+            date_from=_day(options.get("date_from")),
+            date_to=_day(options.get("date_to")),
+            answer_type=options.get("answer_type") or "",
+            q=options.get("query") or "",
         )
         total = 0 if fmt == "qdc" else await count(session, viewer, filters)
         with click.progressbar(
@@ -97,30 +196,7 @@ async def export(
             label=f"Exporting {total} reflections",
             file=None if total >= PROGRESS_FROM else io.StringIO(),
         ) as bar:
-            if fmt == "csv":
-                with output.open("w", encoding="utf-8", newline="") as out:
-                    written = await write_csv(
-                        session,
-                        viewer,
-                        filters,
-                        out,
-                        bar.update,
-                        safe_for_spreadsheets=not raw_cells,
-                    )
-            elif fmt == "qdpx":
-                with output.open("wb") as binary:
-                    written = await write_qdpx(
-                        session,
-                        viewer,
-                        filters,
-                        binary,
-                        Path(services.settings.data_dir),
-                        bar.update,
-                    )
-            else:
-                with output.open("wb") as binary:
-                    binary.write(await codebook_xml(session))
-                written = 0
+            written = await write(session, filters, bar)
         record_export(session, viewer, fmt, filters, written)
     logger.info("export written", extra={"action": f"export_{fmt}", "rows": written})
     what = "the codebook" if fmt == "qdc" else f"{written} reflection(s)"

@@ -57,7 +57,9 @@ async def test_each_role_sees_exactly_what_the_audience_rules_allow_everywhere(
         found = await http.get("/review/reflections", params={"q": "marker hub"})
         assert listed_ids(found.text) == expected - {world.gaelic}, "search results"
 
-        rows = list(csv.DictReader(io.StringIO((await _export(http, "csv")).text)))
+        rows = list(
+            csv.DictReader(io.StringIO((await _export(http, "csv")).content.decode("utf-8-sig")))
+        )
         assert {int(r["reflection_id"]) for r in rows} == expected, "the CSV export"
         qdpx = zipfile.ZipFile(io.BytesIO((await _export(http, "qdpx")).content))
         sources = " ".join(qdpx.read(n).decode() for n in qdpx.namelist() if n.endswith(".txt"))
@@ -95,7 +97,9 @@ async def test_leads_see_names_only_on_team_reflections_and_never_study_codes(
             f"/review/reflections/{world.reflections[('fife', 'team_anonymous')]}"
         )
         assert "Morag" not in anonymous.text and "P-001" not in anonymous.text
-        rows = list(csv.DictReader(io.StringIO((await _export(http, "csv")).text)))
+        rows = list(
+            csv.DictReader(io.StringIO((await _export(http, "csv")).content.decode("utf-8-sig")))
+        )
         by_audience = {r["audience"]: r["participant"] for r in rows}
         assert by_audience == {"team": "Morag MacLeod", "team_anonymous": ""}
 

@@ -138,7 +138,7 @@ def test_a_researcher_signs_in_filters_searches_codes_writes_a_memo_and_exports(
     page.get_by_label("CSV — one row per reflection, with its context").check()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
     gaelic = next(r for r in rows if int(r["reflection_id"]) == world.gaelic)
     assert gaelic["text"] == GAELIC and gaelic["codes"] == "Place"
     page.close()

@@ -117,7 +117,7 @@ def test_export_csv_writes_the_filtered_reflections_and_is_audited(
         "export", "csv", "--project", "fife-hub", "--from", "2027-03-01", "-o", str(target)
     )
     assert "Wrote 4 reflection(s)" in result.output
-    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert {r["audience"] for r in rows} == {"researchers", "team_anonymous", "team"}
     assert all(r["participant"] == "P-001" for r in rows)
     assert not any(marker("fife", "private") in r["text"] for r in rows)

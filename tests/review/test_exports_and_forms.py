@@ -65,6 +65,7 @@ async def _add_answers(world: World) -> tuple[int, int]:
 
 
 def _rows(body: str) -> dict[str, dict[str, str]]:
+    body = body.removeprefix("\ufeff")  # the spreadsheet form starts with a byte-order mark
     return {row["reflection_id"]: row for row in csv.DictReader(io.StringIO(body))}
 
 

@@ -8,6 +8,7 @@ from lxml import etree
 
 from bot.review.access import cli_viewer
 from bot.review.coding import add_code, add_memo, apply_code
+from bot.review.exports.reader import read_qdpx
 from bot.review.exports.refi import codebook_xml, stable_guid, write_qdpx
 from bot.review.search import Filters
 from storage.models import Reflection
@@ -71,6 +72,14 @@ async def test_an_empty_codebook_still_gives_a_valid_file(world: World) -> None:
     _schema("Codebook.xsd").assertValid(etree.fromstring(document))
 
 
+def _zip_bytes(archive: zipfile.ZipFile) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for name in archive.namelist():
+            copy.writestr(name, archive.read(name))
+    return out.getvalue()
+
+
 async def _export(world: World) -> zipfile.ZipFile:
     buffer = io.BytesIO()
     async with world.services.sessions() as session:
@@ -98,16 +107,16 @@ async def test_the_project_export_validates_and_positions_select_the_right_chara
     selected = {}
     for selection in source.findall("q:PlainTextSelection", NS):
         start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
-        code_guid = selection.find("q:Coding/q:CodeRef", NS).get("targetGUID")
-        selected[code_guid] = text[start:end]
+        coding = selection.find("q:Coding/q:CodeRef", NS)
+        if coding is not None:
+            selected[coding.get("targetGUID")] = text[start:end]
     async with world.services.sessions() as session:
         from storage.models import Code
 
         guids = {name: (await session.get(Code, id_)).guid for name, id_ in codes.items()}
-    assert selected == {guids["hopeful"]: "👍", guids["place"]: "Sgìre"}
-    # the whole-reflection coding sits on the source itself
-    whole = source.findall("q:Coding/q:CodeRef", NS)
-    assert [c.get("targetGUID") for c in whole] == [guids["feelings"]]
+    # the whole-reflection coding is a selection of the whole text: importers drop bare codings
+    assert selected == {guids["hopeful"]: "👍", guids["place"]: "Sgìre", guids["feelings"]: GAELIC}
+    assert source.find("q:Coding", NS) is None
 
 
 async def test_the_project_export_has_cases_notes_users_and_evidence(world: World) -> None:
@@ -127,15 +136,18 @@ async def test_the_project_export_has_cases_notes_users_and_evidence(world: Worl
         for v in cases["P-001"].findall("q:VariableValue", NS)
     }
     assert values == {"partnership": "Fife", "role": "participant"}
-    notes = [
-        n.findtext("q:PlainTextContent", namespaces=NS) for n in root.findall("q:Notes/q:Note", NS)
+    notes = read_qdpx(io.BytesIO(_zip_bytes(archive))).notes.values()
+    assert sorted(n.text for n in notes) == [
+        "Hopeful: forward-looking talk.",
+        "Worth asking about the thumbs up.",
     ]
-    assert sorted(notes) == ["Hopeful: forward-looking talk.", "Worth asking about the thumbs up."]
     hopeful = root.find(".//q:Code[@name='Hopeful']", NS)
     assert hopeful.find("q:NoteRef", NS) is not None
     assert root.find("q:Users/q:User", NS) is not None
     picture = root.find("q:Sources/q:PictureSource", NS)
-    assert picture is not None and picture.get("name") == "board.png"
+    assert picture is not None
+    assert picture.get("name") == f"R{world.gaelic} · P-001 · 2027-03-11 · Fife family hub.png"
+    assert picture.findtext("q:Description", namespaces=NS) == "Original file name: board.png"
     assert archive.read(picture.get("path").replace("internal://", "sources/")).startswith(
         b"\x89PNG"
     )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.review.access import Viewer, author_label
+from bot.review.coding import CodeNode
 from bot.review.search import Filters, each_reflection
 from storage.models import AuditLog, Code, Coding, Reflection
 
@@ -76,6 +77,46 @@ def answer_text(reflection: Reflection) -> str:
     if reflection.attachments:
         return "Evidence: " + ", ".join(a.filename for a in reflection.attachments)
     return ""
+
+
+PATH_SEPARATOR = " › "
+
+
+def export_code_names(nodes: list[CodeNode]) -> dict[int, str]:
+    """A name for every code that no other code in the codebook shares, by code id.
+
+    carbot lets two codes under different parents share a name ("Barriers/Other",
+    "Enablers/Other"); QualCoder and MAXQDA need names unique across the codebook, so a shared
+    name is given its parent path ("Barriers › Other"). A name that still collides (a code
+    literally called "Barriers › Other") gets a number: "Barriers › Other (2)".
+    """
+    paths: dict[int, list[str]] = {}
+
+    def walk(items: list[CodeNode], parents: list[str]) -> None:
+        for node in items:
+            paths[node.code.id] = [*parents, node.code.name]
+            walk(node.children, paths[node.code.id])
+
+    walk(nodes, [])
+    shared: dict[str, int] = {}
+    for path in paths.values():
+        shared[path[-1].casefold()] = shared.get(path[-1].casefold(), 0) + 1
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+
+    # Codes keeping their own name go first, so they never become the ones with a number.
+    def is_shared(path: list[str]) -> bool:
+        return shared[path[-1].casefold()] > 1
+
+    for code_id, path in sorted(paths.items(), key=lambda item: (is_shared(item[1]), item[0])):
+        name = PATH_SEPARATOR.join(path) if is_shared(path) else path[-1]
+        candidate, number = name, 1
+        while candidate.casefold() in taken:
+            number += 1
+            candidate = f"{name} ({number})"
+        taken.add(candidate.casefold())
+        names[code_id] = candidate
+    return names
 
 
 def iso_utc(moment: datetime) -> str:

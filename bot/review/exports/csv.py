@@ -1,4 +1,10 @@
-"""CSV export: one row per reflection with its context columns, authors pseudonymised."""
+"""CSV export: one row per reflection with its context columns, authors pseudonymised.
+
+Two forms. The default is for people: it opens correctly when double-clicked in Excel on
+Windows (a UTF-8 byte-order mark, so ``—``, ``’`` and emoji survive; every text cell quoted, so a
+locale that splits on ``;`` still sees one cell; formula-like cells neutralised). The raw form
+("keep every cell exactly") is for programs: UTF-8 without a mark, cells byte for byte.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,15 @@ from typing import TextIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.review.access import Viewer
-from bot.review.exports import Progress, codings_for, context_of, in_batches, option_label
+from bot.review.coding import codebook
+from bot.review.exports import (
+    Progress,
+    codings_for,
+    context_of,
+    export_code_names,
+    in_batches,
+    option_label,
+)
 from bot.review.search import Filters
 from storage.models import Reflection
 
@@ -37,6 +51,7 @@ COLUMNS = [
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -62,19 +77,25 @@ async def write_csv(
 ) -> int:
     """Write the matching reflections to ``out``; returns how many rows were written.
 
-    With ``safe_for_spreadsheets`` (the default) text cells that a spreadsheet would take for a
-    formula start with ``'``; pass False for the participants' words byte for byte (for R, Python
-    or a QDA tool — never open that file in Excel).
+    With ``safe_for_spreadsheets`` (the default) the text starts with a byte-order mark, every
+    text cell is quoted and cells a spreadsheet would take for a formula start with ``'``; pass
+    False for the participants' words byte for byte (for R, Python or a QDA tool — never open
+    that file in Excel). Codes are named as in the REFI-QDA exports (unique across the codebook).
     """
-    writer = csv.writer(out)
+    if safe_for_spreadsheets:
+        out.write(BYTE_ORDER_MARK)
+        writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+    else:
+        writer = csv.writer(out)
     writer.writerow(COLUMNS)
     cell = spreadsheet_safe if safe_for_spreadsheets else (lambda value: value)
+    code_names = export_code_names(await codebook(session))
 
     async def rows(pending: list[Reflection]) -> None:
         codings = await codings_for(session, [r.id for r in pending])
         for reflection in pending:
             context = context_of(viewer, reflection)
-            codes = sorted({c.code.name for c in codings.get(reflection.id, [])})
+            codes = sorted({code_names[c.code_id] for c in codings.get(reflection.id, [])})
             values: list[object] = [
                 reflection.id,
                 context.created_utc,

@@ -4,7 +4,21 @@ Interop rules followed (QDA-XML 1.0, as NVivo, ATLAS.ti, MAXQDA and QualCoder re
 
 - a ``.qdpx`` is a zip of ``project.qde`` and a lowercase ``sources/`` folder; text sources are
   ``sources/<guid>.txt`` (UTF-8), referred to as ``internal://<guid>.txt``;
+- line breaks in source text are written as LF only: importers read text files with universal
+  newlines, so a CR/LF pair would count as one character there and two here; positions are
+  moved to match;
 - selection positions are Unicode code points, end exclusive (Python slicing);
+- every source has a name no other source has (``R123 · P-001 · 2027-03-04 · Family hub``,
+  media ``… · Family hub.png``): QualCoder aborts an import at the first repeated name, and
+  uploads often repeat ``photo.png``. The name a participant gave a file is in its description;
+- every code has a name no other code has (``Barriers › Other``; see
+  :func:`~bot.review.exports.export_code_names`);
+- a coding of a whole reflection is a selection of its whole text (some importers drop a bare
+  ``<Coding>`` on a source), and of its whole photo or voice note when the size or length of
+  the file can be read;
+- a memo on a reflection is a note referred to from a selection of the whole reflection, with
+  its text in that selection's and the source's description; a memo on a code is in the code's
+  description and is a project note (a journal entry in QualCoder);
 - no empty container elements: ``<Users/>``, ``<Codes/>``, ``<Cases/>``, ``<Notes/>``… are left
   out when there is nothing to put in them;
 - guids are stable: codes, codings and memos keep their stored uuid4, other things get a uuid5
@@ -13,31 +27,38 @@ Interop rules followed (QDA-XML 1.0, as NVivo, ATLAS.ti, MAXQDA and QualCoder re
 
 from __future__ import annotations
 
+import bisect
+import logging
 import re
 import shutil
 import uuid
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.review.access import Viewer, author_label
-from bot.review.coding import CodeNode, codebook
+from bot.review.coding import CodeNode, codebook, flatten
 from bot.review.exports import (
     Progress,
     answer_text,
     codings_for,
     context_of,
+    export_code_names,
     in_batches,
     iso_utc,
 )
 from bot.review.search import Filters
-from storage.models import Attachment, Membership, Memo, Reflection, User
+from storage.models import Attachment, Code, Coding, Membership, Memo, Reflection, User
+
+logger = logging.getLogger(__name__)
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -55,6 +76,7 @@ SOURCE_VARIABLES = [
 ]
 CASE_VARIABLES = ["partnership", "role"]
 MEDIA = {"photo": "PictureSource", "voice": "AudioSource"}
+NAME_IN_CARBOT = "Name in carbot: "
 
 
 def stable_guid(kind: str, key: object) -> str:
@@ -69,6 +91,40 @@ def xml_safe(value: str) -> str:
     return _NOT_XML.sub("", value)
 
 
+_CRLF_OR_CR = re.compile(r"\r\n?")
+
+
+def lf_text(text: str) -> tuple[str, Callable[[int], int]]:
+    """``text`` with CR/LF pairs and lone CRs as LF, and a map from old positions to new ones.
+
+    Each dropped CR moves the positions after it one to the left, so a selection keeps the same
+    characters: ``new[move(a):move(b)]`` is ``old[a:b]`` with its line breaks as LF.
+    """
+    dropped = [match.start() for match in _CRLF_OR_CR.finditer(text) if match.group() == "\r\n"]
+    if not dropped and "\r" not in text:
+        return text, lambda position: position
+    return _CRLF_OR_CR.sub(
+        "\n", text
+    ), lambda position: position - bisect.bisect_left(dropped, position)
+
+
+_NOT_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def file_safe(name: str, limit: int = 150) -> str:
+    """``name`` usable as a file name on Windows, macOS and Linux (importers save sources under
+    their names)."""
+    cleaned = _NOT_IN_FILE_NAMES.sub("-", name).strip(" .")
+    return cleaned[:limit].rstrip(" .") or "source"
+
+
+def source_stem(reflection: Reflection, label: str | None, viewer: Viewer) -> str:
+    """``R123 · P-001 · 2027-03-04 · Family hub``: unique, and sorts by reflection."""
+    day = reflection.created_at.astimezone(ZoneInfo(viewer.timezone)).strftime("%Y-%m-%d")
+    project = reflection.project.name if reflection.project else "no project"
+    return file_safe(f"R{reflection.id} · {label or 'anonymous'} · {day} · {project}")
+
+
 def _sub(parent: Any, ns: str, tag: str, text: str | None = None, **attrs: str) -> Any:
     element = etree.SubElement(
         parent, f"{{{ns}}}{tag}", {k: xml_safe(v) for k, v in attrs.items() if v}
@@ -78,18 +134,40 @@ def _sub(parent: Any, ns: str, tag: str, text: str | None = None, **attrs: str) 
     return element
 
 
-def _codes(parent: Any, ns: str, nodes: list[CodeNode], memos: dict[int, list[str]]) -> None:
+def code_description(code: Code, export_name: str, memos: Iterable[Memo] = ()) -> str:
+    """The code's description, then its own name when the export had to change it, then memos."""
+    parts = [code.description] if code.description else []
+    if export_name != code.name:
+        parts.append(f"{NAME_IN_CARBOT}{code.name}")
+    parts.extend(f"Memo: {memo.text}" for memo in memos)
+    return "\n\n".join(parts)
+
+
+def _codes(
+    parent: Any,
+    ns: str,
+    nodes: list[CodeNode],
+    names: dict[int, str],
+    memos: dict[int, list[Memo]],
+) -> None:
     for node in nodes:
         code = node.code
         element = _sub(
-            parent, ns, "Code", guid=code.guid, name=code.name, isCodable="true", color=code.color
+            parent,
+            ns,
+            "Code",
+            guid=code.guid,
+            name=names[code.id],
+            isCodable="true",
+            color=code.color,
         )
-        if code.description:
-            _sub(element, ns, "Description", text=code.description)
+        description = code_description(code, names[code.id], memos.get(code.id, []))
+        if description:
+            _sub(element, ns, "Description", text=description)
         if ns == PROJECT_NS:
-            for note_guid in memos.get(code.id, []):
-                _sub(element, ns, "NoteRef", targetGUID=note_guid)
-        _codes(element, ns, node.children, memos)
+            for memo in memos.get(code.id, []):
+                _sub(element, ns, "NoteRef", targetGUID=memo.guid)
+        _codes(element, ns, node.children, names, memos)
 
 
 async def codebook_xml(session: AsyncSession) -> bytes:
@@ -101,7 +179,7 @@ async def codebook_xml(session: AsyncSession) -> bytes:
     )
     codes = _sub(root, CODEBOOK_NS, "Codes")
     nodes = await codebook(session)
-    _codes(codes, CODEBOOK_NS, nodes, {})
+    _codes(codes, CODEBOOK_NS, nodes, export_code_names(nodes), {})
     if not nodes:
         # The schema needs at least one code; an empty codebook still gives a valid file.
         _sub(
@@ -140,6 +218,335 @@ async def _roles(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, 
     return found
 
 
+async def _memos_on(session: AsyncSession, reflection_ids: list[int]) -> dict[int, list[Memo]]:
+    if not reflection_ids:
+        return {}
+    memos = (
+        (
+            await session.execute(
+                select(Memo).where(Memo.reflection_id.in_(reflection_ids)).order_by(Memo.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    found: dict[int, list[Memo]] = {}
+    for memo in memos:
+        found.setdefault(memo.reflection_id or 0, []).append(memo)
+    return found
+
+
+def _memo_line(memo: Memo) -> str:
+    return f"Memo ({memo.created_at:%Y-%m-%d}): {memo.text}"
+
+
+@dataclass
+class _Writer:
+    """One ``.qdpx`` being written: the zip, the XML sections, and what later parts refer to."""
+
+    session: AsyncSession
+    viewer: Viewer
+    archive: zipfile.ZipFile
+    data_dir: Path
+    code_names: dict[int, str]
+
+    def __post_init__(self) -> None:
+        self.sections = {
+            name: etree.Element(f"{{{PROJECT_NS}}}{name}")
+            for name in ("Users", "CodeBook", "Variables", "Cases", "Sources", "Notes")
+        }
+        self.user_ids: set[int] = set()
+        self.cases: dict[str, _Case] = {}
+        self.variables = {
+            name: stable_guid("variable", name) for name in CASE_VARIABLES + SOURCE_VARIABLES
+        }
+        self.source_names: set[str] = set()
+
+    def user(self, user_id: int | None) -> str:
+        if user_id is None:
+            return ""
+        self.user_ids.add(user_id)
+        return stable_guid("user", user_id)
+
+    def unique_name(self, name: str) -> str:
+        candidate, number = name, 1
+        while candidate.casefold() in self.source_names:
+            number += 1
+            stem, dot, suffix = name.rpartition(".")
+            candidate = f"{stem} ({number}).{suffix}" if dot else f"{name} ({number})"
+        self.source_names.add(candidate.casefold())
+        return candidate
+
+    def coding(self, parent: Any, coding: Coding, guid: str | None = None) -> None:
+        element = _sub(
+            parent,
+            PROJECT_NS,
+            "Coding",
+            guid=guid or coding.guid,
+            creatingUser=self.user(coding.created_by),
+            creationDateTime=iso_utc(coding.created_at),
+        )
+        _sub(element, PROJECT_NS, "CodeRef", targetGUID=coding.code.guid)
+
+    async def add(self, pending: list[Reflection]) -> None:
+        ids = [r.id for r in pending]
+        codings = await codings_for(self.session, ids)
+        memos = await _memos_on(self.session, ids)
+        roles = await _roles(self.session, {r.person_id for r in pending})
+        for reflection in pending:
+            self.reflection(
+                reflection,
+                codings.get(reflection.id, []),
+                memos.get(reflection.id, []),
+                roles.get(reflection.person_id, set()),
+            )
+
+    def reflection(
+        self, reflection: Reflection, codings: list[Coding], memos: list[Memo], roles: set[str]
+    ) -> None:
+        ns = PROJECT_NS
+        guid = stable_guid("reflection", reflection.id)
+        content, moved = lf_text(answer_text(reflection))
+        self.archive.writestr(f"sources/{guid}.txt", content.encode("utf-8"))
+        context = context_of(self.viewer, reflection)
+        label = author_label(self.viewer, reflection, reflection.person)
+        stem = source_stem(reflection, label, self.viewer)
+        source = _sub(
+            self.sections["Sources"],
+            ns,
+            "TextSource",
+            guid=guid,
+            name=self.unique_name(stem),
+            plainTextPath=f"internal://{guid}.txt",
+            creationDateTime=iso_utc(reflection.created_at),
+        )
+        description = [f"Prompt: {context.prompt_text}"] if context.prompt_text else []
+        description.extend(_memo_line(memo) for memo in memos)
+        if description:
+            _sub(source, ns, "Description", text="\n\n".join(description))
+        whole = [c for c in codings if c.start is None or c.end is None]
+        for coding in codings:
+            if coding in whole:
+                start, end = 0, len(content)
+            else:
+                start, end = moved(coding.start or 0), moved(coding.end or 0)
+            selection = _sub(
+                source,
+                ns,
+                "PlainTextSelection",
+                guid=stable_guid("selection", coding.guid),
+                name=content[start:end][:60],
+                startPosition=str(start),
+                endPosition=str(end),
+                creatingUser=self.user(coding.created_by),
+                creationDateTime=iso_utc(coding.created_at),
+            )
+            self.coding(selection, coding)
+        for memo in memos:
+            selection = _sub(
+                source,
+                ns,
+                "PlainTextSelection",
+                guid=stable_guid("memo-selection", memo.guid),
+                name="Memo",
+                startPosition="0",
+                endPosition=str(len(content)),
+                creatingUser=self.user(memo.created_by),
+                creationDateTime=iso_utc(memo.created_at),
+            )
+            _sub(selection, ns, "Description", text=memo.text)
+            _sub(selection, ns, "NoteRef", targetGUID=memo.guid)
+            self.note(memo, name=f"Memo on {stem}"[:200])
+        values = [
+            context.project,
+            context.cycle,
+            context.phase,
+            context.research_question,
+            context.prompt_key,
+            context.answer_type,
+            context.audience,
+            context.channel,
+        ]
+        for name, value in zip(SOURCE_VARIABLES, values, strict=True):
+            if value:
+                _variable_value(source, self.variables[name], value)
+        source_guids = [guid]
+        media = [a for a in reflection.attachments if a.kind in MEDIA]
+        for number, attachment in enumerate(media, start=1):
+            media_stem = stem if number == 1 else f"{stem} · {number}"
+            media_guid = self.media(attachment, media_stem, whole)
+            if media_guid:
+                source_guids.append(media_guid)
+        if label is not None:
+            case_guid = stable_guid("case", f"{reflection.person_id}:{label}")
+            case = self.cases.setdefault(case_guid, _Case(case_guid, label))
+            if context.partnership:
+                case.partnerships.add(context.partnership)
+            case.roles |= roles
+            case.sources.extend(source_guids)
+
+    def media(self, attachment: Attachment, stem: str, whole: list[Coding]) -> str | None:
+        """A photo or voice note as a picture or audio source, when its file is at hand; the
+        reflection's whole-reflection codings cover the whole picture or clip."""
+        tag = MEDIA[attachment.kind]
+        path = self.data_dir / attachment.path
+        if not path.is_file():
+            logger.warning(
+                "evidence file missing from export",
+                extra={"action": "export_qdpx", "attachment": attachment.id},
+            )
+            return None
+        guid = stable_guid("attachment", attachment.id)
+        suffix = Path(attachment.filename).suffix.lower() or ".bin"
+        with (
+            path.open("rb") as source_file,
+            self.archive.open(f"sources/{guid}{suffix}", "w") as target,
+        ):
+            shutil.copyfileobj(source_file, target)
+        element = _sub(
+            self.sections["Sources"],
+            PROJECT_NS,
+            tag,
+            guid=guid,
+            name=self.unique_name(f"{stem}{suffix}"),
+            path=f"internal://{guid}{suffix}",
+            creationDateTime=iso_utc(attachment.created_at),
+        )
+        _sub(element, PROJECT_NS, "Description", text=f"Original file name: {attachment.filename}")
+        extent = media_extent(attachment.kind, path)
+        for coding in whole if extent else []:
+            assert extent is not None
+            if tag == "PictureSource":
+                area = {"firstX": "0", "firstY": "0", "secondX": str(extent[0])}
+                area["secondY"] = str(extent[1])
+                kind = "PictureSelection"
+            else:
+                area = {"begin": "0", "end": str(extent[0])}
+                kind = "AudioSelection"
+            selection = _sub(
+                element,
+                PROJECT_NS,
+                kind,
+                guid=stable_guid("media-selection", f"{coding.guid}:{attachment.id}"),
+                name=attachment.filename,
+                creatingUser=self.user(coding.created_by),
+                creationDateTime=iso_utc(coding.created_at),
+                **area,
+            )
+            self.coding(selection, coding, stable_guid("media-coding", f"{coding.guid}:{guid}"))
+        return guid
+
+    def note(self, memo: Memo, name: str, as_file: bool = False) -> None:
+        """A memo as a project note: its text inline, or (``as_file``) in ``sources/`` as
+        QualCoder needs for a journal entry."""
+        attributes = {
+            "guid": memo.guid,
+            "name": name,
+            "creatingUser": self.user(memo.created_by),
+            "creationDateTime": iso_utc(memo.created_at),
+        }
+        if as_file:
+            attributes["plainTextPath"] = f"internal://{memo.guid}.txt"
+            self.archive.writestr(f"sources/{memo.guid}.txt", memo.text.encode("utf-8"))
+        note = _sub(self.sections["Notes"], PROJECT_NS, "Note", **attributes)
+        if not as_file:
+            _sub(note, PROJECT_NS, "PlainTextContent", text=memo.text)
+
+    async def finish(self, root: Any, nodes: list[CodeNode], exported: int) -> None:
+        ns = PROJECT_NS
+        code_memos = (
+            (await self.session.execute(select(Memo).where(Memo.code_id.is_not(None)))).scalars()
+        ).all()
+        by_code: dict[int, list[Memo]] = {}
+        for memo in sorted(code_memos, key=lambda m: m.id):
+            by_code.setdefault(memo.code_id or 0, []).append(memo)
+        if nodes:
+            _codes(
+                _sub(self.sections["CodeBook"], ns, "Codes"), ns, nodes, self.code_names, by_code
+            )
+        for node in flatten(nodes):
+            for memo in by_code.get(node.code.id, []):
+                self.note(memo, f"Memo on code {self.code_names[node.code.id]}"[:200], True)
+        await self.users()
+        declared = (CASE_VARIABLES if self.cases else []) + (SOURCE_VARIABLES if exported else [])
+        for name in declared:
+            _sub(
+                self.sections["Variables"],
+                ns,
+                "Variable",
+                guid=self.variables[name],
+                name=name,
+                typeOfVariable="Text",
+            )
+        for case in self.cases.values():
+            element = _sub(self.sections["Cases"], ns, "Case", guid=case.guid, name=case.name)
+            if case.partnerships:
+                _variable_value(
+                    element, self.variables["partnership"], ", ".join(sorted(case.partnerships))
+                )
+            if case.roles:
+                _variable_value(element, self.variables["role"], ", ".join(sorted(case.roles)))
+            for source_guid in dict.fromkeys(case.sources):
+                _sub(element, ns, "SourceRef", targetGUID=source_guid)
+        for section in self.sections.values():
+            if len(section):
+                root.append(section)
+
+    async def users(self) -> None:
+        parent, viewer = self.sections["Users"], self.viewer
+        names: dict[int, str] = {}
+        if self.user_ids:
+            rows = await self.session.execute(
+                select(User.id, User.email).where(User.id.in_(self.user_ids))
+            )
+            names = {user_id: email for user_id, email in rows}
+        if viewer.user_id is None:
+            _sub(
+                parent,
+                PROJECT_NS,
+                "User",
+                guid=exporter_guid(viewer),
+                name="carbot command line",
+                id="cli",
+            )
+        else:
+            names.setdefault(viewer.user_id, viewer.email)
+        for user_id in sorted(names):
+            _sub(
+                parent,
+                PROJECT_NS,
+                "User",
+                guid=stable_guid("user", user_id),
+                name=names[user_id],
+                id=str(user_id),
+            )
+
+
+def exporter_guid(viewer: Viewer) -> str:
+    return stable_guid("user", viewer.user_id if viewer.user_id is not None else "cli")
+
+
+def media_extent(kind: str, path: Path) -> tuple[int, ...] | None:
+    """A photo's (width, height) in pixels or a voice note's (length in milliseconds,), read from
+    the file's header; None when the file cannot be read as that kind."""
+    try:
+        if kind == "photo":
+            from PIL import Image
+
+            with Image.open(path) as image:
+                width, height = image.size
+            return (width, height)
+        import mutagen
+
+        audio = mutagen.File(path)  # type: ignore[attr-defined]
+        if audio is None or not getattr(audio.info, "length", 0):
+            return None
+        return (round(audio.info.length * 1000),)
+    except Exception:  # any unreadable file just gets no media selection
+        logger.info("evidence size unreadable", extra={"action": "export_qdpx", "kind": kind})
+        return None
+
+
 async def write_qdpx(
     session: AsyncSession,
     viewer: Viewer,
@@ -150,227 +557,21 @@ async def write_qdpx(
     batch: int = 500,
 ) -> int:
     """Write the matching reflections as a REFI-QDA project to ``out``; returns how many."""
-    ns = PROJECT_NS
-    now = iso_utc(datetime.now(UTC))
-    exporter_guid = stable_guid("user", viewer.user_id if viewer.user_id is not None else "cli")
     root = etree.Element(
-        f"{{{ns}}}Project",
-        nsmap={None: ns},  # type: ignore[dict-item]
+        f"{{{PROJECT_NS}}}Project",
+        nsmap={None: PROJECT_NS},  # type: ignore[dict-item]
         name="carbot reflections",
         origin="carbot",
-        creatingUserGUID=exporter_guid,
-        creationDateTime=now,
+        creatingUserGUID=exporter_guid(viewer),
+        creationDateTime=iso_utc(datetime.now(UTC)),
     )
-    sections = {
-        name: etree.Element(f"{{{ns}}}{name}")
-        for name in ("Users", "CodeBook", "Variables", "Cases", "Sources", "Notes")
-    }
-    user_ids: set[int] = set()
-    cases: dict[str, _Case] = {}
-    variables = {name: stable_guid("variable", name) for name in CASE_VARIABLES + SOURCE_VARIABLES}
-    memo_notes: list[Memo] = []
-
+    nodes = await codebook(session)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-
-        async def add_sources(pending: list[Reflection]) -> None:
-            ids = [r.id for r in pending]
-            codings = await codings_for(session, ids)
-            memos = (
-                (
-                    await session.execute(
-                        select(Memo).where(Memo.reflection_id.in_(ids)).order_by(Memo.id)
-                    )
-                )
-                .scalars()
-                .all()
-                if ids
-                else []
-            )
-            by_reflection: dict[int, list[Memo]] = {}
-            for memo in memos:
-                by_reflection.setdefault(memo.reflection_id or 0, []).append(memo)
-            roles = await _roles(session, {r.person_id for r in pending})
-            for reflection in pending:
-                guid = stable_guid("reflection", reflection.id)
-                content = answer_text(reflection)
-                archive.writestr(f"sources/{guid}.txt", content.encode("utf-8"))
-                context = context_of(viewer, reflection)
-                label = author_label(viewer, reflection, reflection.person)
-                source = _sub(
-                    sections["Sources"],
-                    ns,
-                    "TextSource",
-                    guid=guid,
-                    name=f"#{reflection.id} {label or 'anonymous'} {context.created_local}",
-                    plainTextPath=f"internal://{guid}.txt",
-                    creationDateTime=iso_utc(reflection.created_at),
-                )
-                if context.prompt_text:
-                    _sub(source, ns, "Description", text=context.prompt_text)
-                own = codings.get(reflection.id, [])
-                for coding in own:
-                    if coding.start is None or coding.end is None:
-                        continue
-                    selection = _sub(
-                        source,
-                        ns,
-                        "PlainTextSelection",
-                        guid=stable_guid("selection", coding.guid),
-                        name=content[coding.start : coding.end][:60],
-                        startPosition=str(coding.start),
-                        endPosition=str(coding.end),
-                        creatingUser=_user(coding.created_by, user_ids),
-                        creationDateTime=iso_utc(coding.created_at),
-                    )
-                    _coding(selection, coding, user_ids)
-                for coding in own:
-                    if coding.start is None:
-                        _coding(source, coding, user_ids)
-                for memo in by_reflection.get(reflection.id, []):
-                    _sub(source, ns, "NoteRef", targetGUID=memo.guid)
-                    memo_notes.append(memo)
-                values = [
-                    context.project,
-                    context.cycle,
-                    context.phase,
-                    context.research_question,
-                    context.prompt_key,
-                    context.answer_type,
-                    context.audience,
-                    context.channel,
-                ]
-                for name, value in zip(SOURCE_VARIABLES, values, strict=True):
-                    if value:
-                        _variable_value(source, variables[name], value)
-                source_guids = [guid]
-                for attachment in reflection.attachments:
-                    media = _media_source(sections["Sources"], archive, attachment, data_dir)
-                    if media:
-                        source_guids.append(media)
-                if label is not None:
-                    case_guid = stable_guid("case", f"{reflection.person_id}:{label}")
-                    case = cases.setdefault(case_guid, _Case(case_guid, label))
-                    if context.partnership:
-                        case.partnerships.add(context.partnership)
-                    case.roles |= roles.get(reflection.person_id, set())
-                    case.sources.extend(source_guids)
-
-        exported = await in_batches(session, viewer, filters, add_sources, progress, batch)
-
-        code_memos = (
-            (await session.execute(select(Memo).where(Memo.code_id.is_not(None)).order_by(Memo.id)))
-            .scalars()
-            .all()
-        )
-        memo_refs: dict[int, list[str]] = {}
-        for memo in code_memos:
-            memo_refs.setdefault(memo.code_id or 0, []).append(memo.guid)
-            memo_notes.append(memo)
-        nodes = await codebook(session)
-        if nodes:
-            _codes(_sub(sections["CodeBook"], ns, "Codes"), ns, nodes, memo_refs)
-        for memo in memo_notes:
-            note = _sub(
-                sections["Notes"],
-                ns,
-                "Note",
-                guid=memo.guid,
-                name=memo.text[:60],
-                creatingUser=_user(memo.created_by, user_ids),
-                creationDateTime=iso_utc(memo.created_at),
-            )
-            _sub(note, ns, "PlainTextContent", text=memo.text)
-        await _users(session, sections["Users"], user_ids, viewer, exporter_guid)
-        declared = (CASE_VARIABLES if cases else []) + (SOURCE_VARIABLES if exported else [])
-        for name in declared:
-            _sub(
-                sections["Variables"],
-                ns,
-                "Variable",
-                guid=variables[name],
-                name=name,
-                typeOfVariable="Text",
-            )
-        for case in cases.values():
-            element = _sub(sections["Cases"], ns, "Case", guid=case.guid, name=case.name)
-            if case.partnerships:
-                _variable_value(
-                    element, variables["partnership"], ", ".join(sorted(case.partnerships))
-                )
-            if case.roles:
-                _variable_value(element, variables["role"], ", ".join(sorted(case.roles)))
-            for source_guid in dict.fromkeys(case.sources):
-                _sub(element, ns, "SourceRef", targetGUID=source_guid)
-        for section in sections.values():
-            if len(section):
-                root.append(section)
+        writer = _Writer(session, viewer, archive, data_dir, export_code_names(nodes))
+        exported = await in_batches(session, viewer, filters, writer.add, progress, batch)
+        await writer.finish(root, nodes, exported)
         archive.writestr(
             "project.qde",
             etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True),
         )
     return exported
-
-
-def _user(user_id: int | None, seen: set[int]) -> str:
-    if user_id is None:
-        return ""
-    seen.add(user_id)
-    return stable_guid("user", user_id)
-
-
-def _coding(parent: Any, coding: Any, user_ids: set[int]) -> None:
-    element = _sub(
-        parent,
-        PROJECT_NS,
-        "Coding",
-        guid=coding.guid,
-        creatingUser=_user(coding.created_by, user_ids),
-        creationDateTime=iso_utc(coding.created_at),
-    )
-    _sub(element, PROJECT_NS, "CodeRef", targetGUID=coding.code.guid)
-
-
-def _media_source(
-    sources: Any, archive: zipfile.ZipFile, attachment: Attachment, data_dir: Path
-) -> str | None:
-    """Photos and voice notes go in as picture and audio sources when their file is at hand."""
-    tag = MEDIA.get(attachment.kind)
-    path = data_dir / attachment.path
-    if tag is None or not path.is_file():
-        return None
-    guid = stable_guid("attachment", attachment.id)
-    suffix = Path(attachment.filename).suffix.lower() or ".bin"
-    with path.open("rb") as source_file, archive.open(f"sources/{guid}{suffix}", "w") as target:
-        shutil.copyfileobj(source_file, target)
-    _sub(
-        sources,
-        PROJECT_NS,
-        tag,
-        guid=guid,
-        name=attachment.filename,
-        path=f"internal://{guid}{suffix}",
-        creationDateTime=iso_utc(attachment.created_at),
-    )
-    return guid
-
-
-async def _users(
-    session: AsyncSession, parent: Any, user_ids: set[int], viewer: Viewer, exporter_guid: str
-) -> None:
-    names: dict[int, str] = {}
-    if user_ids:
-        rows = await session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
-        names = dict(rows.tuples().all())
-    if viewer.user_id is None:
-        _sub(parent, PROJECT_NS, "User", guid=exporter_guid, name="carbot command line", id="cli")
-    else:
-        names.setdefault(viewer.user_id, viewer.email)
-    for user_id in sorted(names):
-        _sub(
-            parent,
-            PROJECT_NS,
-            "User",
-            guid=stable_guid("user", user_id),
-            name=names[user_id],
-            id=str(user_id),
-        )
