@@ -57,7 +57,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from bot.cli import db, demo, digest, export, people, run, simulate, status, study, user
+    from bot.cli import (
+        codebook,
+        db,
+        demo,
+        digest,
+        export,
+        people,
+        run,
+        simulate,
+        status,
+        study,
+        user,
+    )
 
     main.add_command(db.db)
     main.add_command(study.study)
@@ -65,6 +77,7 @@ def _register() -> None:
     main.add_command(digest.digest)
     main.add_command(user.user)
     main.add_command(export.export)
+    main.add_command(codebook.codebook)
     main.add_command(people.people)
     main.add_command(people.webchat)
     main.add_command(simulate.simulate_command, name="simulate")

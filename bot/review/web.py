@@ -108,6 +108,19 @@ async def checked_form(request: Request) -> dict[str, str]:
     return values
 
 
+async def checked_upload(request: Request, limit: int) -> tuple[dict[str, str], str, bytes]:
+    """A posted form with one file (``file``), after the CSRF check: its text fields, the file's
+    name and at most ``limit`` + 1 of its bytes (so a caller can tell it was too large)."""
+    form = await request.form(max_files=1, max_fields=20)
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    if not signer_of(request).csrf_ok(request.cookies.get(auth.CSRF_COOKIE), values.get("csrf")):
+        raise HTTPException(403, "This form has expired. Go back, reload the page, and try again.")
+    upload = form.get("file")
+    if isinstance(upload, str) or upload is None:
+        return values, "", b""
+    return values, upload.filename or "", await upload.read(limit + 1)
+
+
 async def current_viewer(request: Request, session: AsyncSession) -> Viewer:
     user = await auth.user_for_session(
         session, signer_of(request), request.cookies.get(auth.SESSION_COOKIE)

@@ -25,7 +25,7 @@ from fastapi.responses import (
 )
 
 from bot.errors import UsageError
-from bot.review import auth, coding, dashboard, pages, search
+from bot.review import auth, codebook_import, coding, dashboard, pages, search
 from bot.review.access import author_label
 from bot.review.exports import FORMATS, context_of, record_export
 from bot.review.exports.csv import write_csv
@@ -34,6 +34,7 @@ from bot.review.web import (
     EVIDENCE_HEADERS,
     ReviewRoute,
     checked_form,
+    checked_upload,
     current_viewer,
     evidence_path,
     not_found,
@@ -45,7 +46,7 @@ from bot.review.web import (
     shown_inline,
     signer_of,
 )
-from storage.models import Code, Coding
+from storage.models import AuditLog, Code, Coding
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +246,9 @@ async def evidence(request: Request, attachment_id: int) -> Response:
 # ── codebook ───────────────────────────────────────────────────────────────────────────────
 
 
-async def _codes_page(request: Request, message: str = "", status: int = 200) -> HTMLResponse:
+async def _codes_page(
+    request: Request, message: str = "", status: int = 200, report: list[str] | None = None
+) -> HTMLResponse:
     async with services_of(request).sessions() as session:
         viewer = await current_viewer(request, session)
         nodes = coding.flatten(await coding.codebook(session))
@@ -262,6 +265,7 @@ async def _codes_page(request: Request, message: str = "", status: int = 200) ->
         columns=columns,
         memos=memos,
         message=message,
+        report=report or [],
     )
 
 
@@ -288,6 +292,36 @@ async def add_code(request: Request) -> Response:
     except UsageError as error:
         return await _codes_page(request, str(error), 400)
     return redirect("/review/codes")
+
+
+@router.post("/codes/import", response_class=HTMLResponse)
+async def import_codebook(request: Request) -> Response:
+    """Merge an uploaded codebook (.qdc, .qdpx, Taguette CSV); "Preview" changes nothing."""
+    form, filename, data = await checked_upload(request, codebook_import.MAX_CODEBOOK_BYTES)
+    preview = form.get("action") != "import"
+    try:
+        if not filename:
+            raise UsageError("Choose a codebook file to import.")
+        codes = codebook_import.read_codebook(filename, data)
+        async with services_of(request).sessions() as session, session.begin():
+            viewer = await current_viewer(request, session)
+            if not viewer.can_code:
+                raise UsageError("Only researchers and admins change the codebook.")
+            plan = await codebook_import.plan_merge(session, codes)
+            if not preview:
+                await codebook_import.apply_merge(session, viewer, plan)
+                session.add(
+                    AuditLog(
+                        actor=viewer.actor,
+                        action="codebook_import",
+                        target=filename[:320],
+                        details={"added": len(plan.added), "described": len(plan.described)},
+                    )
+                )
+    except UsageError as error:
+        return await _codes_page(request, str(error), 400)
+    done = "Preview, nothing changed yet" if preview else f"Imported {filename}"
+    return await _codes_page(request, f"{done}: {plan.summary()[0]}", report=plan.summary()[1:])
 
 
 @router.post("/codes/{code_id}", response_class=HTMLResponse)
