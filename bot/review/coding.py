@@ -148,6 +148,18 @@ async def apply_code(
         length = len(reflection.text)
         if not (0 <= start < end <= length):
             raise UsageError(f"A passage runs from 0 to {length} and must not be empty.")
+    same = await session.execute(
+        select(Coding).where(
+            Coding.reflection_id == reflection.id,
+            Coding.code_id == code_id,
+            Coding.start.is_(None) if start is None else Coding.start == start,
+            Coding.end.is_(None) if end is None else Coding.end == end,
+        )
+    )
+    already = same.scalars().first()
+    if already is not None:
+        # The same code on the same passage twice says nothing more (and QDA tools keep one).
+        return already
     coding = Coding(
         guid=str(uuid.uuid4()),
         code_id=code_id,

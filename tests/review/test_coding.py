@@ -175,3 +175,18 @@ async def test_a_researcher_renames_a_code_and_its_codings_follow(world: World) 
         assert fixed.status_code == 303
         page = await http.get(f"/review/reflections/{world.gaelic}")
     assert "<strong>Trust</strong>" in page.text
+
+
+async def test_coding_the_same_passage_twice_with_one_code_keeps_one_coding(world: World) -> None:
+    viewer = cli_viewer()
+    async with world.services.sessions() as session, session.begin():
+        code = await add_code(session, viewer, "Trust")
+        reflection = await session.get(Reflection, world.gaelic)
+        assert reflection is not None
+        first = await apply_code(session, viewer, reflection, code.id, 0, 3)
+        again = await apply_code(session, viewer, reflection, code.id, 0, 3)
+        whole = await apply_code(session, viewer, reflection, code.id)
+        whole_again = await apply_code(session, viewer, reflection, code.id)
+        wider = await apply_code(session, viewer, reflection, code.id, 0, 4)
+    assert again.id == first.id and whole_again.id == whole.id
+    assert len({first.id, whole.id, wider.id}) == 3

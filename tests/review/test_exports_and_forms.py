@@ -238,3 +238,30 @@ async def test_evidence_on_every_audience_opens_only_for_those_who_may_see_it(
             assert response.status_code == wanted, f"{role} opening evidence on {pair}"
             if wanted == 200:
                 assert response.content == PNG
+
+
+async def test_the_default_csv_opens_in_excel_and_the_raw_one_keeps_every_byte(
+    world: World,
+) -> None:
+    words = 'Chaidh a’ chlann — 👍; "quoted", fine\r\nnext line'
+    async with world.services.sessions() as session, session.begin():
+        reflection = await session.get(Reflection, world.gaelic)
+        assert reflection is not None
+        reflection.text = words
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        token = await csrf(http, "/review/export")
+        safe = await http.post("/review/export", data={"csrf": token, "format": "csv"})
+        raw = await http.post(
+            "/review/export", data={"csrf": token, "format": "csv", "cells": "raw"}
+        )
+    # Excel on Windows needs the byte-order mark to read UTF-8; every text cell is quoted, so a
+    # locale splitting on ";" still sees one cell
+    assert safe.content.startswith(b'\xef\xbb\xbf"reflection_id","created_utc",')
+    team = world.reflections[("fife", "team")]
+    assert re.search(rf'\r\n{team},"2027-[^"]*","[^"]*","Fife","Fife family hub",', safe.text)
+    assert _rows(safe.content.decode("utf-8-sig"))[str(world.gaelic)]["text"] == words
+    # the raw form: no mark, and the participant's words byte for byte
+    assert raw.content.startswith(b"reflection_id,created_utc,")
+    assert _rows(raw.content.decode("utf-8"))[str(world.gaelic)]["text"] == words
+    assert words.replace('"', '""').encode("utf-8") in raw.content

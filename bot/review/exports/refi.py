@@ -73,6 +73,7 @@ SOURCE_VARIABLES = [
     "answer type",
     "audience",
     "channel",
+    "participant",
 ]
 CASE_VARIABLES = ["partnership", "role"]
 MEDIA = {"photo": "PictureSource", "voice": "AudioSource"}
@@ -366,6 +367,7 @@ class _Writer:
             context.answer_type,
             context.audience,
             context.channel,
+            label or "",  # QualCoder does not link cases to sources; this variable does
         ]
         for name, value in zip(SOURCE_VARIABLES, values, strict=True):
             if value:
