@@ -292,19 +292,26 @@ def _source(element: Any, tag: str, archive: zipfile.ZipFile, problems: list[str
     return source
 
 
-def _check(root: Any, project: Project) -> None:
-    problems = project.problems
+def _unique_names(what: str, items: list[Source] | list[CodeEntry], problems: list[str]) -> None:
+    """Importers need every source and every code to have a name of its own (letter case aside:
+    QualCoder saves sources as files, and Windows and macOS ignore case in file names)."""
     seen: dict[str, int] = {}
-    for source in project.sources.values():
-        key = source.name.casefold()
-        if not source.name:
-            problems.append(f"line {source.line}: a source has no name")
+    for item in items:
+        key = item.name.casefold()
+        if not item.name:
+            problems.append(f"line {item.line}: a {what} has no name")
         elif key in seen:
             problems.append(
-                f"line {source.line}: source name {source.name!r} is used twice "
-                f"(also line {seen[key]})"
+                f"line {item.line}: {what} name {item.name!r} is used twice (also line {seen[key]})"
             )
-        seen.setdefault(key, source.line)
+        seen.setdefault(key, item.line)
+
+
+def _check(root: Any, project: Project) -> None:
+    problems = project.problems
+    _unique_names("source", list(project.sources.values()), problems)
+    _unique_names("code", list(project.codes.values()), problems)
+    for source in project.sources.values():
         for selection in source.selections:
             where = f"line {selection.line}: in {source.name!r}"
             for code_guid in selection.code_guids:
@@ -334,16 +341,7 @@ def _check(root: Any, project: Project) -> None:
         for note in source.note_guids:
             if note not in project.notes:
                 problems.append(f"line {source.line}: {source.name!r} refers to a missing note")
-    names: dict[str, int] = {}
     for code in project.codes.values():
-        key = code.name.casefold()
-        if not code.name:
-            problems.append(f"line {code.line}: a code has no name")
-        elif key in names:
-            problems.append(
-                f"line {code.line}: code name {code.name!r} is used twice (also line {names[key]})"
-            )
-        names.setdefault(key, code.line)
         for note in code.note_guids:
             if note not in project.notes:
                 problems.append(f"line {code.line}: code {code.name!r} refers to a missing note")
