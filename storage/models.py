@@ -481,6 +481,20 @@ class User(Timestamped, Base):
     person: Mapped[Person | None] = relationship()
 
 
+class ReviewSession(Base):
+    """A signed-in browser of the review workspace. The cookie holds a random token; the row is
+    keyed by its SHA-256, so deleting the row ends the session at once."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # the account's role when the session began: a session outlives no change of role
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Code(Timestamped, Base):
     """A codebook entry; codes nest through ``parent_id``."""
 

@@ -1,8 +1,11 @@
 """Sign-in for the review workspace: argon2 passwords, signed session cookies, CSRF tokens,
 an optional TOTP second factor, and backoff then lockout after repeated failures.
 
-- Sessions are an ``itsdangerous`` signed cookie holding the user id and a fingerprint of the
-  password hash, so resetting a password ends every session made with the old one.
+- Sessions live on the server (``review_sessions``); the ``itsdangerous`` signed cookie holds
+  only a random token. Every request finds its row, checks it has not expired, and that the
+  account is still enabled with the same role. Signing out deletes the row; ``carbot user
+  reset``, ``disable`` and ``role`` delete all of an account's rows, so a copied cookie stops
+  working at once.
 - CSRF: each browser gets a random ``carbot_csrf`` cookie; every form carries that value signed
   with the server key, and a POST whose token does not match its cookie is refused (403).
 - After ``BACKOFF_AFTER`` failures in a row, sign-in pauses for 30 s, doubling with each further
@@ -23,10 +26,10 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditLog, User
+from storage.models import AuditLog, ReviewSession, User
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +69,9 @@ def totp_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="carbot review")
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+def _session_id(token: str) -> str:
+    """The row key of a session: the database never holds a token a cookie could be made from."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Signer:
@@ -77,19 +81,19 @@ class Signer:
         self._sessions = URLSafeTimedSerializer(secret_key, salt="carbot-review-session")
         self._csrf = URLSafeTimedSerializer(secret_key, salt="carbot-review-csrf")
 
-    def session_cookie(self, user: User) -> str:
-        return self._sessions.dumps({"uid": user.id, "fp": _fingerprint(user)})
+    def session_cookie(self, token: str) -> str:
+        return self._sessions.dumps({"sid": token})
 
-    def session_user_id(self, cookie: str | None) -> tuple[int, str] | None:
+    def session_token(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
             data = self._sessions.loads(cookie, max_age=SESSION_MAX_AGE)
         except BadSignature:
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
             return None
-        return data["uid"], str(data.get("fp", ""))
+        return str(data["sid"])
 
     def csrf_token(self, browser_secret: str) -> str:
         return self._csrf.dumps(browser_secret)
@@ -104,14 +108,48 @@ class Signer:
         return isinstance(value, str) and hmac.compare_digest(value, browser_secret)
 
 
+async def start_session(session: AsyncSession, user: User, now: datetime) -> str:
+    """A new server-side session for ``user``; returns the token its cookie carries."""
+    await session.execute(delete(ReviewSession).where(ReviewSession.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ReviewSession(
+            id=_session_id(token),
+            user_id=user.id,
+            is_admin=user.is_admin,
+            created_at=now,
+            expires_at=now + timedelta(seconds=SESSION_MAX_AGE),
+        )
+    )
+    return token
+
+
+async def end_session(session: AsyncSession, signer: Signer, cookie: str | None) -> None:
+    """Sign-out: the cookie's session no longer exists, wherever a copy of the cookie is."""
+    token = signer.session_token(cookie)
+    if token is not None:
+        await session.execute(delete(ReviewSession).where(ReviewSession.id == _session_id(token)))
+
+
+async def end_sessions(session: AsyncSession, user_id: int) -> int:
+    """End every session of one account (reset, disable, role change); returns how many."""
+    result = await session.execute(delete(ReviewSession).where(ReviewSession.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def user_for_session(
-    session: AsyncSession, signer: Signer, cookie: str | None
+    session: AsyncSession, signer: Signer, cookie: str | None, now: datetime
 ) -> User | None:
-    found = signer.session_user_id(cookie)
-    if found is None:
+    """The account a cookie signs in, if its session still exists, has not expired, and the
+    account is still enabled with the role it had when the session began."""
+    token = signer.session_token(cookie)
+    if token is None:
         return None
-    user = await session.get(User, found[0])
-    if user is None or not user.active or not hmac.compare_digest(_fingerprint(user), found[1]):
+    row = await session.get(ReviewSession, _session_id(token))
+    if row is None or row.expires_at <= now:
+        return None
+    user = await session.get(User, row.user_id)
+    if user is None or not user.active or user.is_admin != row.is_admin:
         return None
     return user
 

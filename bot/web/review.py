@@ -68,15 +68,17 @@ async def sign_in_page(request: Request, next: str = "/review/") -> HTMLResponse
 async def sign_in(request: Request) -> Response:
     form = await checked_form(request)
     services = services_of(request)
+    now = datetime.now(UTC)
     async with services.sessions() as session, session.begin():
         result = await auth.sign_in(
             session,
             form.get("email", ""),
             form.get("password", ""),
             form.get("code", ""),
-            datetime.now(UTC),
+            now,
         )
-    if result.user is None:
+        token = await auth.start_session(session, result.user, now) if result.user else None
+    if token is None:
         return render(
             request,
             "sign_in.html",
@@ -88,7 +90,7 @@ async def sign_in(request: Request) -> Response:
     response = redirect(safe_next(form.get("next", "")))
     response.set_cookie(
         auth.SESSION_COOKIE,
-        signer_of(request).session_cookie(result.user),
+        signer_of(request).session_cookie(token),
         max_age=auth.SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -101,6 +103,10 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     await checked_form(request)
+    async with services_of(request).sessions() as session, session.begin():
+        await auth.end_session(
+            session, signer_of(request), request.cookies.get(auth.SESSION_COOKIE)
+        )
     response = redirect("/review/sign-in")
     response.delete_cookie(auth.SESSION_COOKIE, path="/review")
     return response
