@@ -41,7 +41,7 @@ PLAIN_MOUNTS = {
 
 def walk(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, set[str]]]:
     """(path, methods) of every route of the app and of the apps mounted on it, with ``1``
-    for each path parameter."""
+    for each path parameter (``digest.eml`` for an outbox file's name)."""
     for route in routes:
         if isinstance(route, Mount):
             if route.routes:
@@ -49,7 +49,8 @@ def walk(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, set[str
             else:
                 yield from PLAIN_MOUNTS[prefix + route.path]
         elif isinstance(route, Route):
-            yield re.sub(r"\{[^}]+\}", "1", prefix + route.path), set(route.methods or ())
+            path = re.sub(r"\{name\}", "digest.eml", prefix + route.path)
+            yield re.sub(r"\{[^}]+\}", "1", path), set(route.methods or ())
         elif hasattr(route, "original_router"):  # FastAPI's included routers
             yield from walk(route.original_router.routes, prefix)
 
