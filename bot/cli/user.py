@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import with_services
 from bot.review.auth import end_sessions, hash_password, new_password, new_totp_secret, totp_uri
+from bot.review.throttle import forget_address
 from bot.services import Services
 from storage.db import transaction
 from storage.models import AuditLog, Membership, Person, User
@@ -155,7 +156,7 @@ async def add(
 )
 @with_services
 async def reset(services: Services, email: str, password_stdin: bool, totp: bool | None) -> None:
-    """Give an account a new password, unlock it, and end its sessions."""
+    """Give an account a new password, enable it, lift its sign-in throttle, end its sessions."""
     password, show = _password(password_stdin)
     secret: str | None = None
     async with transaction(services.sessions) as session:
@@ -165,9 +166,8 @@ async def reset(services: Services, email: str, password_stdin: bool, totp: bool
         if account is None:
             raise click.ClickException(f"No account for {email}.")
         account.password_hash = hash_password(password)
-        account.failed_logins = 0
-        account.locked_until = None
         account.active = True
+        await forget_address(session, account.email)
         if totp is True:
             secret = account.totp_secret = new_totp_secret()
         elif totp is False:
@@ -182,7 +182,7 @@ async def reset(services: Services, email: str, password_stdin: bool, totp: bool
             )
         )
         email = account.email
-    click.echo(f"Reset {email}: new password, unlocked, {_ended(ended)}.")
+    click.echo(f"Reset {email}: new password, enabled, sign-in throttle lifted, {_ended(ended)}.")
     _signed_in_how(services, email, password, show)
     if secret:
         _totp(secret, email)
@@ -270,6 +270,7 @@ async def enable(services: Services, email: str) -> None:
     async with transaction(services.sessions) as session:
         account = await _account(session, email)
         account.active = True
+        await forget_address(session, account.email)
         session.add(AuditLog(actor="cli", action="user_enabled", target=account.email))
         email = account.email
     logger.info("review account enabled", extra={"action": "user_enabled"})

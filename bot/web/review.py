@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -76,17 +77,21 @@ async def sign_in(request: Request) -> Response:
             form.get("password", ""),
             form.get("code", ""),
             now,
+            client=request.client.host if request.client else "",
         )
         token = await auth.start_session(session, result.user, now) if result.user else None
     if token is None:
-        return render(
+        refused = render(
             request,
             "sign_in.html",
-            400,
+            429 if result.retry_after else 400,
             next=safe_next(form.get("next", "")),
             message=result.message,
-            email=form.get("email", ""),
+            email=form.get("email", "")[:320],
         )
+        if result.retry_after:
+            refused.headers["Retry-After"] = str(math.ceil(result.retry_after.total_seconds()))
+        return refused
     response = redirect(safe_next(form.get("next", "")))
     response.set_cookie(
         auth.SESSION_COOKIE,

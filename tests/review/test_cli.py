@@ -3,16 +3,20 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.review import auth, throttle
 from bot.services import Services
 from storage.models import AuditLog, Reflection, User
 from tests.review.conftest import World, marker
 from tests.review.helpers import client, run_cli, sign_in, with_services
+
+NOW = datetime.now(UTC)
 
 
 def test_user_add_prints_a_sign_in_that_works(cli_world: World) -> None:
@@ -49,26 +53,29 @@ def test_a_researcher_account_needs_a_person(cli_world: World) -> None:
     assert result.exit_code != 0 and "--person" in result.output
 
 
-def test_user_reset_unlocks_the_account_and_ends_old_sessions(cli_world: World) -> None:
-    async def lock(services: Services) -> None:
+def test_user_reset_lifts_the_sign_in_throttle_and_sets_up_a_second_factor(
+    cli_world: World,
+) -> None:
+    async def fail(services: Services) -> str:
         async with services.sessions() as session, session.begin():
+            for _ in range(throttle.PER_ADDRESS_AND_CLIENT.after):
+                result = await auth.sign_in(session, "lead@example.org", "guess", "", NOW, "")
+            return result.message
+
+    assert "Try again in" in with_services(cli_world, fail)
+    result = run_cli("user", "reset", "lead@example.org", "--totp")
+    assert "otpauth://" in result.output and "throttle lifted" in result.output
+
+    async def check(services: Services) -> tuple[User, bool]:
+        async with services.sessions() as session:
             account = (
                 await session.execute(select(User).where(User.email == "lead@example.org"))
             ).scalar_one()
-            account.failed_logins = 12
+            waiting = await throttle.waiting(session, "lead@example.org", "", NOW)
+        return account, waiting is not None
 
-    with_services(cli_world, lock)
-    result = run_cli("user", "reset", "lead@example.org", "--totp")
-    assert "otpauth://" in result.output
-
-    async def check(services: Services) -> User:
-        async with services.sessions() as session:
-            return (
-                await session.execute(select(User).where(User.email == "lead@example.org"))
-            ).scalar_one()
-
-    account = with_services(cli_world, check)
-    assert account.failed_logins == 0 and account.locked_until is None and account.totp_secret
+    account, waiting = with_services(cli_world, check)
+    assert account.totp_secret and account.active and not waiting
 
 
 def test_export_csv_writes_the_filtered_reflections_and_is_audited(

@@ -1,4 +1,5 @@
-"""review sessions kept on the server, so that signing out, a reset or a disabled account ends them
+"""review sessions kept on the server, so that signing out, a reset or a disabled account ends them;
+sign-in throttles per address and client instead of a day-long account lock
 
 Revision ID: 0003
 Revises: 0002
@@ -41,9 +42,39 @@ def upgrade() -> None:
             batch_op.f("ix_review_sessions_expires_at"), ["expires_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_review_sessions_user_id"), ["user_id"], unique=False)
+    op.create_table(
+        "sign_in_throttles",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failed_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("wait_until", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_sign_in_throttles")),
+    )
+    with op.batch_alter_table("sign_in_throttles", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sign_in_throttles_address"), ["address"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_sign_in_throttles_last_failed_at"), ["last_failed_at"], unique=False
+        )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("locked_until")
+        batch_op.drop_column("failed_logins")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch_op.add_column(
+            sa.Column("locked_until", storage.models.UTCDateTime(timezone=True), nullable=True)
+        )
+    with op.batch_alter_table("sign_in_throttles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sign_in_throttles_last_failed_at"))
+        batch_op.drop_index(batch_op.f("ix_sign_in_throttles_address"))
+    op.drop_table("sign_in_throttles")
     with op.batch_alter_table("review_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_sessions_user_id"))
         batch_op.drop_index(batch_op.f("ix_review_sessions_expires_at"))
