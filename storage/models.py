@@ -473,12 +473,39 @@ class User(Timestamped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     person: Mapped[Person | None] = relationship()
+
+
+class ReviewSession(Base):
+    """A signed-in browser of the review workspace. The cookie holds a random token; the row is
+    keyed by its SHA-256, so deleting the row ends the session at once."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # the account's role when the session began: a session outlives no change of role
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins for one key: an address, a client, or an address from one client.
+
+    Keys and addresses are SHA-256 digests, so the table names no one; ``address`` lets an
+    admin's ``carbot user reset`` clear every row of one email address."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), default="", index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(index=True)
+    wait_until: Mapped[datetime | None] = mapped_column()
 
 
 class Code(Timestamped, Base):

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import with_services
-from bot.review.auth import hash_password, new_password, new_totp_secret, totp_uri
+from bot.review.auth import end_sessions, hash_password, new_password, new_totp_secret, totp_uri
+from bot.review.throttle import forget_address
 from bot.services import Services
 from storage.db import transaction
 from storage.models import AuditLog, Membership, Person, User
@@ -22,7 +23,7 @@ ROLES = ("researcher", "lead", "admin")
 
 @click.group()
 def user() -> None:
-    """Add review workspace accounts and reset their passwords."""
+    """Add review workspace accounts, reset their passwords, change their role, disable them."""
 
 
 def _password(from_stdin: bool) -> tuple[str, bool]:
@@ -155,7 +156,7 @@ async def add(
 )
 @with_services
 async def reset(services: Services, email: str, password_stdin: bool, totp: bool | None) -> None:
-    """Give an account a new password, unlock it, and end its sessions."""
+    """Give an account a new password, enable it, lift its sign-in throttle, end its sessions."""
     password, show = _password(password_stdin)
     secret: str | None = None
     async with transaction(services.sessions) as session:
@@ -165,16 +166,112 @@ async def reset(services: Services, email: str, password_stdin: bool, totp: bool
         if account is None:
             raise click.ClickException(f"No account for {email}.")
         account.password_hash = hash_password(password)
-        account.failed_logins = 0
-        account.locked_until = None
         account.active = True
+        await forget_address(session, account.email)
         if totp is True:
             secret = account.totp_secret = new_totp_secret()
         elif totp is False:
             account.totp_secret = None
-        session.add(AuditLog(actor="cli", action="user_reset", target=account.email))
+        ended = await end_sessions(session, account.id)
+        session.add(
+            AuditLog(
+                actor="cli",
+                action="user_reset",
+                target=account.email,
+                details={"sessions_ended": ended},
+            )
+        )
         email = account.email
-    click.echo(f"Reset {email}: new password, unlocked, old sessions ended.")
+    click.echo(f"Reset {email}: new password, enabled, sign-in throttle lifted, {_ended(ended)}.")
     _signed_in_how(services, email, password, show)
     if secret:
         _totp(secret, email)
+
+
+def _ended(count: int) -> str:
+    return f"{count} session(s) ended" if count else "no session was open"
+
+
+async def _account(session: AsyncSession, email: str) -> User:
+    account = (
+        await session.execute(select(User).where(func.lower(User.email) == email.strip().lower()))
+    ).scalar_one_or_none()
+    if account is None:
+        raise click.ClickException(f"No account for {email}.")
+    return account
+
+
+@user.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option(
+    "--person",
+    "person_key",
+    metavar="KEY",
+    help="The study file's person the account belongs to (default: keep it, or find it by email).",
+)
+@with_services
+async def set_role(services: Services, email: str, role: str, person_key: str | None) -> None:
+    """Change what an account is for, and end its sessions (it signs in again with the new role).
+
+    A researcher or lead sees what their person's memberships in the study file give them.
+    """
+    async with transaction(services.sessions) as session:
+        account = await _account(session, email)
+        person = await _person(session, account.email, person_key) if person_key else None
+        if person is None and account.person_id is None and role != "admin":
+            person = await _person(session, account.email, None)
+            if person is None:
+                raise click.ClickException(f"A {role} account needs a person: give --person KEY.")
+        if person is not None:
+            account.person_id = person.id
+        account.is_admin = role == "admin"
+        ended = await end_sessions(session, account.id)
+        session.add(
+            AuditLog(
+                actor="cli",
+                action="user_role",
+                target=account.email,
+                details={"role": role, "sessions_ended": ended},
+            )
+        )
+        email = account.email
+    logger.info("review account role changed", extra={"action": "user_role", "role": role})
+    click.echo(f"{email} is now a {role} account; {_ended(ended)}.")
+
+
+@user.command("disable")
+@click.argument("email")
+@with_services
+async def disable(services: Services, email: str) -> None:
+    """Stop an account signing in, and end its sessions at once (its history stays)."""
+    async with transaction(services.sessions) as session:
+        account = await _account(session, email)
+        account.active = False
+        ended = await end_sessions(session, account.id)
+        session.add(
+            AuditLog(
+                actor="cli",
+                action="user_disabled",
+                target=account.email,
+                details={"sessions_ended": ended},
+            )
+        )
+        email = account.email
+    logger.info("review account disabled", extra={"action": "user_disabled"})
+    click.echo(f"Disabled {email}; {_ended(ended)}.")
+
+
+@user.command("enable")
+@click.argument("email")
+@with_services
+async def enable(services: Services, email: str) -> None:
+    """Let a disabled account sign in again, with its old password."""
+    async with transaction(services.sessions) as session:
+        account = await _account(session, email)
+        account.active = True
+        await forget_address(session, account.email)
+        session.add(AuditLog(actor="cli", action="user_enabled", target=account.email))
+        email = account.email
+    logger.info("review account enabled", extra={"action": "user_enabled"})
+    click.echo(f"Enabled {email}: it can sign in again.")

@@ -22,6 +22,7 @@ from bot.core.onboarding import record_consent
 from bot.core.people import active_consent
 from bot.demo.seed import SeedReport, seed_demo
 from bot.review.auth import hash_password, new_password
+from bot.review.throttle import forget_address
 from bot.services import Services
 from bot.study import load_study
 from bot.web.webchat import chat_url, issue_webchat_link
@@ -210,8 +211,8 @@ async def _review_account(session: AsyncSession) -> tuple[str, str] | None:
         account = User(email=person.email, person_id=person.id, is_admin=True)
         session.add(account)
     account.password_hash = hash_password(password)
-    account.failed_logins = 0
-    account.locked_until = None
+    account.active = True
+    await forget_address(session, person.email)
     session.add(AuditLog(actor="cli", action="demo.review_account", target=person.email))
     return person.email, password
 

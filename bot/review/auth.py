@@ -1,13 +1,16 @@
 """Sign-in for the review workspace: argon2 passwords, signed session cookies, CSRF tokens,
 an optional TOTP second factor, and backoff then lockout after repeated failures.
 
-- Sessions are an ``itsdangerous`` signed cookie holding the user id and a fingerprint of the
-  password hash, so resetting a password ends every session made with the old one.
+- Sessions live on the server (``review_sessions``); the ``itsdangerous`` signed cookie holds
+  only a random token. Every request finds its row, checks it has not expired, and that the
+  account is still enabled with the same role. Signing out deletes the row; ``carbot user
+  reset``, ``disable`` and ``role`` delete all of an account's rows, so a copied cookie stops
+  working at once.
 - CSRF: each browser gets a random ``carbot_csrf`` cookie; every form carries that value signed
   with the server key, and a POST whose token does not match its cookie is refused (403).
-- After ``BACKOFF_AFTER`` failures in a row, sign-in pauses for 30 s, doubling with each further
-  failure up to 15 minutes; after ``LOCKOUT_AFTER`` failures the account is locked for a day, or
-  until ``carbot user reset``.
+- Sign-in takes the same time whether or not the address has an account, and repeated failures
+  are throttled per address and per client (:mod:`bot.review.throttle`) — never a lock-out a
+  stranger could cause; only an admin shuts an account (``carbot user disable``).
 """
 
 from __future__ import annotations
@@ -23,21 +26,17 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditLog, User
+from bot.review import throttle
+from storage.models import AuditLog, ReviewSession, User
 
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "carbot_review"
 CSRF_COOKIE = "carbot_csrf"
 SESSION_MAX_AGE = 12 * 3600
-BACKOFF_AFTER = 3
-LOCKOUT_AFTER = 10
-BACKOFF_START = timedelta(seconds=30)
-BACKOFF_MAX = timedelta(minutes=15)
-LOCKOUT = timedelta(days=1)
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -66,8 +65,9 @@ def totp_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="carbot review")
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+def _session_id(token: str) -> str:
+    """The row key of a session: the database never holds a token a cookie could be made from."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Signer:
@@ -77,19 +77,19 @@ class Signer:
         self._sessions = URLSafeTimedSerializer(secret_key, salt="carbot-review-session")
         self._csrf = URLSafeTimedSerializer(secret_key, salt="carbot-review-csrf")
 
-    def session_cookie(self, user: User) -> str:
-        return self._sessions.dumps({"uid": user.id, "fp": _fingerprint(user)})
+    def session_cookie(self, token: str) -> str:
+        return self._sessions.dumps({"sid": token})
 
-    def session_user_id(self, cookie: str | None) -> tuple[int, str] | None:
+    def session_token(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
             data = self._sessions.loads(cookie, max_age=SESSION_MAX_AGE)
         except BadSignature:
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
             return None
-        return data["uid"], str(data.get("fp", ""))
+        return str(data["sid"])
 
     def csrf_token(self, browser_secret: str) -> str:
         return self._csrf.dumps(browser_secret)
@@ -104,14 +104,48 @@ class Signer:
         return isinstance(value, str) and hmac.compare_digest(value, browser_secret)
 
 
+async def start_session(session: AsyncSession, user: User, now: datetime) -> str:
+    """A new server-side session for ``user``; returns the token its cookie carries."""
+    await session.execute(delete(ReviewSession).where(ReviewSession.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ReviewSession(
+            id=_session_id(token),
+            user_id=user.id,
+            is_admin=user.is_admin,
+            created_at=now,
+            expires_at=now + timedelta(seconds=SESSION_MAX_AGE),
+        )
+    )
+    return token
+
+
+async def end_session(session: AsyncSession, signer: Signer, cookie: str | None) -> None:
+    """Sign-out: the cookie's session no longer exists, wherever a copy of the cookie is."""
+    token = signer.session_token(cookie)
+    if token is not None:
+        await session.execute(delete(ReviewSession).where(ReviewSession.id == _session_id(token)))
+
+
+async def end_sessions(session: AsyncSession, user_id: int) -> int:
+    """End every session of one account (reset, disable, role change); returns how many."""
+    result = await session.execute(delete(ReviewSession).where(ReviewSession.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def user_for_session(
-    session: AsyncSession, signer: Signer, cookie: str | None
+    session: AsyncSession, signer: Signer, cookie: str | None, now: datetime
 ) -> User | None:
-    found = signer.session_user_id(cookie)
-    if found is None:
+    """The account a cookie signs in, if its session still exists, has not expired, and the
+    account is still enabled with the role it had when the session began."""
+    token = signer.session_token(cookie)
+    if token is None:
         return None
-    user = await session.get(User, found[0])
-    if user is None or not user.active or not hmac.compare_digest(_fingerprint(user), found[1]):
+    row = await session.get(ReviewSession, _session_id(token))
+    if row is None or row.expires_at <= now:
+        return None
+    user = await session.get(User, row.user_id)
+    if user is None or not user.active or user.is_admin != row.is_admin:
         return None
     return user
 
@@ -120,18 +154,14 @@ async def user_for_session(
 class SignInResult:
     user: User | None
     message: str = ""
+    retry_after: timedelta | None = None  # set when sign-in is throttled (HTTP 429)
 
 
 FAILED = "That email, password or code did not work. Check them and try again."
-PAUSED = "Too many failed attempts: sign-in is paused for this account. Try again later."
 
 
-def _pause_after(failures: int) -> timedelta | None:
-    if failures >= LOCKOUT_AFTER:
-        return LOCKOUT
-    if failures >= BACKOFF_AFTER:
-        return min(BACKOFF_START * 2 ** (failures - BACKOFF_AFTER), BACKOFF_MAX)
-    return None
+def _throttled(wait: timedelta) -> str:
+    return f"Too many failed sign-ins. Try again in {throttle.try_again_in(wait)}."
 
 
 async def sign_in(
@@ -140,37 +170,32 @@ async def sign_in(
     password: str,
     code: str,
     now: datetime,
+    client: str = "",
 ) -> SignInResult:
-    """Check a sign-in attempt, record it in the audit log, and apply backoff on failure."""
+    """Check a sign-in attempt from ``client`` (its IP address), record it in the audit log,
+    and throttle repeated failures (:mod:`bot.review.throttle`).
+
+    A known, an unknown and a disabled address take the same work: one query, one argon2
+    verification (of a dummy hash when there is no usable account), the same writes."""
+    email = email.strip()[:320]
+    wait = await throttle.waiting(session, email, client, now)
+    if wait is not None:
+        session.add(AuditLog(actor="anonymous", action="sign_in_throttled", target=email))
+        return SignInResult(None, _throttled(wait), wait)
     user = (
-        await session.execute(select(User).where(func.lower(User.email) == email.strip().lower()))
+        await session.execute(select(User).where(func.lower(User.email) == email.lower()))
     ).scalar_one_or_none()
-    if user is None or not user.active:
-        check_password(None, password)  # the same work as for a real account
-        session.add(AuditLog(actor="anonymous", action="sign_in_failed", target=email[:320]))
-        return SignInResult(None, FAILED)
-    if user.locked_until is not None and user.locked_until > now:
-        session.add(AuditLog(actor=f"user:{user.id}", action="sign_in_paused", target=user.email))
-        return SignInResult(None, PAUSED)
-    ok = check_password(user.password_hash, password)
-    if ok and user.totp_secret:
+    usable = user is not None and user.active
+    ok = check_password(user.password_hash if usable and user else None, password)
+    if ok and user is not None and user.totp_secret:
         ok = pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1)
-    if not ok:
-        user.failed_logins += 1
-        pause = _pause_after(user.failed_logins)
-        user.locked_until = now + pause if pause else None
-        session.add(
-            AuditLog(
-                actor=f"user:{user.id}",
-                action="sign_in_failed",
-                target=user.email,
-                details={"failed_logins": user.failed_logins},
-            )
-        )
-        logger.info("sign-in failed", extra={"action": "sign_in_failed", "user_id": user.id})
-        return SignInResult(None, PAUSED if pause else FAILED)
-    user.failed_logins = 0
-    user.locked_until = None
+    if not ok or user is None:
+        wait = await throttle.record_failure(session, email, client, now)
+        actor = f"user:{user.id}" if usable and user else "anonymous"
+        session.add(AuditLog(actor=actor, action="sign_in_failed", target=email))
+        logger.info("sign-in failed", extra={"action": "sign_in_failed"})
+        return SignInResult(None, _throttled(wait) if wait else FAILED, wait)
+    await throttle.forget_address(session, email)
     user.last_login_at = now
     session.add(AuditLog(actor=f"user:{user.id}", action="sign_in", target=user.email))
     return SignInResult(user)

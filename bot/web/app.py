@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from fastapi import FastAPI
 
 from adapters.base import Channel
+from adapters.webchat.routes import FORM_OVERHEAD
 from bot.services import Services
+from bot.web.headers import SecurityHeaders
+from bot.web.limits import DEFAULT_LIMIT, BodySizeLimit
+
+# The routes that take files: the web chat's send (evidence up to ``max_upload_bytes``).
+UPLOAD_ROUTES = re.compile(r"^/chat/[^/]+/send$")
 
 
 def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
-    """The ASGI app for ``services``; each channel's webhook routes are mounted on it."""
+    """The ASGI app for ``services``; each channel's webhook routes are mounted on it.
+
+    Every request body is limited before it is read (:mod:`bot.web.limits`): 1 MB, or the
+    largest evidence file plus room for the form on the web chat's send route. Every response
+    carries the security headers of :mod:`bot.web.headers`.
+    """
     app = FastAPI(title="carbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
 
@@ -29,4 +41,9 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     for channel in channels:
         for path, asgi in channel.mounts().items():
             app.mount(path, asgi)
+    upload_limit = services.settings.max_upload_bytes + FORM_OVERHEAD
+    app.add_middleware(BodySizeLimit, default=DEFAULT_LIMIT, limits=[(UPLOAD_ROUTES, upload_limit)])
+    # outermost, so that a 413 carries the headers too
+    https = services.settings.public_url.lower().startswith("https://")
+    app.add_middleware(SecurityHeaders, https=https)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -69,27 +70,33 @@ async def sign_in_page(request: Request, next: str = "/review/") -> HTMLResponse
 async def sign_in(request: Request) -> Response:
     form = await checked_form(request)
     services = services_of(request)
+    now = datetime.now(UTC)
     async with services.sessions() as session, session.begin():
         result = await auth.sign_in(
             session,
             form.get("email", ""),
             form.get("password", ""),
             form.get("code", ""),
-            datetime.now(UTC),
+            now,
+            client=request.client.host if request.client else "",
         )
-    if result.user is None:
-        return render(
+        token = await auth.start_session(session, result.user, now) if result.user else None
+    if token is None:
+        refused = render(
             request,
             "sign_in.html",
-            400,
+            429 if result.retry_after else 400,
             next=safe_next(form.get("next", "")),
             message=result.message,
-            email=form.get("email", ""),
+            email=form.get("email", "")[:320],
         )
+        if result.retry_after:
+            refused.headers["Retry-After"] = str(math.ceil(result.retry_after.total_seconds()))
+        return refused
     response = redirect(safe_next(form.get("next", "")))
     response.set_cookie(
         auth.SESSION_COOKIE,
-        signer_of(request).session_cookie(result.user),
+        signer_of(request).session_cookie(token),
         max_age=auth.SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -102,6 +109,10 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     await checked_form(request)
+    async with services_of(request).sessions() as session, session.begin():
+        await auth.end_session(
+            session, signer_of(request), request.cookies.get(auth.SESSION_COOKIE)
+        )
     response = redirect("/review/sign-in")
     response.delete_cookie(auth.SESSION_COOKIE, path="/review")
     return response

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
 from bot.engine.digest_jobs import send_due_digests
-from bot.review.auth import SESSION_COOKIE, Signer
+from bot.review.auth import SESSION_COOKIE, Signer, start_session
 from bot.web.app import create_app
 from storage.db import transaction
 from storage.models import User
@@ -43,9 +43,10 @@ async def _client(services: Any, email: str | None) -> httpx.AsyncClient:
     app = create_app(services)
     cookies = {}
     if email:
-        async with services.sessions() as session:
+        async with services.sessions() as session, session.begin():
             user = await session.scalar(select(User).where(User.email == email))
-        cookies[SESSION_COOKIE] = Signer(services.secret_key()).session_cookie(user)
+            token = await start_session(session, user, datetime.now(UTC))
+        cookies[SESSION_COOKIE] = Signer(services.secret_key()).session_cookie(token)
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver", cookies=cookies
     )

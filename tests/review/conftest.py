@@ -7,6 +7,7 @@ the Dundee project, and an admin.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from storage import fts
 from storage.models import (
     AUDIENCES,
     Attachment,
+    Base,
     Cycle,
     Delivery,
     Membership,
@@ -30,6 +32,7 @@ from storage.models import (
     ResearchQuestion,
     User,
 )
+from tests.conftest import make_settings
 
 PASSWORD = "correct horse battery staple"
 GAELIC = "Tha mi a' smaoineachadh… 👍 Sgìre"
@@ -192,3 +195,22 @@ PNG = bytes.fromhex(
 @pytest.fixture
 async def world(services: Services) -> World:
     return await build_world(services, Path(services.settings.data_dir))
+
+
+@pytest.fixture
+def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The same world in a database that ``carbot`` commands find through the environment."""
+    settings = make_settings(tmp_path)
+    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
+
+    async def make() -> World:
+        services = Services.from_settings(settings)
+        async with services.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        world = await build_world(services, settings.data_dir)
+        await services.close()
+        return world
+
+    return asyncio.run(make())

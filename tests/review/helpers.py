@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
+from click.testing import CliRunner, Result
 
+from bot.cli import main
 from bot.services import Services
 from bot.web.app import create_app
-from tests.review.conftest import PASSWORD
+from tests.review.conftest import PASSWORD, World
+
+T = TypeVar("T")
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 REFLECTION_LINK = re.compile(r'href="/review/reflections/(\d+)"')
@@ -45,3 +52,23 @@ async def sign_in(
 
 def listed_ids(html: str) -> set[int]:
     return {int(found) for found in REFLECTION_LINK.findall(html)}
+
+
+def run_cli(*args: str, stdin: str | None = None) -> Result:
+    """``carbot ARGS``, which must succeed."""
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def with_services(world: World, body: Callable[[Services], Awaitable[T]]) -> T:
+    """Run ``body`` on fresh services for ``world``'s database (outside any running loop)."""
+
+    async def run() -> Any:
+        services = Services.from_settings(world.services.settings)
+        try:
+            return await body(services)
+        finally:
+            await services.close()
+
+    return asyncio.run(run())  # type: ignore[no-any-return]

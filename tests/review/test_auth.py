@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pyotp
 from sqlalchemy import select
 
@@ -29,31 +27,6 @@ async def test_a_wrong_password_is_refused_with_a_clear_message(world: World) ->
         assert response.status_code == 400
         assert "did not work" in response.text
         assert (await http.get("/review/reflections")).status_code == 303
-    assert (await _user(world, "researcher@example.org")).failed_logins == 1
-
-
-async def test_repeated_failures_pause_sign_in_even_with_the_right_password(world: World) -> None:
-    async with client(world.services) as http:
-        for _ in range(auth.BACKOFF_AFTER):
-            await sign_in(http, "lead@example.org", "wrong wrong wrong")
-        paused = await sign_in(http, "lead@example.org")
-    assert paused.status_code == 400 and "paused" in paused.text
-    account = await _user(world, "lead@example.org")
-    assert account.locked_until is not None
-    assert account.locked_until - datetime.now(UTC) <= auth.BACKOFF_START
-
-
-async def test_many_failures_lock_the_account_for_a_day(world: World) -> None:
-    async with world.services.sessions() as session, session.begin():
-        now = datetime.now(UTC)
-        for attempt in range(auth.LOCKOUT_AFTER):
-            await auth.sign_in(
-                session, "admin@example.org", "guess", "", now + timedelta(hours=attempt)
-            )
-    account = await _user(world, "admin@example.org")
-    assert account.failed_logins == auth.LOCKOUT_AFTER
-    assert account.locked_until is not None
-    assert account.locked_until >= now + timedelta(hours=auth.LOCKOUT_AFTER - 1, days=1)
 
 
 async def test_a_second_factor_is_required_once_set_up(world: World) -> None:

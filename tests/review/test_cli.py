@@ -1,60 +1,26 @@
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.review import auth, throttle
 from bot.services import Services
-from storage.models import AuditLog, Base, Reflection, User
-from tests.conftest import make_settings
-from tests.review.conftest import World, build_world, marker
-from tests.review.helpers import client, sign_in
+from storage.models import AuditLog, Reflection, User
+from tests.review.conftest import World, marker
+from tests.review.helpers import client, run_cli, sign_in, with_services
 
-
-@pytest.fixture
-def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    settings = make_settings(tmp_path)
-    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
-
-    async def make() -> World:
-        services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        world = await build_world(services, settings.data_dir)
-        await services.close()
-        return world
-
-    return asyncio.run(make())
-
-
-def _run(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
-    result = CliRunner().invoke(main, list(args), input=stdin)
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def _with_services(world: World, body):  # type: ignore[no-untyped-def]
-    async def run():  # type: ignore[no-untyped-def]
-        services = Services.from_settings(world.services.settings)
-        try:
-            return await body(services)
-        finally:
-            await services.close()
-
-    return asyncio.run(run())
+NOW = datetime.now(UTC)
 
 
 def test_user_add_prints_a_sign_in_that_works(cli_world: World) -> None:
-    result = _run(
+    result = run_cli(
         "user", "add", "new.researcher@example.org", "--role", "researcher", "--person", "rhona"
     )
     assert "/review/sign-in" in result.output
@@ -64,11 +30,11 @@ def test_user_add_prints_a_sign_in_that_works(cli_world: World) -> None:
         async with client(services) as http:
             return (await sign_in(http, "new.researcher@example.org", password)).status_code
 
-    assert _with_services(cli_world, check) == 303
+    assert with_services(cli_world, check) == 303
 
 
 def test_user_add_reads_a_password_from_stdin_and_refuses_a_duplicate(cli_world: World) -> None:
-    result = _run(
+    result = run_cli(
         "user",
         "add",
         "boss@example.org",
@@ -87,33 +53,36 @@ def test_a_researcher_account_needs_a_person(cli_world: World) -> None:
     assert result.exit_code != 0 and "--person" in result.output
 
 
-def test_user_reset_unlocks_the_account_and_ends_old_sessions(cli_world: World) -> None:
-    async def lock(services: Services) -> None:
+def test_user_reset_lifts_the_sign_in_throttle_and_sets_up_a_second_factor(
+    cli_world: World,
+) -> None:
+    async def fail(services: Services) -> str:
         async with services.sessions() as session, session.begin():
+            for _ in range(throttle.PER_ADDRESS_AND_CLIENT.after):
+                result = await auth.sign_in(session, "lead@example.org", "guess", "", NOW, "")
+            return result.message
+
+    assert "Try again in" in with_services(cli_world, fail)
+    result = run_cli("user", "reset", "lead@example.org", "--totp")
+    assert "otpauth://" in result.output and "throttle lifted" in result.output
+
+    async def check(services: Services) -> tuple[User, bool]:
+        async with services.sessions() as session:
             account = (
                 await session.execute(select(User).where(User.email == "lead@example.org"))
             ).scalar_one()
-            account.failed_logins = 12
+            waiting = await throttle.waiting(session, "lead@example.org", "", NOW)
+        return account, waiting is not None
 
-    _with_services(cli_world, lock)
-    result = _run("user", "reset", "lead@example.org", "--totp")
-    assert "otpauth://" in result.output
-
-    async def check(services: Services) -> User:
-        async with services.sessions() as session:
-            return (
-                await session.execute(select(User).where(User.email == "lead@example.org"))
-            ).scalar_one()
-
-    account = _with_services(cli_world, check)
-    assert account.failed_logins == 0 and account.locked_until is None and account.totp_secret
+    account, waiting = with_services(cli_world, check)
+    assert account.totp_secret and account.active and not waiting
 
 
 def test_export_csv_writes_the_filtered_reflections_and_is_audited(
     cli_world: World, tmp_path: Path
 ) -> None:
     target = tmp_path / "out.csv"
-    result = _run(
+    result = run_cli(
         "export", "csv", "--project", "fife-hub", "--from", "2027-03-01", "-o", str(target)
     )
     assert "Wrote 4 reflection(s)" in result.output
@@ -130,15 +99,15 @@ def test_export_csv_writes_the_filtered_reflections_and_is_audited(
                 ).scalars()
             )
 
-    entries = _with_services(cli_world, audit)
+    entries = with_services(cli_world, audit)
     assert [(e.actor, e.details["reflections"]) for e in entries] == [("cli", 4)]
 
 
 def test_export_qdpx_and_qdc_from_the_command_line(cli_world: World, tmp_path: Path) -> None:
-    _run("export", "qdpx", "-o", str(tmp_path / "all.qdpx"))
+    run_cli("export", "qdpx", "-o", str(tmp_path / "all.qdpx"))
     with zipfile.ZipFile(tmp_path / "all.qdpx") as archive:
         assert "project.qde" in archive.namelist()
-    _run("export", "qdc", "-o", str(tmp_path / "codes.qdc"))
+    run_cli("export", "qdc", "-o", str(tmp_path / "codes.qdc"))
     assert b"CodeBook" in (tmp_path / "codes.qdc").read_bytes()
 
 
@@ -158,10 +127,10 @@ def test_export_csv_keeps_formula_like_cells_only_with_raw_cells(
             assert team is not None
             team.text = "-2 families came, +1 on last week"
 
-    _with_services(cli_world, add)
+    with_services(cli_world, add)
     safe, raw = tmp_path / "safe.csv", tmp_path / "raw.csv"
-    _run("export", "csv", "-o", str(safe))
-    _run("export", "csv", "--raw-cells", "-o", str(raw))
+    run_cli("export", "csv", "-o", str(safe))
+    run_cli("export", "csv", "--raw-cells", "-o", str(raw))
 
     def text(path: Path) -> set[str]:
         return {r["text"] for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
