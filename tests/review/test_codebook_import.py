@@ -20,7 +20,6 @@ from bot.services import Services
 from storage.models import AuditLog, Code
 from tests.review.conftest import World
 from tests.review.helpers import client, csrf, sign_in
-from tests.review.test_cli import cli_world as cli_world
 
 # As NVivo writes one: upper-case guids, colours, a nested code, an empty description.
 NVIVO_QDC = b"""<?xml version="1.0" encoding="utf-8"?>
