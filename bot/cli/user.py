@@ -156,7 +156,10 @@ async def add(
 )
 @with_services
 async def reset(services: Services, email: str, password_stdin: bool, totp: bool | None) -> None:
-    """Give an account a new password, enable it, lift its sign-in throttle, end its sessions."""
+    """New password; enables, unthrottles, signs out.
+
+    The account is enabled again, its sign-in throttle lifted, and every session it had ends.
+    """
     password, show = _password(password_stdin)
     secret: str | None = None
     async with transaction(services.sessions) as session:
@@ -212,9 +215,10 @@ async def _account(session: AsyncSession, email: str) -> User:
 )
 @with_services
 async def set_role(services: Services, email: str, role: str, person_key: str | None) -> None:
-    """Change what an account is for, and end its sessions (it signs in again with the new role).
+    """Change what an account is for; its sessions end.
 
-    A researcher or lead sees what their person's memberships in the study file give them.
+    It signs in again with the new role. A researcher or lead sees what their person's
+    memberships in the study file give them.
     """
     async with transaction(services.sessions) as session:
         account = await _account(session, email)
@@ -244,7 +248,10 @@ async def set_role(services: Services, email: str, role: str, person_key: str | 
 @click.argument("email")
 @with_services
 async def disable(services: Services, email: str) -> None:
-    """Stop an account signing in, and end its sessions at once (its history stays)."""
+    """Stop an account signing in; its sessions end at once.
+
+    Its history (codes, memos, the audit log) stays; `carbot user enable` lets it back in.
+    """
     async with transaction(services.sessions) as session:
         account = await _account(session, email)
         account.active = False
@@ -266,7 +273,7 @@ async def disable(services: Services, email: str) -> None:
 @click.argument("email")
 @with_services
 async def enable(services: Services, email: str) -> None:
-    """Let a disabled account sign in again, with its old password."""
+    """Let a disabled account sign in again (old password)."""
     async with transaction(services.sessions) as session:
         account = await _account(session, email)
         account.active = True

@@ -15,6 +15,7 @@ an optional TOTP second factor, and backoff then lockout after repeated failures
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -186,7 +187,10 @@ async def sign_in(
         await session.execute(select(User).where(func.lower(User.email) == email.lower()))
     ).scalar_one_or_none()
     usable = user is not None and user.active
-    ok = check_password(user.password_hash if usable and user else None, password)
+    # in a thread: argon2 takes a noticeable moment, and the other requests go on meanwhile
+    ok = await asyncio.to_thread(
+        check_password, user.password_hash if usable and user else None, password
+    )
     if ok and user is not None and user.totp_secret:
         ok = pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1)
     if not ok or user is None:

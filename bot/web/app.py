@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from adapters.base import Channel
 from adapters.webchat.routes import FORM_OVERHEAD
@@ -24,7 +25,8 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     largest evidence file plus room for the form on the web chat's send route. Every response
     carries the security headers of :mod:`bot.web.headers`.
     """
-    app = FastAPI(title="carbot", docs_url=None, redoc_url=None, openapi_url=None)
+    app = _App(title="carbot", docs_url=None, redoc_url=None, openapi_url=None)
+    app.https = services.settings.public_url.lower().startswith("https://")
     app.state.services = services
 
     @app.get("/healthz", include_in_schema=False)
@@ -43,7 +45,13 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
             app.mount(path, asgi)
     upload_limit = services.settings.max_upload_bytes + FORM_OVERHEAD
     app.add_middleware(BodySizeLimit, default=DEFAULT_LIMIT, limits=[(UPLOAD_ROUTES, upload_limit)])
-    # outermost, so that a 413 carries the headers too
-    https = services.settings.public_url.lower().startswith("https://")
-    app.add_middleware(SecurityHeaders, https=https)
     return app
+
+
+class _App(FastAPI):
+    """FastAPI with the security headers outside everything, even its last-resort 500 page."""
+
+    https = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), https=self.https)

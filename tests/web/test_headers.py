@@ -112,3 +112,17 @@ async def test_hsts_is_sent_only_behind_an_https_public_url(tmp_path: Path) -> N
                     assert problems(await http.get(path), https=https) == []
         finally:
             await services.close()
+
+
+async def test_even_an_unexpected_error_page_carries_the_headers(services: Services) -> None:
+    app = create_app(services)
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise RuntimeError("a bug")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get("/crash")
+    assert response.status_code == 500
+    assert problems(response) == []
