@@ -10,12 +10,15 @@ from starlette.types import ASGIApp
 
 from adapters.base import Channel
 from adapters.webchat.routes import FORM_OVERHEAD
+from bot.review.codebook_import import MAX_CODEBOOK_BYTES
 from bot.services import Services
 from bot.web.headers import SecurityHeaders
 from bot.web.limits import DEFAULT_LIMIT, BodySizeLimit
 
-# The routes that take files: the web chat's send (evidence up to ``max_upload_bytes``).
+# The routes that take files: the web chat's send (evidence up to ``max_upload_bytes``) and the
+# codebook import (a codebook file up to 5 MB).
 UPLOAD_ROUTES = re.compile(r"^/chat/[^/]+/send$")
+CODEBOOK_UPLOAD = re.compile(r"^/review/codes/import$")
 
 
 def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
@@ -44,7 +47,14 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
         for path, asgi in channel.mounts().items():
             app.mount(path, asgi)
     upload_limit = services.settings.max_upload_bytes + FORM_OVERHEAD
-    app.add_middleware(BodySizeLimit, default=DEFAULT_LIMIT, limits=[(UPLOAD_ROUTES, upload_limit)])
+    app.add_middleware(
+        BodySizeLimit,
+        default=DEFAULT_LIMIT,
+        limits=[
+            (UPLOAD_ROUTES, upload_limit),
+            (CODEBOOK_UPLOAD, MAX_CODEBOOK_BYTES + FORM_OVERHEAD),
+        ],
+    )
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import uuid
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,29 @@ async def test_a_lead_cannot_import_a_codebook(world: World) -> None:
     assert refused.status_code == 400
     assert "Only researchers and admins change the codebook." in refused.text
     assert await _tree(world.services) == {}
+
+
+async def test_a_codebook_upload_over_one_megabyte_is_read_and_one_over_five_is_refused(
+    world: World,
+) -> None:
+    codes = "".join(
+        f'<Code guid="{uuid.UUID(int=n)}" name="Code {n:05d} {"x" * 60}" isCodable="true"/>\n'
+        for n in range(1, 15000)
+    )
+    big = f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>\n{codes}</Codes></CodeBook>'.encode()
+    assert 1024 * 1024 < len(big) < 5 * 1024 * 1024
+    async with client(world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        token = await csrf(http, "/review/codes")
+        preview = await http.post(
+            "/review/codes/import",
+            data={"csrf": token, "action": "preview"},
+            files={"file": ("big.qdc", big, "application/xml")},
+        )
+        assert "14999 code(s) to add" in preview.text
+        huge = await http.post(
+            "/review/codes/import",
+            data={"csrf": token, "action": "preview"},
+            files={"file": ("huge.qdc", big * 4, "application/xml")},
+        )
+    assert huge.status_code == 413
