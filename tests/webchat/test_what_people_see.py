@@ -43,7 +43,7 @@ RING_CONTRAST = """(el) => {
   el.dataset.ringSeen = "yes";
   const [hi, lo] = [luminance(rgb(style.outlineColor)), luminance(behind)].sort((a, b) => b - a);
   return {
-    name: `${target.tagName}#${target.id}.${target.className} ${target.textContent.trim()}`,
+    name: `${target.tagName}#${target.id}.${target.className} ${target.textContent.trim().slice(0, 30)}`,
     again: again,
     style: style.outlineStyle,
     width: parseFloat(style.outlineWidth),
@@ -204,9 +204,22 @@ async def test_tapping_a_scale_value_keeps_focus_in_the_conversation(
 async def test_every_focus_ring_has_at_least_3_to_1_contrast_with_what_is_behind_it(
     chat: Chat, browser: Any
 ) -> None:
+    from tests.review.conftest import PASSWORD, build_world
+
+    await build_world(chat.services, chat.services.settings.data_dir)
+    signed_in = await browser.new_context(viewport={"width": 390, "height": 700})
+    page = await signed_in.new_page()
+    await page.goto(f"{chat.base}/review/sign-in")
+    await page.get_by_label("Email").fill("researcher@example.org")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/review/**")
     rings = []
-    for url in (chat.link, f"{chat.base}/review/sign-in"):
-        page = await browser.new_page(viewport={"width": 390, "height": 700})
+    for url in (chat.link, f"{chat.base}/review/sign-in", f"{chat.base}/review/reflections"):
+        if url.endswith("reflections"):
+            page = await signed_in.new_page()
+        else:
+            page = await browser.new_page(viewport={"width": 390, "height": 700})
         await page.goto(url)
         await page.locator("body").focus()
         for _ in range(40):
@@ -217,7 +230,8 @@ async def test_every_focus_ring_has_at_least_3_to_1_contrast_with_what_is_behind
             rings.append((url.rsplit("/", 1)[-1][:12], ring))
         await page.close()
 
-    assert len(rings) >= 10, rings  # both pages were walked, not just their first control
+    assert len(rings) >= 20, rings  # every page was walked, not just its first control
+    assert any(ring["ratio"] < 10 for _where, ring in rings)  # the review's blue bar was in it
     for where, ring in rings:
         assert ring["style"] != "none" and ring["width"] >= 2, (where, ring)
         assert ring["ratio"] >= 3, (where, ring)
