@@ -43,7 +43,7 @@ RING_CONTRAST = """(el) => {
   el.dataset.ringSeen = "yes";
   const [hi, lo] = [luminance(rgb(style.outlineColor)), luminance(behind)].sort((a, b) => b - a);
   return {
-    name: `${target.tagName}#${target.id}.${target.className} ${target.textContent.trim().slice(0, 30)}`,
+    name: `${target.tagName}#${target.id}.${target.className} ${target.textContent.slice(0, 30)}`,
     again: again,
     style: style.outlineStyle,
     width: parseFloat(style.outlineWidth),
