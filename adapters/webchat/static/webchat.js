@@ -73,14 +73,19 @@
     return space;
   }
 
-  // Scroll so that everything from `first` to `last` shows above the composer; when that is
-  // taller than the room, the top of `first` (where reading starts) goes to the top.
-  function reveal(first, last) {
+  // Scroll so that everything from `first` to `last` shows above the composer. When that is
+  // taller than the room, `last` (a new reply) is what must show — or `first` with
+  // { keep: "first" } (the open question on arrival) — whole if it fits, else from its top.
+  function reveal(first, last, options) {
     last = last || first;
     const room = window.innerHeight - composerSpace() - 16;
-    const height = last.getBoundingClientRect().bottom - first.getBoundingClientRect().top;
-    if (height <= room) last.scrollIntoView({ block: "end" });
-    else first.scrollIntoView({ block: "start" });
+    const span = (a, b) => b.getBoundingClientRect().bottom - a.getBoundingClientRect().top;
+    if (span(first, last) <= room) {
+      last.scrollIntoView({ block: "end" });
+      return;
+    }
+    const kept = options && options.keep === "first" ? first : last;
+    kept.scrollIntoView({ block: span(kept, kept) <= room ? "end" : "start" });
   }
 
   // Focus after a tap: the reply's first button if it asks something, else the reply itself.
@@ -221,7 +226,7 @@
     if (!bubbles.length) return;
     const newest = bubbles[bubbles.length - 1];
     const open = Array.from(log.querySelectorAll(".bubble.bot")).filter((b) => b.querySelector(".choices") || (b.dataset.delivery && !b.classList.contains("closed")));
-    reveal(open.length ? open[open.length - 1] : newest, newest);
+    reveal(open.length ? open[open.length - 1] : newest, newest, { keep: "first" });
   }
 
   async function reload() {
