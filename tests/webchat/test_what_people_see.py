@@ -285,6 +285,11 @@ async def test_axe_finds_no_serious_problem_with_an_open_question_or_reply_butto
 
     page = await _open(browser, chat, width, height)
     await expect(page.get_by_role("button", name="Quite well")).to_be_visible()
+    # a live log (read out as replies come) holding a list of messages that is still a list
+    conversation = page.get_by_role("log", name="Conversation")
+    await expect(conversation.get_by_role("list").first.get_by_role("listitem")).not_to_have_count(
+        0
+    )
     assert await _serious_violations(page) == []
 
     await page.get_by_label("Your message").fill("audience")
