@@ -213,8 +213,9 @@ class TelegramChannel:
     def _keyboard(
         delivery_id: int | None, message: OutboundPrompt | OutboundText
     ) -> InlineKeyboardMarkup | None:
+        numbers = isinstance(message, OutboundPrompt) and message.kind == "scale"
         try:
-            return messages.keyboard(delivery_id, message.choices)
+            return messages.keyboard(delivery_id, message.choices, numbers=numbers)
         except ValueError as exc:
             raise DeliveryError(f"Telegram: {exc}") from exc
 

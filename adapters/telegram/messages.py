@@ -59,7 +59,18 @@ def prompt_text(prompt: OutboundPrompt) -> str:
     question = f"{REMINDER_PREFIX}{prompt.text}" if prompt.reminder else prompt.text
     parts.append(question)
     parts.append(PROMPT_HINTS[prompt.kind])
+    if prompt.kind == "scale" and any(c.label != c.value for c in prompt.choices):
+        parts.append("\n".join(_scale_line(c) for c in prompt.choices))
     return "\n\n".join(parts)
+
+
+def _scale_line(choice: Choice) -> str:
+    """A scale point as the prompt's text lists it ("4 — Quite well"): the buttons show only
+    the numbers, so that all five fit in one row on a phone."""
+    label = choice.label.strip()
+    if label.startswith(choice.value) and not label[len(choice.value) :][:1].isalnum():
+        return label
+    return f"{choice.value} — {label}" if label and label != choice.value else choice.value
 
 
 def chosen_text(original: str, label: str) -> str:
@@ -108,14 +119,18 @@ def decode_callback(data: str | None) -> tuple[int | None, str] | None:
     return int(head), value
 
 
-def keyboard(delivery_id: int | None, choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
-    """Inline buttons: short labels (a 1–5 scale) in one row, longer ones one per row."""
+def keyboard(
+    delivery_id: int | None, choices: tuple[Choice, ...], *, numbers: bool = False
+) -> InlineKeyboardMarkup | None:
+    """Inline buttons: short labels in one row, longer ones one per row. With ``numbers`` (a
+    1–5 scale, whose words are in the message) each button shows just its value."""
     if not choices:
         return None
+    shown = [choice.value if numbers else choice.label for choice in choices]
     buttons = [
-        InlineKeyboardButton(choice.label, callback_data=encode_callback(delivery_id, choice.value))
-        for choice in choices
+        InlineKeyboardButton(label, callback_data=encode_callback(delivery_id, choice.value))
+        for label, choice in zip(shown, choices, strict=True)
     ]
-    if all(len(choice.label) <= 4 for choice in choices) and len(choices) <= 8:
+    if all(len(label) <= 4 for label in shown) and len(choices) <= 8:
         return InlineKeyboardMarkup([buttons])
     return InlineKeyboardMarkup([[button] for button in buttons])

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from bot.core import texts
 from bot.core.answers import save_note
 from bot.core.evidence import unused_paths
-from bot.core.matching import AnswerFields, newest_open
+from bot.core.matching import AnswerFields, answer_label, newest_open
 from bot.core.onboarding import withdraw_consent
 from bot.core.parsing import AUDIENCE_WORDS, parse_pause
 from bot.core.people import person_zone
@@ -192,27 +192,40 @@ async def cmd_undo(turn: Turn, _args: str) -> None:
     removed = list(
         await session.scalars(select(Attachment).where(Attachment.reflection_id == reflection.id))
     )
+    delivery = (
+        await session.get(Delivery, reflection.delivery_id) if reflection.delivery_id else None
+    )
+    what = texts.removed_parts(
+        reflection.kind,
+        answer_label(reflection, delivery),
+        reflection.text or "",
+        [(a.kind, a.filename) for a in removed],
+    )
     await session.execute(delete(Coding).where(Coding.reflection_id == reflection.id))
     await session.execute(delete(Memo).where(Memo.reflection_id == reflection.id))
-    delivery_id = reflection.delivery_id
     await session.delete(reflection)
     await session.flush()
     turn.files_to_unlink.extend(await unused_paths(session, removed))
-    if delivery_id is not None:
-        await _reopen_if_unanswered(turn, delivery_id)
     state = await turn.state()
     if state is not None and state.state in ("which_project", "follow_up"):
         await turn.clear_state()
     turn.outcome = "undone"
-    turn.say("Done — your last answer has been deleted.")
-
-
-async def _reopen_if_unanswered(turn: Turn, delivery_id: int) -> None:
+    if delivery is None:
+        turn.say(texts.undone_note(what))
+        return
     left = await turn.session.scalar(
-        select(func.count()).select_from(Reflection).where(Reflection.delivery_id == delivery_id)
+        select(func.count()).select_from(Reflection).where(Reflection.delivery_id == delivery.id)
     )
-    delivery = await turn.session.get(Delivery, delivery_id)
-    if left or delivery is None or delivery.status != "answered":
+    if left:
+        turn.say(texts.undone_addition(what, delivery.prompt_text))
+        return
+    _reopen(turn, delivery)
+    turn.say(texts.undone_answer(what, delivery.prompt_text, delivery.status in OPEN_STATUSES))
+
+
+def _reopen(turn: Turn, delivery: Delivery) -> None:
+    """An answered prompt whose last reflection was taken back: open again, or expired."""
+    if delivery.status != "answered":
         return
     open_again = delivery.expires_at is None or delivery.expires_at > turn.now
     status = ("reminded" if delivery.reminded_at else "sent") if open_again else "expired"

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundMessage
-from storage.models import OPEN_STATUSES, Cycle, Delivery, Person, Phase, Project
+from storage.models import OPEN_STATUSES, Cycle, Delivery, Person, Phase, Project, Reflection
 
 FOLLOW_UP_WINDOW = timedelta(minutes=30)
 
@@ -127,6 +127,18 @@ def scale_shown(value: str, label: str) -> str:
     if label.startswith(value) and not label[len(value) :][:1].isalnum():
         return label
     return f"{value} — {label}"
+
+
+def answer_label(reflection: Reflection, delivery: Delivery | None) -> str:
+    """A reflection as its author reads it back: "4 — Quite well" for a scale, the option's
+    label for a choice, otherwise its words ("" when it holds only files)."""
+    labels = dict(_options(delivery))
+    if reflection.kind == "scale" and reflection.scale_value is not None:
+        value = str(reflection.scale_value)
+        return scale_shown(value, labels.get(value, ""))
+    if reflection.kind == "choice" and reflection.choice:
+        return labels.get(reflection.choice, reflection.choice)
+    return reflection.text or ""
 
 
 def answer_fields(message: InboundMessage, delivery: Delivery | None) -> AnswerFields | None:

@@ -41,7 +41,8 @@ HELP = (
     "• snooze (later / tomorrow) — ask me the current question again later\n"
     "• skip — skip the current or next question\n"
     "• pause until DATE (or 'pause 2 weeks') — no questions while you are away; resume to restart\n"
-    "• edit TEXT — change your last answer; undo — delete it (within 24 hours)\n"
+    "• edit TEXT — change your last answer; undo — take back the last thing you sent: a photo, "
+    "a sentence or a whole answer (within 24 hours)\n"
     "• audience — who may see your answers\n"
     "• status — your next question and your answers this week\n"
     "• stop — leave the study"
@@ -129,3 +130,44 @@ def human_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.0f} MB"
     return f"{max(1, size // 1024)} KB"
+
+
+FILE_NOUNS = {"photo": "the photo", "voice": "the voice note", "video": "the video"}
+
+
+def excerpt(words: str, limit: int = 60) -> str:
+    """``words`` on one line, cut at a word boundary with "…" when longer than ``limit``."""
+    flat = " ".join(words.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def removed_parts(kind: str, value: str, words: str, files: list[tuple[str, str]]) -> str:
+    """What an ``undo`` took away, as a person would list it: 'your rating "4 — Quite well"',
+    'your words "We met twice"', 'the photo rota.jpg'."""
+    parts = []
+    if kind in ("scale", "choice") and value:
+        parts.append(f'your {"rating" if kind == "scale" else "choice"} "{value}"')
+    elif words.strip():
+        parts.append(f'your words "{excerpt(words)}"')
+    parts.extend(f"{FILE_NOUNS.get(kind, 'the file')} {name}" for kind, name in files)
+    if not parts:
+        return "your answer"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def undone_addition(what: str, question: str) -> str:
+    return (
+        f'Done — I removed {what} from your answer to "{excerpt(question)}". '
+        "The rest of that answer is kept."
+    )
+
+
+def undone_answer(what: str, question: str, reopened: bool) -> str:
+    again = " The question is open again if you'd like to answer it." if reopened else ""
+    return f'Done — I deleted your whole answer to "{excerpt(question)}" ({what}).{again}'
+
+
+def undone_note(what: str) -> str:
+    return f"Done — I deleted your note ({what})."

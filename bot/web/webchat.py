@@ -19,7 +19,7 @@ from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, 
 from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import where
-from bot.core.matching import scale_shown
+from bot.core.matching import answer_label
 from bot.core.onboarding import consent_terms
 from bot.core.people import active_consent
 from bot.services import Services
@@ -80,20 +80,8 @@ async def revoke_webchat(
 
 
 def _answer_text(reflection: Reflection) -> str:
-    if reflection.kind == "scale" and reflection.scale_value is not None:
-        labels = {
-            str(o.get("value")): str(o.get("label", ""))
-            for o in (reflection.delivery.prompt_options if reflection.delivery else [])
-            if isinstance(o, dict)
-        }
-        value = str(reflection.scale_value)
-        return scale_shown(value, labels.get(value, ""))
-    if reflection.kind == "choice" and reflection.choice:
-        for option in reflection.delivery.prompt_options if reflection.delivery else []:
-            if isinstance(option, dict) and str(option.get("value")) == reflection.choice:
-                return str(option.get("label", reflection.choice))
-        return reflection.choice
-    return reflection.text or ("(file)" if reflection.attachments else "")
+    shown = answer_label(reflection, reflection.delivery)
+    return shown or ("(file)" if reflection.attachments else "")
 
 
 async def chat_history(
@@ -125,21 +113,29 @@ async def chat_history(
         .order_by(Delivery.sent_at.desc())
         .limit(HISTORY_LIMIT)
     )
-    reflections = await session.scalars(
+    found = await session.scalars(
         select(Reflection)
         .options(selectinload(Reflection.attachments), selectinload(Reflection.delivery))
         .where(Reflection.person_id == person.id, Reflection.created_at >= since)
         .order_by(Reflection.created_at.desc())
         .limit(HISTORY_LIMIT)
     )
-    stamped: list[tuple[datetime, int, Bubble]] = []
+    # Each answer sits under its own question, even when another project's prompt came between
+    # them: a bubble sorts by (when its thread began, which thread, its place in the thread).
+    reflections = list(found)
+    first_answer: dict[int, Reflection] = {}
+    for reflection in sorted(reflections, key=lambda r: (r.created_at, r.id)):
+        if reflection.delivery_id is not None:
+            first_answer.setdefault(reflection.delivery_id, reflection)
+    stamped: list[tuple[tuple[datetime, str, int, datetime], Bubble]] = []
+    threads: dict[int, datetime] = {}
     for delivery in deliveries:
+        sent = delivery.sent_at or now
+        threads[delivery.id] = sent
         is_open = delivery.status in OPEN_STATUSES
-        answered = None if is_open else CLOSED_LABELS.get(delivery.status, "Answered.")
         stamped.append(
             (
-                delivery.sent_at or now,
-                0,
+                (sent, f"d{delivery.id}", 0, sent),
                 Bubble(
                     id=f"d{delivery.id}",
                     sender="bot",
@@ -148,7 +144,7 @@ async def chat_history(
                     context=where(delivery.project, delivery.phase),
                     choices=_choices(delivery) if is_open else (),
                     delivery_id=delivery.id,
-                    answered=answered,
+                    answered=None if is_open else _closed_label(delivery, first_answer),
                 ),
             )
         )
@@ -160,9 +156,14 @@ async def chat_history(
             at=reflection.created_at,
             files=tuple(a.filename for a in reflection.attachments),
         )
-        stamped.append((reflection.created_at, 1, bubble))
+        began = threads.get(reflection.delivery_id or 0)
+        if began is not None:
+            key = (began, f"d{reflection.delivery_id}", 1, reflection.created_at)
+        else:
+            key = (reflection.created_at, f"a{reflection.id}", 1, reflection.created_at)
+        stamped.append((key, bubble))
     stamped.extend(await _heard_bubbles(session, person, since))
-    bubbles = [b for _at, _order, b in sorted(stamped, key=lambda s: (s[0], s[1]))]
+    bubbles = [b for _key, b in sorted(stamped, key=lambda s: s[0])]
     if await active_consent(session, person) is None:
         _version, consent_text = await consent_terms(session)
         bubbles.append(
@@ -176,9 +177,21 @@ async def chat_history(
     return ChatHistory(name=person.name.split()[0] if person.name else "there", bubbles=bubbles)
 
 
+def _closed_label(delivery: Delivery, first_answer: dict[int, Reflection]) -> str:
+    """What a closed question says under it: the rating or option chosen, or how it closed."""
+    if delivery.status in CLOSED_LABELS:
+        return CLOSED_LABELS[delivery.status]
+    answer = first_answer.get(delivery.id)
+    if answer is not None and answer.kind in ("scale", "choice"):
+        shown = answer_label(answer, delivery)
+        if shown:
+            return shown
+    return "Answered."
+
+
 async def _heard_bubbles(
     session: AsyncSession, person: Person, since: datetime
-) -> list[tuple[datetime, int, Bubble]]:
+) -> list[tuple[tuple[datetime, str, int, datetime], Bubble]]:
     """ "What we heard" messages sent to the person, with their buttons until they answer."""
     digests = await session.scalars(
         select(Digest).where(
@@ -202,7 +215,8 @@ async def _heard_bubbles(
             choices=() if answered else _heard_choices(digest.id),
             answered="Thanks for your answer." if answered else None,
         )
-        found.append((digest.sent_at or since, 0, bubble))
+        at = digest.sent_at or since
+        found.append(((at, f"h{digest.id}", 0, at), bubble))
     return found
 
 

@@ -189,6 +189,55 @@ async def test_undo_deletes_the_last_answer_its_files_and_reopens_the_prompt(
     assert (await world.get(Delivery, delivery.id)).status == "sent"
 
 
+async def test_undo_after_a_photo_added_to_an_answer_says_it_removed_only_the_photo(
+    world: World,
+) -> None:
+    delivery = await _delivery(world, kind="scale", text="How well did the hub meeting go?")
+    await world.channel.tap(world.who, "4", delivery_id=delivery.id)
+    await world.channel.upload(world.who, b"board", filename="noticeboard.png")
+    world.channel.new_texts()
+
+    await world.channel.say(world.who, "undo")
+
+    reply = world.channel.unique_reply().text
+    assert reply == (
+        'Done — I removed the photo noticeboard.png from your answer to "How well did the hub '
+        'meeting go?". The rest of that answer is kept.'
+    )
+    [kept] = await world.all(Reflection)
+    assert (kept.kind, kept.scale_value) == ("scale", 4)
+    assert await world.count(Attachment) == 0
+    assert (await world.get(Delivery, delivery.id)).status == "answered"
+
+
+async def test_undo_of_a_whole_answer_names_the_rating_and_opens_the_question_again(
+    world: World,
+) -> None:
+    delivery = await _delivery(world, kind="scale", text="How well did the hub meeting go?")
+    await world.channel.tap(world.who, "4", delivery_id=delivery.id)
+    world.channel.new_texts()
+
+    await world.channel.say(world.who, "undo")
+
+    assert world.channel.unique_reply().text == (
+        'Done — I deleted your whole answer to "How well did the hub meeting go?" '
+        '(your rating "4 — Quite well"). The question is open again if you\'d like to answer it.'
+    )
+    assert await world.count(Reflection) == 0
+    assert (await world.get(Delivery, delivery.id)).status == "sent"
+
+
+async def test_undo_of_a_note_quotes_the_words_it_deleted(world: World) -> None:
+    await world.channel.say(world.who, "/note The budget meeting moved to Thursday afternoon")
+    world.channel.new_texts()
+
+    await world.channel.say(world.who, "undo")
+
+    assert world.channel.unique_reply().text == (
+        'Done — I deleted your note (your words "The budget meeting moved to Thursday afternoon").'
+    )
+
+
 async def test_undo_does_not_reach_back_more_than_24_hours(world: World) -> None:
     await world.channel.say(world.who, "/note An old note")
     world.clock.advance(timedelta(hours=24, minutes=1))

@@ -52,6 +52,26 @@ async def test_a_scale_prompt_has_one_row_of_buttons_carrying_the_delivery_and_v
     assert shown.button_data == ["31|1", "31|2", "31|3", "31|4", "31|5"]
 
 
+async def test_a_worded_scale_fits_one_row_of_numbers_with_the_words_in_the_message(
+    fake: FakeTelegramAPI,
+) -> None:
+    worded = tuple(
+        Choice(str(n), label)
+        for n, label in enumerate(
+            ("Not at all", "A little", "Somewhat", "Quite well", "Very well"), start=1
+        )
+    )
+    async with running(fake, Recorder()) as channel:
+        await channel.send_prompt(TO_ANA, OutboundPrompt(31, "scale", "How well?", worded))
+    [shown] = fake.chat(ANA)
+    assert [[b["text"] for b in row] for row in shown.buttons] == [["1", "2", "3", "4", "5"]]
+    assert shown.button_data == ["31|1", "31|2", "31|3", "31|4", "31|5"]
+    assert shown.text == (
+        "How well?\n\nTap a number below.\n\n"
+        "1 — Not at all\n2 — A little\n3 — Somewhat\n4 — Quite well\n5 — Very well"
+    )
+
+
 async def test_a_choice_prompt_lists_long_options_one_per_row(fake: FakeTelegramAPI) -> None:
     choices = (Choice("more", "More families came"), Choice("same", "About the same"))
     async with running(fake, Recorder()) as channel:

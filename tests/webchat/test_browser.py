@@ -2,72 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from bot.core.conversation import Conversation
 from bot.engine.dispatch import dispatch_once
 from bot.services import Services
-from bot.web.app import create_app
-from bot.web.webchat import chat_url, issue_webchat_link, webchat_channel
+from bot.web.webchat import chat_url, issue_webchat_link
 from storage.models import Attachment, Delivery, Reflection
 from tests.conftest import chromium_path, requires_chromium
 from tests.support.participants import SCALE, make_delivery, make_person, make_project
+from tests.webchat.conftest import CHROMIUM_ARGS
 
 pytestmark = [requires_chromium, pytest.mark.browser]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A 1×1 PNG.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d4944415478da63f8cfc0f01f0005000201a5e1d0a20000000049454e44ae426082"
 )
 WAIT_MS = 15_000  # a bound on each wait, not a timing assertion
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def server(services: Services) -> AsyncIterator[tuple[Services, object, str]]:
-    port = _free_port()
-    services.settings.public_url = f"http://127.0.0.1:{port}"
-    channel = webchat_channel(services)
-    await channel.start(Conversation(services).handle)
-    config = uvicorn.Config(
-        create_app(services, [channel]),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield services, channel, f"http://127.0.0.1:{port}"
-    await channel.stop()
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
 
 
 async def test_a_person_answers_a_prompt_in_the_web_chat_page(
@@ -201,6 +156,8 @@ async def test_on_a_390px_phone_the_composer_never_covers_the_newest_message(
             for button in await page.get_by_role("button").all():
                 if not await button.is_visible():
                     continue
+                if await button.evaluate("b => b.type === 'file'"):
+                    button = page.locator("label[for=file]")  # the file input's visible face
                 box = await button.bounding_box()
                 assert box is not None and box["height"] >= 44 and box["width"] >= 44
             await expect(page.get_by_label("Your message")).to_be_visible()

@@ -235,6 +235,56 @@ async def test_the_history_query_works_on_every_database(any_services: Services)
     assert history.bubbles[0].answered is None
 
 
+async def test_after_a_reload_a_scale_question_shows_the_value_given(page: Page) -> None:
+    await page.send(choice="4", delivery_id=str(page.delivery.id))
+
+    history = (await page.client.get(f"{page.url}/history")).json()["bubbles"]
+
+    [prompt] = [b for b in history if b["id"] == f"d{page.delivery.id}"]
+    assert prompt["answered"] == "4 — Quite well"
+    assert prompt["choices"] == []
+
+
+async def test_each_answer_shows_under_its_own_question_when_two_projects_overlap(
+    services: Services,
+) -> None:
+    from bot.web.webchat import chat_history
+
+    now = datetime.now(UTC)
+    async with services.sessions() as session, session.begin():
+        hub = await make_project(session, name="Family hub", today=now.date())
+        transport = await make_project(session, name="Rural transport", today=now.date())
+        person, _ = await make_person(session, hub.project, transport.project, now=now)
+        token = await issue_webchat_link(session, person, now=now)
+        first = await make_delivery(
+            session, person, hub, sent_at=now - timedelta(hours=2), status="answered",
+            text="What did families say at the hub?",
+        )  # fmt: skip
+        second = await make_delivery(
+            session, person, transport, sent_at=now - timedelta(hours=1), status="answered",
+            text="How did the bus trial go?",
+        )  # fmt: skip
+        for delivery, words, ago in ((second, "Two buses late", 40), (first, "They liked it", 20)):
+            session.add(
+                Reflection(
+                    person_id=person.id, project_id=delivery.project_id, delivery_id=delivery.id,
+                    kind="text", text=words, audience="team", channel="webchat",
+                    created_at=now - timedelta(minutes=ago),
+                )
+            )  # fmt: skip
+
+    async with services.sessions() as session:
+        history = await chat_history(session, identity_key(token), now)
+
+    assert history is not None
+    assert [b.text for b in history.bubbles] == [
+        "What did families say at the hub?",
+        "They liked it",
+        "How did the bus trial go?",
+        "Two buses late",
+    ]
+
+
 async def test_a_what_we_heard_message_waits_on_the_page_until_it_is_answered(
     page: Page,
 ) -> None:

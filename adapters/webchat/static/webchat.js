@@ -7,6 +7,7 @@
   const base = chat.dataset.base;
   const nonce = chat.dataset.nonce;
   const maxUpload = Number(chat.dataset.maxUpload || 0);
+  const conversation = document.getElementById("conversation");
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const text = document.getElementById("text");
@@ -22,8 +23,9 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function say(message) {
+  function say(message, kind) {
     status.textContent = message || "";
+    status.classList.toggle("note", kind === "note");
   }
 
   function element(tag, className, content) {
@@ -62,17 +64,53 @@
     return li;
   }
 
+  // The room the sticky composer takes at the bottom of the window (none when it is not sticky):
+  // the page's scroll-padding, so that nothing scrolled into view ends up under it.
+  function composerSpace() {
+    const sticky = getComputedStyle(form).position === "sticky";
+    const space = sticky ? form.getBoundingClientRect().height : 0;
+    document.documentElement.style.setProperty("--composer-space", space + "px");
+    return space;
+  }
+
+  // Scroll so that everything from `first` to `last` shows above the composer. When that is
+  // taller than the room, `last` (a new reply) is what must show — or `first` with
+  // { keep: "first" } (the open question on arrival) — whole if it fits, else from its top.
+  function reveal(first, last, options) {
+    last = last || first;
+    const room = window.innerHeight - composerSpace() - 16;
+    const span = (a, b) => b.getBoundingClientRect().bottom - a.getBoundingClientRect().top;
+    if (span(first, last) <= room) {
+      last.scrollIntoView({ block: "end" });
+      return;
+    }
+    const kept = options && options.keep === "first" ? first : last;
+    kept.scrollIntoView({ block: span(kept, kept) <= room ? "end" : "start" });
+  }
+
+  // Focus after a tap: the reply's first button if it asks something, else the reply itself.
+  function focusReply(node) {
+    const button = node.querySelector("button.choice");
+    if (button) {
+      button.focus({ preventScroll: true });
+      return;
+    }
+    node.tabIndex = -1;
+    node.focus({ preventScroll: true });
+  }
+
   function add(b) {
     const existing = document.getElementById("m-" + b.id);
     const node = render(b);
     if (existing) existing.replaceWith(node);
     else log.appendChild(node);
-    node.scrollIntoView({ block: "end" });
     return node;
   }
 
   function mine(words, files) {
-    add({ id: "me-" + eventId(), sender: "me", text: words, files: files || [], choices: [] });
+    const node = add({ id: "me-" + eventId(), sender: "me", text: words, files: files || [], choices: [] });
+    reveal(node);
+    return node;
   }
 
   function closePrompt(deliveryId, label) {
@@ -103,15 +141,14 @@
       const data = await response.json().catch(() => ({}));
       if (!response.ok) {
         say(data.error || "Sorry, that didn't work. Please try again.");
-        return false;
+        return null;
       }
       say("");
       if (data.answered) closePrompt(data.answered.delivery_id, data.answered.label);
-      (data.replies || []).forEach(add);
-      return true;
+      return (data.replies || []).map(add);
     }
     say("Couldn't reach carbot. Your message was not sent — please try again.");
-    return false;
+    return null;
   }
 
   form.addEventListener("submit", async (event) => {
@@ -129,14 +166,15 @@
     }
     sendButton.disabled = true;
     say("Sending…");
-    mine(words || (upload ? "(file)" : ""), upload ? [upload.name] : []);
-    const ok = await post({ text: words, file: upload });
+    const sent = mine(words || (upload ? "(file)" : ""), upload ? [upload.name] : []);
+    const replies = await post({ text: words, file: upload });
     sendButton.disabled = false;
-    if (ok) {
+    if (replies) {
       form.reset();
       fileName.textContent = "";
+      reveal(sent, replies[replies.length - 1]);
     }
-    text.focus();
+    text.focus({ preventScroll: true }); // the reply is read out by the log; typing goes on
   });
 
   text.addEventListener("keydown", (event) => {
@@ -157,23 +195,63 @@
     const bubble = button.closest(".bubble");
     const deliveryId = bubble.dataset.delivery;
     bubble.querySelectorAll("button.choice").forEach((b) => (b.disabled = true));
-    mine(button.textContent);
-    const ok = await post({ choice: button.dataset.value, delivery_id: deliveryId });
-    if (!ok) bubble.querySelectorAll("button.choice").forEach((b) => (b.disabled = false));
-    else if (!deliveryId) bubble.querySelector(".choices").remove();
+    const sent = mine(button.textContent);
+    const replies = await post({ choice: button.dataset.value, delivery_id: deliveryId });
+    if (!replies) {
+      bubble.querySelectorAll("button.choice").forEach((b) => (b.disabled = false));
+      button.focus();
+      return;
+    }
+    const group = bubble.querySelector(".choices");
+    if (!deliveryId && group) group.remove();
+    const newest = replies[replies.length - 1] || sent;
+    reveal(sent, newest);
+    focusReply(newest);
   });
+
+  document.getElementById("text-smaller").addEventListener("click", () => resize(-1));
+  document.getElementById("text-larger").addEventListener("click", () => resize(1));
+
+  function resize(direction) {
+    if (!window.carbotTextSize) return;
+    const size = window.carbotTextSize.change(direction);
+    const limit = size.smallest ? " (the smallest)" : size.largest ? " (the largest)" : "";
+    say("Text size " + size.percent + "%" + limit + ".", "note");
+    composerSpace();
+  }
+
+  // On arrival: the open question and the newest message in view, above the composer.
+  function revealNewest() {
+    const bubbles = log.querySelectorAll(".bubble");
+    if (!bubbles.length) return;
+    const newest = bubbles[bubbles.length - 1];
+    const open = Array.from(log.querySelectorAll(".bubble.bot")).filter((b) => b.querySelector(".choices") || (b.dataset.delivery && !b.classList.contains("closed")));
+    reveal(open.length ? open[open.length - 1] : newest, newest, { keep: "first" });
+  }
 
   async function reload() {
     const response = await fetch(base + "/history");
     if (!response.ok) return;
     const data = await response.json();
+    conversation.setAttribute("aria-busy", "true"); // not read out again as new messages
     log.replaceChildren(...data.bubbles.map(render));
+    conversation.removeAttribute("aria-busy");
+    revealNewest();
   }
+
+  if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+  if (window.ResizeObserver) new ResizeObserver(composerSpace).observe(form);
+  revealNewest();
 
   if (window.EventSource) {
     let dropped = false;
     const events = new EventSource(base + "/events");
-    events.addEventListener("bubble", (event) => add(JSON.parse(event.data)));
+    events.addEventListener("bubble", (event) => {
+      const b = JSON.parse(event.data);
+      const fresh = !document.getElementById("m-" + b.id);
+      const node = add(b);
+      if (fresh) reveal(node);
+    });
     events.addEventListener("error", () => (dropped = true));
     events.addEventListener("open", () => {
       if (dropped) reload(); // anything sent while we were away is in the history
