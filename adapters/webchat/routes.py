@@ -31,6 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from adapters.base import AttachmentKind, InboundAttachment, InboundMessage, InboundResult
+from adapters.numbers import strict_id
 from adapters.webchat.channel import NAME, Bubble, ChatHistory, WebChatChannel, identity_key
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,8 @@ def chat_app(channel: WebChatChannel) -> Starlette:
                     InboundAttachment(_kind(content_type), upload.filename, content_type, data),
                 )
             delivery = str(form.get("delivery_id", "") or "")
+            if delivery and strict_id(delivery) is None:
+                return _error(400, "Please reload the page and try again.")
             message = InboundMessage(
                 channel=NAME,
                 event_id=f"{key[:16]}:{event_id}",
@@ -192,7 +195,7 @@ def chat_app(channel: WebChatChannel) -> Starlette:
                 received_at=datetime.now(UTC),
                 text=str(form.get("text", "") or "")[:MAX_TEXT] or None,
                 choice=str(form.get("choice", "") or "") or None,
-                delivery_id=int(delivery) if delivery.isdigit() else None,
+                delivery_id=strict_id(delivery),
                 attachments=attachments,
             )
         finally:

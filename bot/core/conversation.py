@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundMessage, InboundResult, OutboundText
+from adapters.numbers import strict_id
 from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
@@ -159,9 +160,10 @@ class Conversation:
         elif rest and prefix == "project":
             await file_note(turn, rest)
         elif rest and prefix == "heard":
-            digest_id, _, verdict = rest.partition(":")
-            if digest_id.isdigit():
-                await heard(turn, int(digest_id), verdict)
+            digest_text, _, verdict = rest.partition(":")
+            digest_id = strict_id(digest_text)
+            if digest_id is not None:
+                await heard(turn, digest_id, verdict)
             else:
                 turn.say(texts.HEARD_UNKNOWN)
         elif command is not None and command[0] in ("start", "link"):

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.numbers import strict_id
 from bot.review import auth
 from bot.review.access import Viewer, viewer_for
 from bot.services import Services
@@ -117,6 +118,22 @@ async def current_viewer(request: Request, session: AsyncSession) -> Viewer:
         location = "/review/sign-in?" + urlencode({"next": target})
         raise HTTPException(303, "Sign in first.", headers={"Location": location})
     return await viewer_for(session, user, services_of(request).settings.default_timezone)
+
+
+def id_in_path(name: str) -> Callable[[Request], int]:
+    """A dependency reading the id ``{name}`` from the address strictly: plain ASCII digits
+    within a database id's range, or the same "not found" page a missing row gets."""
+
+    def read(request: Request) -> int:
+        found = strict_id(request.path_params.get(name))
+        if found is None:
+            raise HTTPException(404, NOT_FOUND)
+        return found
+
+    return read
+
+
+NOT_FOUND = "There is nothing here, or it is not yours to see."
 
 
 def not_found(request: Request, viewer: Viewer) -> HTMLResponse:

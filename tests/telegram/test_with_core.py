@@ -348,3 +348,18 @@ async def test_in_webhook_mode_a_resent_update_is_stored_once_and_a_bad_secret_s
     assert [r.text for r in reflections] == ["the rota works"]
     assert [e.event_id for e in events] == ["4242"]
     assert len(fake.chat(ANA)) == 1
+
+
+@pytest.mark.parametrize("data", ["2147483648|3", "99999999999999999999|3", "²|3", "٣|3", "+1|3"])
+async def test_a_button_naming_an_impossible_delivery_id_is_refused_before_the_database(
+    world: World, data: str
+) -> None:
+    before = await stored_data(world.services)
+    last = world.fake.add_update(world.fake.tap(ANA, 1, data))
+    await eventually(lambda: world.fake.confirmed_offset > last["update_id"])
+    [answer] = world.fake.calls_to("answerCallbackQuery")
+    assert (
+        answer.params["text"]
+        == "That button no longer works. Please answer by replying to the question."
+    )
+    assert await stored_data(world.services) == before

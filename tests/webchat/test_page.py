@@ -133,6 +133,17 @@ async def test_tapping_a_scale_value_stores_the_answer_and_closes_the_prompt(pag
     assert "4 — Quite well" in html
 
 
+@pytest.mark.parametrize("delivery", ["2147483648", "99999999999999999999999", "²", "٣", "+1"])
+async def test_a_post_naming_an_impossible_delivery_id_is_refused_before_the_database(
+    page: Page, delivery: str
+) -> None:
+    response = await page.send(choice="4", delivery_id=delivery)
+
+    assert response.status_code == 400
+    assert "reload the page" in response.json()["error"]
+    assert await page.count(Reflection) == 0
+
+
 async def test_a_retried_post_is_stored_once(page: Page) -> None:
     first = await page.send("evt-retry-0001", text="We changed the room layout")
     second = await page.send("evt-retry-0001", text="We changed the room layout")
