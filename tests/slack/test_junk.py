@@ -94,3 +94,11 @@ async def test_a_signed_but_malformed_body_is_refused_with_a_4xx_and_no_tracebac
     assert 400 <= response.status_code < 500
     assert all(r.exc_info is None for r in caplog.records)
     assert recorder.messages == []
+
+
+@pytest.mark.parametrize("secret", ["", "   ", "\t\n"])
+def test_an_http_mode_channel_with_a_blank_signing_secret_is_refused(secret: str) -> None:
+    from adapters.slack import SlackChannel
+
+    with pytest.raises(ValueError, match="CARBOT_SLACK_SIGNING_SECRET"):
+        SlackChannel(bot_token="xoxb-1", mode="http", signing_secret=secret)
