@@ -77,13 +77,8 @@ def read_study(path: str | Path) -> Checked:
         size = Path(path).stat().st_size
         if size > MAX_STUDY_BYTES:
             limit = MAX_STUDY_BYTES // (1024 * 1024)
-            return Checked(
-                source,
-                None,
-                [
-                    f"{source}: {size:,} bytes is too large for a study file (the limit is {limit} MB)"
-                ],
-            )
+            too_large = f"{size:,} bytes is too large for a study file (the limit is {limit} MB)"
+            return Checked(source, None, [f"{source}: {too_large}"])
         raw = Path(path).read_bytes()
     except OSError as exc:
         return Checked(source, None, [f"{source}: cannot read the file: {exc.strerror or exc}"])
