@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 NONCE_MAX_AGE = 24 * 3600
-MAX_TEXT = 8000
 FORM_OVERHEAD = 64 * 1024  # room for the form's other fields around an upload
 _EVENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -117,6 +117,7 @@ def chat_app(channel: WebChatChannel) -> Starlette:
             static=f"{request.scope.get('root_path', '')}/static",
             nonce=signer.dumps(key),
             max_upload=channel.max_upload_bytes,
+            answer_limit=channel.answer_limit,
         )
         return HTMLResponse(html, headers=SECURITY_HEADERS)
 
@@ -165,7 +166,16 @@ def chat_app(channel: WebChatChannel) -> Starlette:
             return _error(411, "Please send the message again.")
         if int(length) > channel.max_upload_bytes + FORM_OVERHEAD:
             return _too_large(channel.max_upload_bytes)
-        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_TEXT * 4)
+        try:
+            # room for any text within the answer limit (4 bytes a character at most); longer
+            # text is refused here, still saying the limit, rather than failing unexplained
+            form = await request.form(
+                max_files=1, max_fields=10, max_part_size=channel.answer_limit * 4 + 1024
+            )
+        except HTTPException as refused:
+            if "maximum size" in str(refused.detail):
+                return _too_long(channel.answer_limit)
+            return _error(400, "Please reload the page and try again.")
         try:
             try:
                 if signer.loads(str(form.get("nonce", "")), max_age=NONCE_MAX_AGE) != key:
@@ -193,7 +203,7 @@ def chat_app(channel: WebChatChannel) -> Starlette:
                 event_id=f"{key[:16]}:{event_id}",
                 external_id=key,
                 received_at=datetime.now(UTC),
-                text=str(form.get("text", "") or "")[:MAX_TEXT] or None,
+                text=str(form.get("text", "") or "") or None,  # the core enforces the limit
                 choice=str(form.get("choice", "") or "") or None,
                 delivery_id=strict_id(delivery),
                 attachments=attachments,
@@ -213,6 +223,13 @@ def chat_app(channel: WebChatChannel) -> Starlette:
             Route("/{token}/events", events, methods=["GET"]),
             Route("/{token}/send", send, methods=["POST"]),
         ]
+    )
+
+
+def _too_long(limit: int) -> JSONResponse:
+    log.info("refused a web chat message over the answer limit", extra={"action": "webchat.long"})
+    return _error(
+        413, f"That message is too long (the limit is {limit:,} characters). Nothing was saved."
     )
 
 

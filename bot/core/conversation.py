@@ -29,6 +29,7 @@ from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
 from bot.core.commands import run_command, set_audience
 from bot.core.evidence import unlink_files
+from bot.core.limits import ANSWER_LIMIT
 from bot.core.matching import newest_open
 from bot.core.onboarding import consent_request, record_consent, redeem_link_code
 from bot.core.parsing import parse_command
@@ -152,6 +153,10 @@ class Conversation:
             turn.outcome = "too_large"
             limit = texts.human_size(self.services.settings.max_upload_bytes)
             turn.say(texts.TOO_LARGE.format(limit=limit))
+            return
+        if len(message.text or "") > ANSWER_LIMIT:
+            turn.outcome = "too_long"
+            turn.say(texts.TOO_LONG.format(length=len(message.text or ""), limit=ANSWER_LIMIT))
             return
         prefix, _, rest = choice.partition(":")
         if rest and prefix == "audience":

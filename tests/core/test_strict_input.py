@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from adapters.numbers import INT32_MAX, json_int, strict_id, strict_int
+from bot.core.limits import ANSWER_LIMIT
 from bot.core.parsing import NoSuchDate, parse_command, parse_pause
 from storage.models import Delivery, Person, Reflection
 from tests.core.conftest import NOW, World
@@ -108,3 +109,25 @@ async def test_a_heard_button_with_a_malformed_digest_id_is_answered_plainly(
     await any_world.channel.say(any_world.who, choice=choice)
     assert "can't find that summary" in any_world.channel.unique_reply().text
     assert await any_world.count(Reflection) == 0
+
+
+async def test_an_answer_over_the_limit_is_not_stored_and_the_reply_gives_limit_and_length(
+    world: World,
+) -> None:
+    await world.channel.say(world.who, "x" * (ANSWER_LIMIT + 1000))
+    reply = world.channel.unique_reply().text
+    assert f"{ANSWER_LIMIT + 1000:,} characters" in reply and f"{ANSWER_LIMIT:,}" in reply
+    assert await world.count(Reflection) == 0
+
+
+async def test_a_note_over_the_limit_is_refused_the_same_way(world: World) -> None:
+    await world.channel.say(world.who, "note " + "y" * ANSWER_LIMIT)
+    assert f"the limit is {ANSWER_LIMIT:,}" in world.channel.unique_reply().text
+    assert await world.count(Reflection) == 0
+
+
+async def test_an_answer_exactly_at_the_limit_is_kept_whole(world: World) -> None:
+    words = "z" * ANSWER_LIMIT
+    await world.channel.say(world.who, f"note {words[5:]}")
+    [kept] = await world.all(Reflection)
+    assert kept.text == words[5:]

@@ -15,6 +15,7 @@ from adapters.telegram import COMMANDS, TelegramChannel
 from bot.clock import FrozenClock
 from bot.core import texts
 from bot.core.conversation import Conversation
+from bot.core.limits import ANSWER_LIMIT
 from bot.core.onboarding import issue_link_code
 from bot.engine.dispatch import dispatch_once
 from bot.services import Services
@@ -407,3 +408,16 @@ async def test_a_failed_edit_of_the_answered_prompt_never_holds_back_the_reply(
 
     await eventually(lambda: len(world.fake.chat(ANA)) >= 2, within=3.0)
     assert await world.count(Reflection) == 1
+
+
+async def test_the_longest_message_telegram_carries_is_kept_whole_within_the_answer_limit(
+    world: World,
+) -> None:
+    """Telegram stops a message at 4,096 characters, under carbot's answer limit: never cut."""
+    assert ANSWER_LIMIT >= 4096
+    words = "Ó" * (4096 - len("/note "))
+    world.fake.add_update(world.fake.message(ANA, f"/note {words}"))
+    await world.reply_count(1)
+    async with world.services.sessions() as session:
+        [reflection] = list(await session.scalars(select(Reflection)))
+    assert reflection.text == words

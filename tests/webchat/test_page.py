@@ -14,6 +14,7 @@ import pytest
 from adapters.base import OutboundPrompt, Recipient
 from adapters.webchat import WebChatChannel, identity_key
 from bot.core.conversation import Conversation
+from bot.core.limits import ANSWER_LIMIT
 from bot.services import Services
 from bot.web.app import create_app
 from bot.web.webchat import issue_webchat_link, revoke_webchat, webchat_channel
@@ -141,6 +142,35 @@ async def test_a_post_naming_an_impossible_delivery_id_is_refused_before_the_dat
 
     assert response.status_code == 400
     assert "reload the page" in response.json()["error"]
+    assert await page.count(Reflection) == 0
+
+
+async def test_the_page_states_the_answer_limit_next_to_the_box_for_screen_readers_too(
+    page: Page,
+) -> None:
+    html = (await page.client.get(page.url)).text
+    assert f'data-answer-limit="{ANSWER_LIMIT}"' in html
+    assert 'aria-describedby="text-count"' in html
+    assert re.search(r'<p id="text-count"[^>]*aria-live="polite"[^>]*>Up to 8,000 characters', html)
+    assert "maxlength" not in html  # a pasted answer is never cut short by the browser
+
+
+async def test_an_answer_over_the_limit_is_not_stored_or_cut_and_the_reply_says_so(
+    page: Page,
+) -> None:
+    response = await page.send(text="w" * 9000)
+
+    assert response.status_code == 200
+    [reply] = response.json()["replies"]
+    assert "9,000 characters" in reply["text"] and "8,000" in reply["text"]
+    assert await page.count(Reflection) == 0
+
+
+async def test_a_message_far_over_the_limit_gets_a_413_that_states_the_limit(page: Page) -> None:
+    response = await page.send(text="w" * 40_000)
+
+    assert response.status_code == 413
+    assert "8,000 characters" in response.json()["error"]
     assert await page.count(Reflection) == 0
 
 

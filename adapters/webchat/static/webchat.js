@@ -7,6 +7,7 @@
   const base = chat.dataset.base;
   const nonce = chat.dataset.nonce;
   const maxUpload = Number(chat.dataset.maxUpload || 0);
+  const answerLimit = Number(chat.dataset.answerLimit || 0);
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const text = document.getElementById("text");
@@ -14,6 +15,28 @@
   const fileName = document.getElementById("file-name");
   const status = document.getElementById("status");
   const sendButton = document.getElementById("send");
+  const count = document.getElementById("text-count");
+
+  // Characters as the server counts them (code points: an emoji is one).
+  function length(words) {
+    return Array.from(words).length;
+  }
+
+  function number(n) {
+    return n.toLocaleString("en-GB");
+  }
+
+  function showCount() {
+    const n = length(text.value);
+    const over = answerLimit && n > answerLimit;
+    count.classList.toggle("over", Boolean(over));
+    if (!n) count.textContent = "Up to " + number(answerLimit) + " characters.";
+    else if (over)
+      count.textContent =
+        number(n) + " of " + number(answerLimit) + " characters: " +
+        number(n - answerLimit) + " too many to send.";
+    else count.textContent = number(n) + " of " + number(answerLimit) + " characters.";
+  }
 
   function eventId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -123,6 +146,14 @@
       text.focus();
       return;
     }
+    if (answerLimit && length(words) > answerLimit) {
+      say(
+        "That's " + number(length(words)) + " characters; the limit is " + number(answerLimit) +
+        ". Nothing was sent — please shorten it or send it in parts."
+      );
+      text.focus();
+      return;
+    }
     if (upload && maxUpload && upload.size > maxUpload) {
       say("That file is too big to send. Please choose a smaller one.");
       return;
@@ -135,9 +166,12 @@
     if (ok) {
       form.reset();
       fileName.textContent = "";
+      showCount();
     }
     text.focus();
   });
+
+  text.addEventListener("input", showCount);
 
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
