@@ -15,8 +15,10 @@ person can never confirm something that was not stored.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +55,17 @@ class _Discard(Exception):
         self.replies = list(replies)
 
 
+def without_nul(message: InboundMessage) -> InboundMessage:
+    """The message with NUL characters taken out of its text fields: they are invisible, mean
+    nothing to a person, and PostgreSQL refuses them in text (the update would fail for ever)."""
+    changed: dict[str, Any] = {
+        name: value.replace("\x00", "")
+        for name, value in vars(message).items()
+        if isinstance(value, str) and "\x00" in value
+    }
+    return dataclasses.replace(message, **changed) if changed else message
+
+
 class Conversation:
     """Handles inbound messages for every channel (pass ``handle`` to ``Channel.start``)."""
 
@@ -61,6 +74,7 @@ class Conversation:
         self.clock = clock or SystemClock()
 
     async def handle(self, message: InboundMessage) -> InboundResult:
+        message = without_nul(message)
         now = self.clock.now()
         try:
             async with self.services.sessions() as session, session.begin():

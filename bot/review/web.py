@@ -103,7 +103,10 @@ def secure(request: Request) -> bool:
 async def checked_form(request: Request) -> dict[str, str]:
     """The posted form, after checking its CSRF token (403 when it does not match)."""
     form = await request.form()
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    # NUL characters mean nothing in a form, and PostgreSQL refuses them in text
+    values = {
+        key: value.replace("\x00", "") for key, value in form.items() if isinstance(value, str)
+    }
     if not signer_of(request).csrf_ok(request.cookies.get(auth.CSRF_COOKIE), values.get("csrf")):
         raise HTTPException(403, "This form has expired. Go back, reload the page, and try again.")
     return values

@@ -131,3 +131,11 @@ async def test_an_answer_exactly_at_the_limit_is_kept_whole(world: World) -> Non
     await world.channel.say(world.who, f"note {words[5:]}")
     [kept] = await world.all(Reflection)
     assert kept.text == words[5:]
+
+
+async def test_a_nul_character_in_a_message_is_dropped_rather_than_failing_on_postgresql(
+    any_world: World,
+) -> None:
+    await any_world.channel.say(any_world.who, "note the hub\x00 was full", event_id="e\x00-1")
+    [kept] = await any_world.all(Reflection)
+    assert kept.text == "the hub was full"

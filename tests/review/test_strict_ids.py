@@ -73,3 +73,18 @@ async def test_coding_with_a_malformed_code_or_offset_is_refused_with_a_reason(
         assert parent.status_code in (303, 400)
     async with any_world.services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Coding)) == 0
+
+
+async def test_a_memo_with_a_nul_character_is_kept_without_it_on_every_database(
+    any_world: World,
+) -> None:
+    target = any_world.gaelic
+    async with client(any_world.services) as http:
+        await sign_in(http, "researcher@example.org")
+        token = await csrf(http, f"/review/reflections/{target}")
+        response = await http.post(
+            f"/review/reflections/{target}/memos", data={"csrf": token, "text": "to\x00 follow up"}
+        )
+        assert response.status_code == 303
+        page = await http.get(f"/review/reflections/{target}")
+    assert "to follow up" in page.text
