@@ -1,6 +1,6 @@
-"""Fuzzing what comes from outside: the command parser, the web chat's send route and the
-Telegram webhook route. No input may crash them (no exception, no 5xx), and a refused request
-changes no stored data.
+"""Fuzzing what comes from outside: the command parser, the web chat's send route, the
+Telegram webhook route and the review workspace's routes. No input may crash them (no
+exception, no 5xx), and a refused request changes no stored data.
 
 Each test runs a fixed, derandomised set of examples (the same every run, so CI is repeatable)
 and then a few fresh random ones. The routes run against the real app on SQLite, in one event
@@ -177,17 +177,18 @@ def test_the_web_chat_send_route_never_answers_5xx_and_a_refusal_writes_nothing(
 
         def post(form: dict[str, str | None]) -> None:
             data = {"nonce": nonce, **{k: v for k, v in form.items() if v is not None}}
-            before = run(stored_data(services))
-            reflections = run(_reflections(services))
             response = run(client.post(f"/chat/{token}/send", data=data))
             answered[response.status_code < 400] += 1
             assert response.status_code < 500, (response.status_code, response.text[:200])
+            after = run(stored_data(services))
             if response.status_code >= 400:
-                assert run(stored_data(services)) == before
+                assert after == last[0]
             else:
-                assert run(_reflections(services)) <= reflections + 1
+                assert len(after["Reflection"]) <= len(last[0]["Reflection"]) + 1
+            last[0] = after
 
         answered = {True: 0, False: 0}
+        last = [run(stored_data(services))]  # what was stored after the previous request
         try:
             for chosen in (FIXED, FRESH):
                 chosen(given(forms)(post))()
@@ -295,16 +296,18 @@ def test_the_telegram_webhook_never_answers_5xx_and_a_refusal_writes_nothing(
         run(channel.start(Conversation(services).handle))
 
         def push(update: dict[str, Any]) -> None:
-            before = run(stored_data(services))
             response = run(
                 client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET})
             )
             answered[response.status_code == 200] += 1
             assert response.status_code in (200, 400), (response.status_code, update)
+            after = run(stored_data(services))
             if response.status_code == 400:
-                assert run(stored_data(services)) == before
+                assert after == last[0]
+            last[0] = after
 
         answered = {True: 0, False: 0}
+        last = [run(stored_data(services))]  # what was stored after the previous update
         try:
             for chosen in (FIXED, FRESH):
                 chosen(given(updates())(push))()
@@ -314,6 +317,96 @@ def test_the_telegram_webhook_never_answers_5xx_and_a_refusal_writes_nothing(
             run(client.aclose())
             run(channel.stop())
             run(fake.__aexit__(None, None, None))
+            run(services.close())
+
+    run_in_one_loop(test)
+
+
+# ── the review workspace's routes ──────────────────────────────────────────────────────────
+
+REVIEW_ROUTES = [
+    ("GET", "/review/reflections/{}"),
+    ("GET", "/review/evidence/{}"),
+    ("GET", "/review/reflections?page={}&code={}&project={}"),
+    ("POST", "/review/reflections/{}/codings"),
+    ("POST", "/review/reflections/{}/memos"),
+    ("POST", "/review/codings/{}/delete"),
+    ("POST", "/review/codes"),
+    ("POST", "/review/codes/{}"),
+    ("POST", "/review/codes/{}/memos"),
+]
+path_values = st.one_of(
+    st.sampled_from(["1", "2", "3", "2147483648", "99999999999999999999", "²", "٣", "-1", "0"]),
+    st.integers(min_value=-(2**40), max_value=2**40).map(str),
+    st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="/?#%&"),
+        max_size=12,
+    ),
+)
+review_forms = st.fixed_dictionaries(
+    {},
+    optional={
+        "text": texts,
+        "name": texts,
+        "code_id": ids,
+        "start": ids,
+        "end": ids,
+        "whole": st.sampled_from(["1", "0", "²"]),
+        "parent_id": ids,
+        "color": st.text(max_size=10),
+        "description": texts,
+    },
+)
+
+
+async def _review_rows(services: Services) -> dict[str, int]:
+    from storage.models import Code, Coding, Memo
+
+    async with services.sessions() as session:
+        return {
+            model.__name__: int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (Code, Coding, Memo, Reflection)
+        }
+
+
+def test_the_review_routes_never_answer_5xx_and_a_refusal_writes_nothing(tmp_path: Path) -> None:
+    from tests.review.conftest import build_world
+    from tests.review.helpers import client as review_client
+    from tests.review.helpers import csrf, sign_in
+
+    def test(loop: asyncio.AbstractEventLoop) -> None:
+        def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+            return loop.run_until_complete(coroutine)
+
+        services = run(_services(tmp_path))
+        run(build_world(services, Path(services.settings.data_dir)))
+        http = review_client(services)
+        run(sign_in(http, "admin@example.org"))
+        token = run(csrf(http, "/review/codes"))
+
+        def call(route: tuple[str, str], values: list[str], form: dict[str, str | None]) -> None:
+            method, template = route
+            path = template.format(*values)
+            before = run(_review_rows(services))
+            if method == "GET":
+                response = run(http.get(path))
+            else:
+                fields = {k: v for k, v in form.items() if v is not None}
+                response = run(http.post(path, data={"csrf": token, **fields}))
+            assert response.status_code < 500, (response.status_code, path, form)
+            answered[response.status_code < 400] += 1
+            if response.status_code >= 400:
+                assert run(_review_rows(services)) == before, (path, form)
+
+        answered = {True: 0, False: 0}
+        routes = st.sampled_from(REVIEW_ROUTES)
+        values = st.lists(path_values, min_size=3, max_size=3)
+        try:
+            for chosen in (FIXED, FRESH):
+                chosen(given(routes, values, review_forms)(call))()
+            assert answered[True] > 20, answered  # real pages and real writes, not only 404s
+        finally:
+            run(http.aclose())
             run(services.close())
 
     run_in_one_loop(test)
