@@ -228,7 +228,13 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
     async def failed(error: Exception) -> None:
         # Slack gets a failure (HTTP 500, no Socket Mode ack) either way, and tries again.
         if not isinstance(error, NotCommittedYet):
-            log.error("handling a Slack request failed", exc_info=error)
+            # the kind of error only: a database error's text can quote what was sent
+            log.error(
+                "handling a Slack request failed: %s",
+                type(error).__name__,
+                extra={"action": "slack.failed"},
+            )
+            log.debug("why the Slack request failed", exc_info=error)
 
     @app.event("message")
     async def message_event(body: Payload, event: Payload) -> None:

@@ -212,13 +212,17 @@ class Poller:
             try:
                 await self._handle(update)
                 return
-            except Exception:
-                log.exception(
-                    "Handling Telegram update %d failed (try %d of %d)",
+            except Exception as exc:
+                # the kind of error only: a database error's text can quote what was sent
+                log.error(
+                    "Handling Telegram update %d failed (try %d of %d): %s",
                     update.update_id,
                     attempt,
                     self._attempts,
+                    type(exc).__name__,
+                    extra={"action": "telegram.update_failed"},
                 )
+                log.debug("Why Telegram update %d failed", update.update_id, exc_info=True)
                 if attempt < self._attempts:
                     await asyncio.sleep(self._backoff * attempt)
         if self._on_failure is not None:

@@ -212,7 +212,17 @@ def chat_app(channel: WebChatChannel) -> Starlette:
             await form.close()
         if channel.handler is None:
             return _error(503, "carbot is starting up — please try again in a moment.")
-        result = await channel.handler(message)
+        try:
+            result = await channel.handler(message)
+        except Exception as exc:
+            # the kind of error only: a database error's text can quote what was sent
+            log.error(
+                "handling a web chat message failed: %s",
+                type(exc).__name__,
+                extra={"action": "webchat.failed"},
+            )
+            log.debug("why the web chat message failed", exc_info=True)
+            return _error(500, "Sorry, that didn't work — nothing was saved. Please try again.")
         return JSONResponse(result_json(result), headers=SECURITY_HEADERS)
 
     return Starlette(

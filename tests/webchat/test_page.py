@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -172,6 +173,24 @@ async def test_a_message_far_over_the_limit_gets_a_413_that_states_the_limit(pag
     assert response.status_code == 413
     assert "8,000 characters" in response.json()["error"]
     assert await page.count(Reflection) == 0
+
+
+async def test_a_message_the_core_fails_on_gets_a_plain_500_and_a_log_line_without_its_words(
+    page: Page, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(message: object) -> object:
+        raise RuntimeError("INSERT failed [parameters: ('my private words',)]")
+
+    page.channel.handler = broken  # type: ignore[assignment]
+    caplog.set_level(logging.DEBUG)
+    response = await page.send(text="my private words")
+
+    assert response.status_code == 500
+    assert "nothing was saved" in response.json()["error"]
+    above_debug = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    [failed] = [r for r in above_debug if "web chat message failed" in r.getMessage()]
+    assert "RuntimeError" in failed.getMessage() and failed.exc_info is None
+    assert not any("my private words" in r.getMessage() for r in above_debug)
 
 
 async def test_a_retried_post_is_stored_once(page: Page) -> None:
