@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.engine.slack_wiring import slack_channel
 from bot.engine.telegram_wiring import telegram_channel
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, blank_settings
 from bot.web.webchat import webchat_channel
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,12 @@ def missing_channel_settings(settings: Settings) -> list[str]:
     """What a half-configured channel lacks, one plain sentence each; empty when all is well.
 
     A channel is configured by its token; once the token is set, the settings its mode needs
-    must be set too, or ``carbot run`` refuses to start (rather than dying half-way).
+    must be set too, or ``carbot run`` refuses to start (rather than dying half-way). A
+    setting given as blank or whitespace counts as a problem of its own, not as set.
     """
-    problems: list[str] = []
+    problems = blank_settings(settings)
+    if problems:
+        return problems
     if settings.slack_bot_token is not None:
         if settings.slack_mode == "socket" and settings.slack_app_token is None:
             problems.append(

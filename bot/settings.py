@@ -150,6 +150,24 @@ class Settings(BaseSettings):
         return value
 
 
+def blank_settings(settings: Settings) -> list[str]:
+    """Settings given as an empty or whitespace-only value, one plain sentence each.
+
+    ``CARBOT_SLACK_SIGNING_SECRET="   "`` is not a secret: treated as set, every request would
+    fail later, so ``carbot run`` refuses it at start as it refuses a missing one.
+    """
+    problems: list[str] = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not text.strip():
+            shape = "only spaces" if text else "empty"
+            problems.append(
+                f"CARBOT_{name.upper()} is set but {shape}; give it a value or unset it"
+            )
+    return problems
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -47,3 +47,21 @@ def test_an_unknown_default_time_zone_is_refused_with_its_name(
     monkeypatch.setenv("CARBOT_DEFAULT_TIMEZONE", "Europe/Atlantis")
     with pytest.raises(ValidationError, match="Europe/Atlantis"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_a_blank_or_whitespace_setting_is_named_and_a_real_value_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.settings import blank_settings
+
+    monkeypatch.setenv("CARBOT_SLACK_SIGNING_SECRET", "   ")
+    monkeypatch.setenv("CARBOT_SMTP_HOST", "")
+    monkeypatch.setenv("CARBOT_SLACK_BOT_TOKEN", "xoxb-1")
+    problems = blank_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert problems == [
+        "CARBOT_SMTP_HOST is set but empty; give it a value or unset it",
+        "CARBOT_SLACK_SIGNING_SECRET is set but only spaces; give it a value or unset it",
+    ]
+    assert blank_settings(Settings(_env_file=None, slack_signing_secret="s3cret")) == [  # type: ignore[call-arg]
+        "CARBOT_SMTP_HOST is set but empty; give it a value or unset it"
+    ]

@@ -36,7 +36,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import (
@@ -53,6 +53,7 @@ from adapters.base import (
 from adapters.slack import blocks as kit
 from adapters.slack.api import SlackApi, SlackError, Sleep
 from adapters.slack.errors import NotCommittedYet
+from adapters.slack.gate import check_request, log_refusal
 from adapters.slack.home import HomeProvider, home_view
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class SlackChannel:
             raise ValueError(f"unknown Slack mode {mode!r}; expected socket or http")
         if mode == "socket" and not app_token:
             raise ValueError("Socket Mode needs an app-level token (CARBOT_SLACK_APP_TOKEN)")
-        if mode == "http" and not signing_secret:
+        if mode == "http" and not (signing_secret or "").strip():
             raise ValueError("HTTP mode needs the signing secret (CARBOT_SLACK_SIGNING_SECRET)")
         self.mode = mode
         self.max_upload_bytes = max_upload_bytes
@@ -127,6 +128,7 @@ class SlackChannel:
         self.ack_budget = ack_budget
         self.now = now
         self._app_token = app_token
+        self._signing_secret = signing_secret or ""
         self._api_base_url = api_base_url
         self.client = AsyncWebClient(token=bot_token, base_url=api_base_url)
         self.api = SlackApi(self.client, post_interval=post_interval, sleep=sleep)
@@ -215,8 +217,14 @@ class SlackChannel:
             return {}
         bolt = AsyncSlackRequestHandler(self.app)
 
+        secret = self._signing_secret
+
         async def endpoint(request: Request) -> Response:
-            return await bolt.handle(request)
+            refusal = check_request(request.headers, await request.body(), secret)
+            if refusal is not None:
+                log_refusal(request.url.path, refusal)
+                return JSONResponse({"ok": False}, status_code=refusal.status)
+            return await bolt.handle(request)  # reads the body Starlette has kept
 
         routes = [
             Route(f"/{path}", endpoint, methods=["POST"])

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from adapters.base import Choice, OutboundPrompt, OutboundText
+from adapters.numbers import json_int
 
 CHOICE_ACTION = "carbot_choice"  # action ids are CHOICE_ACTION + "_<n>" (unique in a block)
 ANSWER_ACTION = "carbot_answer"
@@ -67,9 +68,12 @@ def parse_choice_value(raw: str) -> tuple[str, int | None]:
     if not isinstance(payload, dict) or not isinstance(payload.get("v"), str):
         raise ValueError("not a carbot button value")
     delivery = payload.get("d")
-    if delivery is not None and not isinstance(delivery, int):
+    if delivery is None:
+        return payload["v"], None
+    found = json_int(delivery)
+    if found is None:
         raise ValueError("bad delivery id in a button value")
-    return payload["v"], delivery
+    return payload["v"], found
 
 
 def _choice_buttons(choices: tuple[Choice, ...], delivery_id: int | None) -> list[Block]:
@@ -151,8 +155,8 @@ def answer_modal(delivery_id: int, question: str, message_ref: str | None) -> Bl
 
 def parse_modal_metadata(raw: str) -> tuple[int, str | None]:
     payload = json.loads(raw or "{}")
-    delivery = payload.get("d") if isinstance(payload, dict) else None
-    if not isinstance(delivery, int):
+    delivery = json_int(payload.get("d")) if isinstance(payload, dict) else None
+    if delivery is None:
         raise ValueError("the modal names no delivery")
     ref = payload.get("ref")
     return delivery, ref if isinstance(ref, str) else None

@@ -22,6 +22,7 @@ from adapters.base import (
     InboundResult,
     OutboundText,
 )
+from adapters.numbers import strict_id
 from adapters.slack import blocks as kit
 from adapters.slack.api import FileTooLarge
 from adapters.slack.errors import NotCommittedYet
@@ -171,7 +172,13 @@ async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respo
 
 async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payload) -> None:
     text = view["state"]["values"][kit.ANSWER_BLOCK][kit.ANSWER_INPUT].get("value") or ""
-    delivery, ref = kit.parse_modal_metadata(str(view.get("private_metadata") or ""))
+    delivery: int | None
+    ref: str | None
+    try:
+        delivery, ref = kit.parse_modal_metadata(str(view.get("private_metadata") or ""))
+    except ValueError:
+        log.warning("an answer modal named no delivery carbot knows; matched it like a message")
+        delivery, ref = None, None
     user = body["user"]["id"]
     message = _inbound(
         channel,
@@ -221,7 +228,13 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
     async def failed(error: Exception) -> None:
         # Slack gets a failure (HTTP 500, no Socket Mode ack) either way, and tries again.
         if not isinstance(error, NotCommittedYet):
-            log.error("handling a Slack request failed", exc_info=error)
+            # the kind of error only: a database error's text can quote what was sent
+            log.error(
+                "handling a Slack request failed: %s",
+                type(error).__name__,
+                extra={"action": "slack.failed"},
+            )
+            log.debug("why the Slack request failed", exc_info=error)
 
     @app.event("message")
     async def message_event(body: Payload, event: Payload) -> None:
@@ -254,7 +267,10 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
         container = body.get("container") or {}
         ref = f"{container.get('channel_id')}:{container.get('message_ts')}"
         try:
-            modal = kit.answer_modal(int(action["value"]), str(message.get("text") or ""), ref)
+            delivery = strict_id(str(action.get("value") or ""))
+            if delivery is None:
+                raise ValueError("the Answer button names no delivery")
+            modal = kit.answer_modal(delivery, str(message.get("text") or ""), ref)
             await channel.api.call("views.open", trigger_id=body["trigger_id"], view=modal)
         except (DeliveryError, ValueError) as exc:
             log.warning("could not open the answer modal: %s", exc)

@@ -13,6 +13,7 @@ queued them, which is why carbot runs its own loop (:mod:`adapters.telegram.poll
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from adapters.telegram.errors import call_telegram
 from adapters.telegram.inbound import CHANNEL, message_ref, parse_ref, to_inbound
 from adapters.telegram.polling import Poller, PollerLock
 from adapters.telegram.ratelimit import PacedRateLimiter
+from adapters.telegram.updates import read_update
 from adapters.telegram.webhook import webhook_app
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,7 @@ class TelegramChannel:
             lock_retry_seconds=self.config.lock_retry_seconds,
             on_failure=self._tell_failed,
             backoff=self.config.retry_backoff,
+            read_timeout=self.config.request_timeout,
         )
         self._poller.start()
         log.info("Telegram channel started (polling as @%s)", self.bot_username)
@@ -261,8 +264,7 @@ class TelegramChannel:
     async def _handle_webhook_update(self, data: dict[str, object]) -> None:
         if not self._started:
             raise RuntimeError("the Telegram channel has not started")
-        update = Update.de_json(data, self.application.bot)
-        await self._handle_update(update)
+        await self._handle_update(read_update(data, self.application.bot))
 
     async def _handle_update(self, update: Update) -> None:
         """Handle one update completely; raises when the core could not take it in."""
@@ -322,10 +324,10 @@ class TelegramChannel:
         )
         result = await self._core(inbound)
         await self._answer_tap(query, None)
+        await self._render(prompt.chat.id, result, ref, shown)
         if delivery_id is None and result.answered is None and not result.duplicate:
             # a button on a reply (consent, audience, which project): show what was tapped
             await self._show_choice(ref, _button_label(prompt, query.data) or value, shown)
-        await self._render(prompt.chat.id, result, ref, shown)
 
     async def _core(self, inbound: InboundMessage) -> InboundResult:
         if self._handler is None:
@@ -341,24 +343,31 @@ class TelegramChannel:
     async def _render(
         self, chat_id: int, result: InboundResult, ref: str | None, original: str | None
     ) -> None:
+        """The replies first; then, as a courtesy, the answered prompt loses its buttons (an edit
+        that fails or is slow never holds a reply back)."""
         if result.duplicate:
             return
+        for reply in result.replies:
+            await self._say(chat_id, reply)
         if result.answered is not None and result.answered.message_ref:
             answered_ref = result.answered.message_ref
             await self._show_choice(
                 answered_ref, result.answered.label, original if answered_ref == ref else None
             )
-        for reply in result.replies:
-            await self._say(chat_id, reply)
 
     async def _show_choice(self, ref: str, label: str, original: str | None) -> None:
-        """Take the buttons off an answered prompt, and show the answer under its text."""
+        """Take the buttons off an answered prompt, and show the answer under its text.
+
+        Cosmetic: it gets ``request_timeout`` in all (a 429 on an edit is not waited out), and
+        whatever goes wrong is logged by its kind and never raised.
+        """
         parsed = parse_ref(ref)
         if parsed is None:
             return
         chat_id, message_id = parsed
         bot = self.application.bot
-        try:
+
+        async def edit() -> None:
             if original:
                 text = messages.chosen_text(original, label)
                 await bot.edit_message_text(
@@ -368,10 +377,17 @@ class TelegramChannel:
                 await bot.edit_message_reply_markup(
                     chat_id=chat_id, message_id=message_id, reply_markup=None
                 )
+
+        try:
+            await asyncio.wait_for(edit(), timeout=self.config.request_timeout)
         except BadRequest as exc:  # "message is not modified", too old to edit…
             log.debug("Did not edit an answered prompt: %s", exc)
-        except TelegramError as exc:
-            log.warning("Could not edit an answered prompt: %s", exc)
+        except Exception as exc:
+            log.warning(
+                "Could not edit an answered prompt (%s); its buttons stay",
+                type(exc).__name__,
+                extra={"action": "telegram.edit_failed"},
+            )
 
     async def _tell_failed(self, update: Update) -> None:
         chat = update.effective_chat

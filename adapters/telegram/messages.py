@@ -10,6 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.base import Choice, OutboundPrompt
+from adapters.numbers import strict_id
 
 # Telegram refuses callback data over 64 bytes, and messages over 4096 characters.
 CALLBACK_DATA_LIMIT = 64
@@ -114,9 +115,10 @@ def decode_callback(data: str | None) -> tuple[int | None, str] | None:
         return None
     if not head:
         return None, value
-    if not head.isdigit():
+    delivery_id = strict_id(head)
+    if delivery_id is None:
         return None
-    return int(head), value
+    return delivery_id, value
 
 
 def keyboard(

@@ -10,19 +10,28 @@ batch only once every update in it was handled: updates from different chats are
 side, one chat's updates in order. An update whose handling fails is tried again a few times; the
 core stores each ``update_id`` once, so trying again never doubles anything. After the last try
 the person is told that it did not work, and polling goes on.
+
+A batch is fetched as plain JSON and read one update at a time (``adapters.telegram.updates``): an
+update python-telegram-bot cannot read is logged by its id and the kind of error — not its
+content — and skipped, and the offset moves past it; the rest of the batch is handled as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from telegram import Bot, Update
 from telegram.error import Conflict, TelegramError
+from telegram.warnings import PTBUserWarning
+
+from adapters.telegram.updates import UnreadableUpdate, read_update, update_id_of
 
 log = logging.getLogger(__name__)
+
 
 UpdateHandler = Callable[[Update], Awaitable[None]]
 
@@ -53,6 +62,7 @@ class Poller:
         on_failure: UpdateHandler | None = None,
         attempts: int = 3,
         backoff: float = 1.0,
+        read_timeout: float = 10.0,
     ) -> None:
         self._bot = bot
         self._handle = handle
@@ -63,6 +73,7 @@ class Poller:
         self._on_failure = on_failure
         self._attempts = attempts
         self._backoff = backoff
+        self._read_timeout = read_timeout  # on top of the long poll's own wait
         self._offset: int | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -133,17 +144,16 @@ class Poller:
             if updates is None:
                 return
             failures = 0
-            if updates:
-                await self._handle_batch(updates)
-                self._offset = updates[-1].update_id + 1
+            batch, next_offset = updates
+            if batch:
+                await self._handle_batch(batch)
+            if next_offset is not None:
+                self._offset = next_offset
 
-    async def _fetch(self) -> tuple[Update, ...] | None:
-        """One long poll; None when asked to stop while waiting."""
-        fetch = asyncio.ensure_future(
-            self._bot.get_updates(
-                offset=self._offset, timeout=int(self._timeout), allowed_updates=self._allowed
-            )
-        )
+    async def _fetch(self) -> tuple[list[Update], int | None] | None:
+        """One long poll: the readable updates and the offset past the whole batch; None when
+        asked to stop while waiting."""
+        fetch = asyncio.ensure_future(self._get_updates_json())
         stopping = asyncio.ensure_future(self._stopping.wait())
         done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
@@ -151,7 +161,39 @@ class Poller:
             fetch.cancel()
             await asyncio.gather(fetch, return_exceptions=True)
             return None
-        return fetch.result()
+        return self._read_batch(fetch.result())
+
+    async def _get_updates_json(self) -> object:
+        """getUpdates through ``Bot.do_api_request``, so its answer comes back as JSON rather
+        than parsed as one batch (which one unreadable update would fail whole). PTB warns that
+        a typed method exists; that is the one this avoids."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Please use 'Bot.getUpdates'", PTBUserWarning)
+            return await self._bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": self._offset,
+                    "timeout": int(self._timeout),
+                    "allowed_updates": self._allowed,
+                },
+                read_timeout=self._timeout + self._read_timeout,
+            )
+
+    def _read_batch(self, raw: object) -> tuple[list[Update], int | None]:
+        items = raw if isinstance(raw, list) else []
+        ids = [i for i in map(update_id_of, items) if i is not None]
+        updates: list[Update] = []
+        for item in items:
+            try:
+                updates.append(read_update(item, self._bot))
+            except UnreadableUpdate as unreadable:
+                log.warning(
+                    "Skipped Telegram update %s: it could not be read (%s)",
+                    unreadable.update_id,
+                    unreadable.error,
+                    extra={"action": "telegram.unreadable"},
+                )
+        return updates, (max(ids) + 1 if ids else None)
 
     async def _handle_batch(self, updates: Sequence[Update]) -> None:
         by_chat: dict[object, list[Update]] = {}
@@ -170,13 +212,17 @@ class Poller:
             try:
                 await self._handle(update)
                 return
-            except Exception:
-                log.exception(
-                    "Handling Telegram update %d failed (try %d of %d)",
+            except Exception as exc:
+                # the kind of error only: a database error's text can quote what was sent
+                log.error(
+                    "Handling Telegram update %d failed (try %d of %d): %s",
                     update.update_id,
                     attempt,
                     self._attempts,
+                    type(exc).__name__,
+                    extra={"action": "telegram.update_failed"},
                 )
+                log.debug("Why Telegram update %d failed", update.update_id, exc_info=True)
                 if attempt < self._attempts:
                     await asyncio.sleep(self._backoff * attempt)
         if self._on_failure is not None:

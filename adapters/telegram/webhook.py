@@ -4,6 +4,9 @@ Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Tok
 compared in constant time, and a request without it or with the wrong one gets 403 and is not
 read further. The route answers 200 only after the core has handled (and stored) the update; on a
 failure it answers 500 and Telegram sends the update again later (handled once, by ``update_id``).
+A body that is not JSON, or JSON that is not an update carbot can read, gets 400 (Telegram does
+not send it again). Each refusal or failure is one log line with the update id and the kind of
+error, never the update's content.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from adapters.base import ASGIApp
+from adapters.telegram.updates import UnreadableUpdate, update_id_of
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +55,30 @@ def webhook_app(secret: str, process: UpdateProcessor, path: str = "/webhook") -
         try:
             data = json.loads(await request.body())
         except ValueError:
+            log.warning(
+                "Refused a Telegram webhook call whose body is not JSON",
+                extra={"action": "telegram.webhook.not_json"},
+            )
             return JSONResponse({"ok": False, "error": "not JSON"}, status_code=400)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
+        update_id = update_id_of(data)
         try:
             await process(data)
-        except Exception:
-            log.exception("Handling Telegram update %s failed; Telegram will resend it", data)
+        except UnreadableUpdate as unreadable:
+            log.warning(
+                "Refused Telegram update %s: it could not be read (%s)",
+                unreadable.update_id,
+                unreadable.error,
+                extra={"action": "telegram.webhook.unreadable"},
+            )
+            return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
+        except Exception as exc:
+            log.error(
+                "Handling Telegram update %s failed (%s); Telegram will send it again",
+                update_id,
+                type(exc).__name__,
+                extra={"action": "telegram.webhook.failed"},
+            )
+            log.debug("Why Telegram update %s failed", update_id, exc_info=True)
             return JSONResponse({"ok": False, "error": "try again"}, status_code=500)
         return JSONResponse({"ok": True})
 

@@ -96,11 +96,13 @@ class WebChatChannel:
         history: HistoryFn,
         secret_key: str,
         max_upload_bytes: int,
+        answer_limit: int,
         heartbeat_seconds: float = 15.0,
     ) -> None:
         self.history = history
         self.secret_key = secret_key
         self.max_upload_bytes = max_upload_bytes
+        self.answer_limit = answer_limit  # characters; shown on the page, enforced by the core
         self.heartbeat_seconds = heartbeat_seconds
         self.handler: InboundHandler | None = None
         self._pages: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}

@@ -25,19 +25,20 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from adapters.base import AttachmentKind, InboundAttachment, InboundMessage, InboundResult
+from adapters.numbers import strict_id
 from adapters.webchat.channel import NAME, Bubble, ChatHistory, WebChatChannel, identity_key
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 NONCE_MAX_AGE = 24 * 3600
-MAX_TEXT = 8000
 FORM_OVERHEAD = 64 * 1024  # room for the form's other fields around an upload
 _EVENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -116,6 +117,7 @@ def chat_app(channel: WebChatChannel) -> Starlette:
             static=f"{request.scope.get('root_path', '')}/static",
             nonce=signer.dumps(key),
             max_upload=channel.max_upload_bytes,
+            answer_limit=channel.answer_limit,
         )
         return HTMLResponse(html, headers=SECURITY_HEADERS)
 
@@ -164,7 +166,16 @@ def chat_app(channel: WebChatChannel) -> Starlette:
             return _error(411, "Please send the message again.")
         if int(length) > channel.max_upload_bytes + FORM_OVERHEAD:
             return _too_large(channel.max_upload_bytes)
-        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_TEXT * 4)
+        try:
+            # room for any text within the answer limit (4 bytes a character at most); longer
+            # text is refused here, still saying the limit, rather than failing unexplained
+            form = await request.form(
+                max_files=1, max_fields=10, max_part_size=channel.answer_limit * 4 + 1024
+            )
+        except HTTPException as refused:
+            if "maximum size" in str(refused.detail):
+                return _too_long(channel.answer_limit)
+            return _error(400, "Please reload the page and try again.")
         try:
             try:
                 if signer.loads(str(form.get("nonce", "")), max_age=NONCE_MAX_AGE) != key:
@@ -185,21 +196,33 @@ def chat_app(channel: WebChatChannel) -> Starlette:
                     InboundAttachment(_kind(content_type), upload.filename, content_type, data),
                 )
             delivery = str(form.get("delivery_id", "") or "")
+            if delivery and strict_id(delivery) is None:
+                return _error(400, "Please reload the page and try again.")
             message = InboundMessage(
                 channel=NAME,
                 event_id=f"{key[:16]}:{event_id}",
                 external_id=key,
                 received_at=datetime.now(UTC),
-                text=str(form.get("text", "") or "")[:MAX_TEXT] or None,
+                text=str(form.get("text", "") or "") or None,  # the core enforces the limit
                 choice=str(form.get("choice", "") or "") or None,
-                delivery_id=int(delivery) if delivery.isdigit() else None,
+                delivery_id=strict_id(delivery),
                 attachments=attachments,
             )
         finally:
             await form.close()
         if channel.handler is None:
             return _error(503, "carbot is starting up — please try again in a moment.")
-        result = await channel.handler(message)
+        try:
+            result = await channel.handler(message)
+        except Exception as exc:
+            # the kind of error only: a database error's text can quote what was sent
+            log.error(
+                "handling a web chat message failed: %s",
+                type(exc).__name__,
+                extra={"action": "webchat.failed"},
+            )
+            log.debug("why the web chat message failed", exc_info=True)
+            return _error(500, "Sorry, that didn't work — nothing was saved. Please try again.")
         return JSONResponse(result_json(result), headers=SECURITY_HEADERS)
 
     return Starlette(
@@ -210,6 +233,13 @@ def chat_app(channel: WebChatChannel) -> Starlette:
             Route("/{token}/events", events, methods=["GET"]),
             Route("/{token}/send", send, methods=["POST"]),
         ]
+    )
+
+
+def _too_long(limit: int) -> JSONResponse:
+    log.info("refused a web chat message over the answer limit", extra={"action": "webchat.long"})
+    return _error(
+        413, f"That message is too long (the limit is {limit:,} characters). Nothing was saved."
     )
 
 

@@ -14,7 +14,7 @@ from bot.core.answers import save_note
 from bot.core.evidence import unused_paths
 from bot.core.matching import AnswerFields, answer_label, newest_open
 from bot.core.onboarding import withdraw_consent
-from bot.core.parsing import AUDIENCE_WORDS, parse_pause
+from bot.core.parsing import AUDIENCE_WORDS, NoSuchDate, parse_pause
 from bot.core.people import person_zone
 from bot.core.turn import Turn
 from prompts.schedule import snooze_until, working_pattern
@@ -59,7 +59,12 @@ async def cmd_note(turn: Turn, args: str) -> None:
 
 async def cmd_pause(turn: Turn, args: str) -> None:
     today = await _local_today(turn)
-    until = parse_pause(args, today)
+    try:
+        until = parse_pause(args, today)
+    except NoSuchDate as impossible:
+        turn.outcome = "refused"
+        turn.say(texts.NO_SUCH_DATE.format(day=impossible.shown))
+        return
     if until is None:
         turn.say("Pause until when? For example 'pause 2027-03-01' or 'pause 2 weeks'.")
         return

@@ -15,19 +15,23 @@ person can never confirm something that was not stored.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundMessage, InboundResult, OutboundText
+from adapters.numbers import strict_id
 from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
 from bot.core.commands import run_command, set_audience
 from bot.core.evidence import unlink_files
+from bot.core.limits import ANSWER_LIMIT
 from bot.core.matching import newest_open
 from bot.core.onboarding import consent_request, record_consent, redeem_link_code
 from bot.core.parsing import parse_command
@@ -51,6 +55,17 @@ class _Discard(Exception):
         self.replies = list(replies)
 
 
+def without_nul(message: InboundMessage) -> InboundMessage:
+    """The message with NUL characters taken out of its text fields: they are invisible, mean
+    nothing to a person, and PostgreSQL refuses them in text (the update would fail for ever)."""
+    changed: dict[str, Any] = {
+        name: value.replace("\x00", "")
+        for name, value in vars(message).items()
+        if isinstance(value, str) and "\x00" in value
+    }
+    return dataclasses.replace(message, **changed) if changed else message
+
+
 class Conversation:
     """Handles inbound messages for every channel (pass ``handle`` to ``Channel.start``)."""
 
@@ -59,6 +74,7 @@ class Conversation:
         self.clock = clock or SystemClock()
 
     async def handle(self, message: InboundMessage) -> InboundResult:
+        message = without_nul(message)
         now = self.clock.now()
         try:
             async with self.services.sessions() as session, session.begin():
@@ -152,6 +168,10 @@ class Conversation:
             limit = texts.human_size(self.services.settings.max_upload_bytes)
             turn.say(texts.TOO_LARGE.format(limit=limit))
             return
+        if len(message.text or "") > ANSWER_LIMIT:
+            turn.outcome = "too_long"
+            turn.say(texts.TOO_LONG.format(length=len(message.text or ""), limit=ANSWER_LIMIT))
+            return
         prefix, _, rest = choice.partition(":")
         if rest and prefix == "audience":
             audience, _, scope = rest.partition(":")
@@ -159,9 +179,10 @@ class Conversation:
         elif rest and prefix == "project":
             await file_note(turn, rest)
         elif rest and prefix == "heard":
-            digest_id, _, verdict = rest.partition(":")
-            if digest_id.isdigit():
-                await heard(turn, int(digest_id), verdict)
+            digest_text, _, verdict = rest.partition(":")
+            digest_id = strict_id(digest_text)
+            if digest_id is not None:
+                await heard(turn, digest_id, verdict)
             else:
                 turn.say(texts.HEARD_UNKNOWN)
         elif command is not None and command[0] in ("start", "link"):

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundMessage
+from adapters.numbers import json_int
 from storage.models import OPEN_STATUSES, Cycle, Delivery, Person, Phase, Project, Reflection
 
 FOLLOW_UP_WINDOW = timedelta(minutes=30)
@@ -38,6 +39,8 @@ async def match_delivery(
     follow_up_delivery_id: int | None = None,
 ) -> Match:
     if message.delivery_id is not None:
+        if json_int(message.delivery_id) is None:
+            return Match("refused")  # no delivery has that id; do not ask the database
         delivery = await session.get(Delivery, message.delivery_id)
         if delivery is None or delivery.person_id != person.id:
             return Match("refused")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from adapters.base import InboundMessage
 
@@ -32,8 +32,16 @@ AUDIENCE_WORDS = {
     "anonymous": "team_anonymous",
     "team": "team",
 }
-_SPAN = re.compile(r"^(?:for\s+)?(a|an|one|\d{1,3})\s+(day|days|week|weeks)$")
+_SPAN = re.compile(r"^(?:for )?(a|an|one|[0-9]{1,3}) (day|days|week|weeks)$")
 _CODE = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+
+
+def _is_pause_date(args: str) -> bool:
+    """Whether "pause …" names a time to pause until, even a day that does not exist."""
+    try:
+        return parse_pause(args, date(2000, 1, 1)) is not None
+    except NoSuchDate:
+        return True
 
 
 def parse_command(message: InboundMessage) -> tuple[str, str] | None:
@@ -55,7 +63,7 @@ def parse_command(message: InboundMessage) -> tuple[str, str] | None:
         return word.rstrip(":"), rest
     lowered = rest.lower()
     if (
-        (word == "pause" and parse_pause(lowered, date(2000, 1, 1)) is not None)
+        (word == "pause" and _is_pause_date(lowered))
         or (word == "snooze" and lowered in ("later", "tomorrow"))
         or (word == "audience" and lowered.split()[0] in AUDIENCE_WORDS)
         or (word in ("link", "start") and _CODE.match(rest))
@@ -64,24 +72,62 @@ def parse_command(message: InboundMessage) -> tuple[str, str] | None:
     return None
 
 
+class NoSuchDate(ValueError):
+    """The words name a day no calendar has: "31 April", "29 February" in 2027, "2027-02-30"."""
+
+    def __init__(self, shown: str) -> None:
+        super().__init__(f"there is no {shown}")
+        self.shown = shown
+
+
 def parse_pause(args: str, today: date) -> date | None:
-    """The last paused day for "2027-03-01", "until 1 March 2027", "2 weeks", "a week"…"""
-    args = args.strip().lower()
+    """The last paused day for "2027-03-01", "until 1 March 2027", "2 weeks", "a week"…
+
+    None when the words are not a date or a span; :class:`NoSuchDate` when they name a day that
+    does not exist, so the person can be told so rather than shown the general hint.
+    """
+    args = " ".join(args.strip().lower().split())
     args = args.removeprefix("until ").removeprefix("till ").strip()
     span = _SPAN.match(args)
     if span:
         count = 1 if span.group(1) in ("a", "an", "one") else int(span.group(1))
         days = count * (7 if span.group(2).startswith("week") else 1)
         return today + timedelta(days=days)
-    for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(args, fmt).date()
-        except ValueError:
-            continue
-    for fmt in ("%d %B", "%d %b"):
-        try:
-            day = datetime.strptime(f"{args} {today.year}", f"{fmt} %Y").date()
-        except ValueError:
-            continue
-        return day if day >= today else day.replace(year=today.year + 1)
-    return None
+    iso = _ISO.match(args)
+    if iso:
+        return _day(int(iso[1]), int(iso[2]), int(iso[3]))
+    slashed = _SLASHED.match(args)
+    if slashed:
+        return _day(int(slashed[3]), int(slashed[2]), int(slashed[1]))
+    named = _NAMED.match(args)
+    if named is None or named[2] not in _MONTHS:
+        return None
+    number, month = int(named[1]), _MONTHS[named[2]]
+    if named[3]:
+        return _day(int(named[3]), month, number)
+    # the next such day: this year's if it is still to come, otherwise next year's
+    year = today.year if (month, number) >= (today.month, today.day) else today.year + 1
+    return _day(year, month, number)
+
+
+_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_SLASHED = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+_NAMED = re.compile(r"^([0-9]{1,2}) ([a-z]+)(?: ([0-9]{4}))?$")
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_MONTHS = {
+    **{name: n for n, name in enumerate(_MONTH_NAMES, 1)},
+    **{name[:3]: n for n, name in enumerate(_MONTH_NAMES, 1)},
+    "sept": 9,
+}
+
+
+def _day(year: int, month: int, number: int) -> date:
+    try:
+        return date(year, month, number)
+    except ValueError:
+        if 1 <= month <= 12:
+            raise NoSuchDate(f"{number} {_MONTH_NAMES[month - 1].title()} {year}") from None
+        raise NoSuchDate(f"month {month} in {year}") from None

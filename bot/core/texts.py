@@ -87,6 +87,14 @@ TOO_LARGE = (
     "That file is too big for me (the limit is {limit}). Nothing was saved — "
     "could you send a smaller photo or a shorter recording?"
 )
+TOO_LONG = (
+    "That's {length:,} characters — more than I can keep in one answer (the limit is "
+    "{limit:,}). Nothing was saved: could you send it again in shorter parts?"
+)
+NO_SUCH_DATE = (
+    "There is no {day} — that date does not exist, so I haven't paused anything. "
+    "Try another day, for example 'pause 1 March' or 'pause 2 weeks'."
+)
 EMPTY = "I didn't catch anything to save there. Send 'help' to see what I can do."
 FOLLOW_UP = "Add a sentence or a photo if you like — it will be kept with this answer."
 WHICH_PROJECT = "Which project is this about?"

@@ -134,13 +134,13 @@ async def apply_code(
     session: AsyncSession,
     viewer: Viewer,
     reflection: Reflection,
-    code_id: int,
+    code_id: int | None,
     start: int | None = None,
     end: int | None = None,
 ) -> Coding:
     """Code ``reflection.text[start:end]``, or the whole reflection when both are None."""
     _require_coder(viewer)
-    if await session.get(Code, code_id) is None:
+    if code_id is None or await session.get(Code, code_id) is None:
         raise UsageError("Choose a code from the codebook.")
     if (start is None) != (end is None):
         raise UsageError("Give both the start and the end of the passage, or neither.")

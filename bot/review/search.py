@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import selectinload
 
+from adapters.numbers import strict_id
 from bot.review.access import Viewer, visible
 from storage import fts
 from storage.models import (
@@ -57,8 +58,7 @@ class Filters:
         """Filters from a query string or form; values that do not parse are ignored."""
 
         def number(name: str) -> int | None:
-            value = (params.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
+            return strict_id((params.get(name) or "").strip())
 
         def day(name: str) -> date | None:
             try:

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.numbers import strict_id
 from bot.review import auth
 from bot.review.access import Viewer, viewer_for
 from bot.services import Services
@@ -103,7 +104,10 @@ def secure(request: Request) -> bool:
 async def checked_form(request: Request) -> dict[str, str]:
     """The posted form, after checking its CSRF token (403 when it does not match)."""
     form = await request.form()
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    # NUL characters mean nothing in a form, and PostgreSQL refuses them in text
+    values = {
+        key: value.replace("\x00", "") for key, value in form.items() if isinstance(value, str)
+    }
     if not signer_of(request).csrf_ok(request.cookies.get(auth.CSRF_COOKIE), values.get("csrf")):
         raise HTTPException(403, "This form has expired. Go back, reload the page, and try again.")
     return values
@@ -131,6 +135,22 @@ async def current_viewer(request: Request, session: AsyncSession) -> Viewer:
         location = "/review/sign-in?" + urlencode({"next": target})
         raise HTTPException(303, "Sign in first.", headers={"Location": location})
     return await viewer_for(session, user, services_of(request).settings.default_timezone)
+
+
+def id_in_path(name: str) -> Callable[[Request], int]:
+    """A dependency reading the id ``{name}`` from the address strictly: plain ASCII digits
+    within a database id's range, or the same "not found" page a missing row gets."""
+
+    def read(request: Request) -> int:
+        found = strict_id(request.path_params.get(name))
+        if found is None:
+            raise HTTPException(404, NOT_FOUND)
+        return found
+
+    return read
+
+
+NOT_FOUND = "There is nothing here, or it is not yours to see."
 
 
 def not_found(request: Request, viewer: Viewer) -> HTMLResponse:

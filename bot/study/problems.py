@@ -6,7 +6,9 @@ pydantic's validation errors are turned into problems here, in words an admin ca
 
 from __future__ import annotations
 
+import calendar
 import difflib
+import re
 from dataclasses import dataclass
 from types import NoneType, UnionType
 from typing import Any, Union, get_args, get_origin
@@ -37,12 +39,30 @@ def format_path(loc: Loc) -> str:
 # ── pydantic errors as problems ──────────────────────────────────────────────────────────────
 
 
+class BadDate(str):
+    """What YAML took for a date but no calendar has (``2027-02-30``), kept as its text."""
+
+    @property
+    def reason(self) -> str:
+        found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", self.strip())
+        if found is None:
+            return f"{self} is not a date"
+        year, month, day = (int(part) for part in found.groups())
+        if not 1 <= month <= 12:
+            return f"{self} is not a date: there is no month {month}"
+        days = calendar.monthrange(year, month)[1]
+        name = calendar.month_name[month]
+        return f"{self} is not a date: {name} {year} has {days} days, not {day}"
+
+
 def from_validation(exc: ValidationError, prefix: Loc, model: type[BaseModel]) -> list[Problem]:
     problems = []
     for error in exc.errors():
         loc = tuple(error["loc"])
         message = str(error["msg"])
-        if error["type"] == "extra_forbidden":
+        if isinstance(error.get("input"), BadDate):
+            message = error["input"].reason
+        elif error["type"] == "extra_forbidden":
             message = "unknown key"
             known = _keys_at(model, loc[:-1])
             if known:

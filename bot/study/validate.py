@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.study.pieces import Pieces
-from bot.study.problems import Loc, Problem, from_validation
+from bot.study.problems import BadDate, Loc, Problem, from_validation
 from bot.study.rules import cross_checks, prompt_checks, warnings
 from bot.study.schema import StudyFile
 
@@ -33,6 +33,21 @@ for _digit in "0123456789":
     _Loader.yaml_implicit_resolvers.setdefault(_digit, []).insert(
         0, ("tag:yaml.org,2002:str", re.compile(r"^\d{1,2}:\d\d(?::\d\d)?$"))
     )
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """A date as YAML reads it; a day that does not exist (``2027-02-30``) is kept as a
+    :class:`~bot.study.problems.BadDate`, reported at its field instead of stopping the read."""
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[arg-type]
+    except ValueError:
+        return BadDate(str(node.value))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+# Files larger than this are refused before they are read (a study file is a few hundred KB).
+MAX_STUDY_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
@@ -59,16 +74,33 @@ def check_study(path: str | Path) -> list[str]:
 def read_study(path: str | Path) -> Checked:
     source = str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_STUDY_BYTES:
+            limit = MAX_STUDY_BYTES // (1024 * 1024)
+            too_large = f"{size:,} bytes is too large for a study file (the limit is {limit} MB)"
+            return Checked(source, None, [f"{source}: {too_large}"])
         raw = Path(path).read_bytes()
     except OSError as exc:
         return Checked(source, None, [f"{source}: cannot read the file: {exc.strerror or exc}"])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Checked(source, None, [f"{source}: not UTF-8 text (byte {exc.start})"], raw)
+        line, column = _position(raw, exc.start)
+        message = (
+            f"{source}: line {line}, column {column}: not UTF-8 text "
+            f"(byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        )
+        return Checked(source, None, [message], raw)
     checked = check_text(text, source)
     checked.raw = raw
     return checked
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    """The line and column (both from 1, columns in characters) of byte ``offset``."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
 
 
 def check_text(text: str, source: str = "<study>") -> Checked:

@@ -14,9 +14,10 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -25,6 +26,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 
+from adapters.numbers import strict_id, strict_int
 from bot.errors import UsageError
 from bot.review import auth, codebook_import, coding, dashboard, pages, search
 from bot.review.access import author_label
@@ -38,6 +40,7 @@ from bot.review.web import (
     checked_upload,
     current_viewer,
     evidence_path,
+    id_in_path,
     not_found,
     redirect,
     render,
@@ -52,6 +55,13 @@ from storage.models import AuditLog, Code, Coding
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/review", include_in_schema=False, route_class=ReviewRoute)
+
+# Ids in a page's address: anything but plain digits within range is a 404 before any query.
+ReflectionId = Annotated[int, Depends(id_in_path("reflection_id"))]
+CodingId = Annotated[int, Depends(id_in_path("coding_id"))]
+AttachmentId = Annotated[int, Depends(id_in_path("attachment_id"))]
+CodeId = Annotated[int, Depends(id_in_path("code_id"))]
+
 # ── signing in and out ─────────────────────────────────────────────────────────────────────
 
 
@@ -122,11 +132,11 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("/reflections", response_class=HTMLResponse)
-async def reflections(request: Request, page: int = 1) -> HTMLResponse:
+async def reflections(request: Request, page: str = "1") -> HTMLResponse:
     filters = search.Filters.from_params(request.query_params)
     async with services_of(request).sessions() as session:
         viewer = await current_viewer(request, session)
-        found = await search.search(session, viewer, filters, page)
+        found = await search.search(session, viewer, filters, strict_int(page.strip()) or 1)
         choices = await pages.filter_choices(session, viewer)
     rows = [(r, context_of(viewer, r)) for r in found.reflections]
     params = filters.as_params()
@@ -144,7 +154,7 @@ async def reflections(request: Request, page: int = 1) -> HTMLResponse:
 
 
 @router.get("/reflections/{reflection_id}", response_class=HTMLResponse)
-async def reflection_page(request: Request, reflection_id: int) -> HTMLResponse:
+async def reflection_page(request: Request, reflection_id: ReflectionId) -> HTMLResponse:
     return await _reflection(request, reflection_id)
 
 
@@ -175,12 +185,17 @@ async def _reflection(
 
 
 @router.post("/reflections/{reflection_id}/codings", response_class=HTMLResponse)
-async def add_coding(request: Request, reflection_id: int) -> Response:
+async def add_coding(request: Request, reflection_id: ReflectionId) -> Response:
     form = await checked_form(request)
 
     def number(name: str) -> int | None:
         value = form.get(name, "").strip()
-        return int(value) if value.lstrip("-").isdigit() else None
+        if not value:
+            return None
+        found = strict_int(value)
+        if found is None:
+            raise UsageError("The start and end of a passage are whole numbers, like 0 and 42.")
+        return found
 
     whole = form.get("whole") == "1"
     try:
@@ -189,12 +204,11 @@ async def add_coding(request: Request, reflection_id: int) -> Response:
             reflection = await pages.visible_reflection(session, viewer, reflection_id)
             if reflection is None:
                 return not_found(request, viewer)
-            code_id = number("code_id")
             await coding.apply_code(
                 session,
                 viewer,
                 reflection,
-                code_id or 0,
+                strict_id(form.get("code_id", "").strip()),
                 None if whole else number("start"),
                 None if whole else number("end"),
             )
@@ -204,7 +218,7 @@ async def add_coding(request: Request, reflection_id: int) -> Response:
 
 
 @router.post("/codings/{coding_id}/delete", response_class=HTMLResponse)
-async def delete_coding(request: Request, coding_id: int) -> Response:
+async def delete_coding(request: Request, coding_id: CodingId) -> Response:
     await checked_form(request)
     async with services_of(request).sessions() as session, session.begin():
         viewer = await current_viewer(request, session)
@@ -219,7 +233,7 @@ async def delete_coding(request: Request, coding_id: int) -> Response:
 
 
 @router.post("/reflections/{reflection_id}/memos", response_class=HTMLResponse)
-async def add_reflection_memo(request: Request, reflection_id: int) -> Response:
+async def add_reflection_memo(request: Request, reflection_id: ReflectionId) -> Response:
     form = await checked_form(request)
     try:
         async with services_of(request).sessions() as session, session.begin():
@@ -235,7 +249,7 @@ async def add_reflection_memo(request: Request, reflection_id: int) -> Response:
 
 
 @router.get("/evidence/{attachment_id}")
-async def evidence(request: Request, attachment_id: int) -> Response:
+async def evidence(request: Request, attachment_id: AttachmentId) -> Response:
     async with services_of(request).sessions() as session:
         viewer = await current_viewer(request, session)
         attachment = await pages.visible_attachment(session, viewer, attachment_id)
@@ -296,7 +310,7 @@ async def add_code(request: Request) -> Response:
                 session,
                 viewer,
                 form.get("name", ""),
-                parent_id=int(parent) if parent.isdigit() else None,
+                parent_id=strict_id(parent),
                 color=form.get("color", "#1f77b4"),
                 description=form.get("description", ""),
             )
@@ -336,7 +350,7 @@ async def import_codebook(request: Request) -> Response:
 
 
 @router.post("/codes/{code_id}", response_class=HTMLResponse)
-async def edit_code(request: Request, code_id: int) -> Response:
+async def edit_code(request: Request, code_id: CodeId) -> Response:
     form = await checked_form(request)
     try:
         async with services_of(request).sessions() as session, session.begin():
@@ -358,7 +372,7 @@ async def edit_code(request: Request, code_id: int) -> Response:
 
 
 @router.post("/codes/{code_id}/memos", response_class=HTMLResponse)
-async def add_code_memo(request: Request, code_id: int) -> Response:
+async def add_code_memo(request: Request, code_id: CodeId) -> Response:
     form = await checked_form(request)
     try:
         async with services_of(request).sessions() as session, session.begin():

@@ -19,6 +19,7 @@ from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, 
 from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import where
+from bot.core.limits import ANSWER_LIMIT
 from bot.core.matching import answer_label
 from bot.core.onboarding import consent_terms
 from bot.core.people import active_consent
@@ -247,4 +248,5 @@ def webchat_channel(services: Services, *, clock: Clock | None = None) -> WebCha
         history=history,
         secret_key=services.secret_key(),
         max_upload_bytes=services.settings.max_upload_bytes,
+        answer_limit=ANSWER_LIMIT,
     )

@@ -1,4 +1,5 @@
-"""`carbot run` with a half-configured channel says what is missing, in one line, and exits 2."""
+"""`carbot run` with a half-configured channel, or a setting given blank, says what is wrong in
+one line and exits 2."""
 
 from __future__ import annotations
 
@@ -19,6 +20,24 @@ CASES = [
         {"CARBOT_TELEGRAM_TOKEN": "1:abc", "CARBOT_TELEGRAM_MODE": "webhook"},
         "CARBOT_TELEGRAM_WEBHOOK_SECRET",
     ),
+    (
+        {
+            "CARBOT_SLACK_BOT_TOKEN": "xoxb-1",
+            "CARBOT_SLACK_MODE": "http",
+            "CARBOT_SLACK_SIGNING_SECRET": "   ",
+        },
+        "CARBOT_SLACK_SIGNING_SECRET is set but only spaces",
+    ),
+    ({"CARBOT_TELEGRAM_TOKEN": ""}, "CARBOT_TELEGRAM_TOKEN is set but empty"),
+    (
+        {
+            "CARBOT_TELEGRAM_TOKEN": "1:abc",
+            "CARBOT_TELEGRAM_MODE": "webhook",
+            "CARBOT_TELEGRAM_WEBHOOK_SECRET": "\t \n",
+        },
+        "CARBOT_TELEGRAM_WEBHOOK_SECRET is set but only spaces",
+    ),
+    ({"CARBOT_PUBLIC_URL": " "}, "CARBOT_PUBLIC_URL is set but only spaces"),
 ]
 
 
@@ -36,6 +55,7 @@ def test_run_with_a_half_configured_channel_names_the_missing_setting_and_exits_
         "CARBOT_TELEGRAM_TOKEN",
         "CARBOT_TELEGRAM_MODE",
         "CARBOT_TELEGRAM_WEBHOOK_SECRET",
+        "CARBOT_PUBLIC_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

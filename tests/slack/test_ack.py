@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from urllib.parse import urlencode
+
+import pytest
 
 from adapters.base import InboundMessage, InboundResult, OutboundText
 from adapters.slack import blocks as kit
@@ -148,3 +151,20 @@ async def test_when_the_core_fails_slack_gets_an_error_and_its_retry_is_handled(
     assert retry.status_code == 200
     assert calls == ["EvFlaky", "EvFlaky"]
     assert [p["text"] for p in fake_slack.posted()] == ["Saved."]
+
+
+async def test_a_failing_slack_request_is_logged_by_its_error_kind_never_by_what_was_written(
+    make_slack: MakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken_core(message: InboundMessage) -> InboundResult:
+        raise RuntimeError(f"INSERT failed [parameters: ({message.text!r},)]")
+
+    caplog.set_level(logging.DEBUG)
+    slack = await make_slack(broken_core)
+    response = await slack.event(dm_event("my private words"), event_id="EvBroken")
+
+    assert response.status_code == 500
+    above_debug = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    [failed] = [r for r in above_debug if r.getMessage().startswith("handling a Slack request")]
+    assert "RuntimeError" in failed.getMessage() and failed.exc_info is None
+    assert not any("my private words" in r.getMessage() for r in above_debug)

@@ -73,3 +73,26 @@ async def test_every_carbot_subcommand_is_one_the_core_understands(
 
     answer = response.json()["text"]
     assert answer and "don't know the command" not in answer
+
+
+@pytest.mark.parametrize(
+    "value", ['{"v":"4","d":2147483648}', '{"v":"4","d":true}', '{"v":"4","d":1e3}']
+)
+async def test_a_button_value_with_an_impossible_delivery_id_is_ignored_and_stores_nothing(
+    slack: SlackRequests,  # noqa: F811
+    services: Services,  # noqa: F811
+    fake_slack: FakeSlack,
+    alex,  # type: ignore[no-untyped-def]  # noqa: F811
+    value: str,
+) -> None:
+    before = await stored_data(services)
+    tap = block_actions_payload(
+        {"type": "button", "action_id": f"{kit.CHOICE_ACTION}_3", "value": value,
+         "text": {"type": "plain_text", "text": "4"}},
+        message={"type": "message", "ts": "1800000000.000100", "text": "A prompt"},
+        container={"type": "message", "message_ts": "1800000000.000100", "channel_id": DM},
+    )  # fmt: skip
+    response = await slack.interact(tap)
+    assert response.status_code == 200
+    assert fake_slack.posted() == []
+    assert await stored_data(services) == before

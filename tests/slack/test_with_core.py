@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from adapters.base import Choice, OutboundPrompt, Recipient
 from bot.clock import FrozenClock
 from bot.core import Conversation
+from bot.core.limits import ANSWER_LIMIT
 from bot.core.onboarding import issue_link_code
 from bot.engine.slack_link import EmailLinker
 from bot.engine.slack_wiring import home_view_for
@@ -244,6 +245,20 @@ async def test_a_plain_dm_note_is_kept_as_a_note_without_the_word_note(
 
     [reflection] = await _all(services, Reflection)
     assert (reflection.kind, reflection.text) == ("note", "Parents asked for a Saturday session")
+
+
+async def test_a_dm_over_the_answer_limit_is_not_stored_and_the_reply_gives_limit_and_length(
+    slack: SlackRequests,
+    services: Services,
+    fake_slack: FakeSlack,
+    alex,  # type: ignore[no-untyped-def]
+) -> None:
+    response = await slack.event(dm_event("note " + "a" * 9000))
+
+    assert response.status_code == 200
+    [said] = [p["text"] for p in fake_slack.posted()]
+    assert "9,005 characters" in said and f"the limit is {ANSWER_LIMIT:,}" in said
+    assert await _all(services, Reflection) == []
 
 
 async def test_a_photo_shared_in_the_dm_is_kept_as_evidence(

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -251,3 +252,53 @@ def test_a_blank_section_means_its_default_and_a_blank_name_is_missing(tmp_path:
     assert [p.split(": ", 1)[1] for p in check_study(_write(tmp_path, text))] == [
         "partnerships[0].projects[0].name: required, but missing (line 7)"
     ]
+
+
+def test_impossible_dates_are_reported_at_their_fields_alongside_the_other_mistakes(
+    tmp_path: Path,
+) -> None:
+    text = FIVE_MISTAKES.replace("ends_on: 2027-02-12", "ends_on: 2027-02-30").replace(
+        "  - {key: rachel, name: Rachel Hunter}\n",
+        "  - {key: rachel, name: Rachel Hunter, leave: [{from: 2027-04-01, until: 2027-04-31}]}\n",
+    )
+    path = _write(tmp_path, text)
+    result = CliRunner().invoke(main, ["study", "check", str(path)])
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "ValueError" not in result.output
+    assert (
+        f"{path}: partnerships[0].projects[0].cycles[0].phases[0].ends_on: 2027-02-30 is not a "
+        "date: February 2027 has 28 days, not 30 (line 17)"
+    ) in result.output
+    assert (
+        f"{path}: people[1].leave[0].until: 2027-04-31 is not a date: April 2027 has 30 days, "
+        "not 31 (line 30)"
+    ) in result.output
+    assert "unknown time zone 'Europe/Kirkcaldy'" in result.output  # the others are still there
+    assert "duplicate project slug 'family-hub'" in result.output
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_the_line_and_column_of_the_first_bad_byte(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("study:\n  slug: x\n  name: Café Ünïon\n".encode("latin-1"))
+    [problem] = check_study(path)
+    assert problem == (
+        f"{path}: line 3, column 12: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    )
+
+
+def test_a_file_over_five_megabytes_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as out:
+        out.truncate(5 * 1024 * 1024 + 1)
+
+    def never(self: Path) -> bytes:
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr(Path, "read_bytes", never)
+    [problem] = check_study(path)
+    assert problem == (f"{path}: 5,242,881 bytes is too large for a study file (the limit is 5 MB)")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from adapters.base import (
     Answered,
@@ -200,3 +203,21 @@ async def test_editing_a_sent_message_changes_nothing_and_says_how_to_edit(
         await eventually(lambda: fake.chat(ANA))
     assert core.messages == []
     assert "/edit" in fake.last_text(ANA)
+
+
+async def test_a_failing_update_is_logged_by_its_id_and_error_kind_never_by_what_was_written(
+    fake: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken_core(message: InboundMessage) -> InboundResult:
+        # a database error's text quotes the statement's parameters: the person's words
+        raise RuntimeError(f"INSERT failed [parameters: ({message.text!r},)]")
+
+    caplog.set_level(logging.DEBUG)
+    async with running(fake, broken_core):
+        update = fake.add_update(fake.message(ANA, "my private words"))
+        await eventually(lambda: fake.confirmed_offset > update["update_id"])
+    above_debug = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    failed = [r for r in above_debug if "failed (try" in r.getMessage()]
+    assert len(failed) == 3 and all("RuntimeError" in r.getMessage() for r in failed)
+    assert all(r.exc_info is None for r in failed)
+    assert not any("my private words" in r.getMessage() for r in above_debug)

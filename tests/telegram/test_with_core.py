@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from adapters.telegram import COMMANDS, TelegramChannel
 from bot.clock import FrozenClock
 from bot.core import texts
 from bot.core.conversation import Conversation
+from bot.core.limits import ANSWER_LIMIT
 from bot.core.onboarding import issue_link_code
 from bot.engine.dispatch import dispatch_once
 from bot.services import Services
@@ -102,8 +104,9 @@ async def test_a_scale_prompt_is_answered_by_a_tap_and_the_prompt_shows_the_choi
     assert prompt.button_data == [f"{delivery.id}|{n}" for n in range(1, 6)]
     world.fake.add_update(world.fake.tap(ANA, prompt.message_id, f"{delivery.id}|4"))
     await world.reply_count(2)
+    await eventually(lambda: not world.fake.chat(ANA)[0].buttons)  # edited after the reply
     prompt = world.fake.chat(ANA)[0]
-    assert prompt.buttons == [] and "✓" in prompt.text and "Quite well" in prompt.text
+    assert "✓" in prompt.text and "Quite well" in prompt.text
     async with world.services.sessions() as session:
         [reflection] = list(await session.scalars(select(Reflection)))
         answered = await session.get(Delivery, delivery.id)
@@ -268,7 +271,7 @@ async def test_sign_up_by_deep_link_then_consent_and_audience_by_tapping(world: 
     audience = fake.chat(BEN)[-1]
     assert "|audience:team" in audience.button_data
     fake.add_update(fake.tap(BEN, audience.message_id, "|audience:team"))
-    await eventually(lambda: len(fake.chat(BEN)) == 3)
+    await eventually(lambda: len(fake.chat(BEN)) == 3 and not fake.chat(BEN)[1].buttons)
     assert "your team, with your name" in fake.last_text(BEN)
     consent, audience, _ = fake.chat(BEN)
     assert consent.buttons == [] and consent.text.endswith("✓ I agree")  # the tap shows on it
@@ -348,3 +351,73 @@ async def test_in_webhook_mode_a_resent_update_is_stored_once_and_a_bad_secret_s
     assert [r.text for r in reflections] == ["the rota works"]
     assert [e.event_id for e in events] == ["4242"]
     assert len(fake.chat(ANA)) == 1
+
+
+@pytest.mark.parametrize("data", ["2147483648|3", "99999999999999999999|3", "²|3", "٣|3", "+1|3"])
+async def test_a_button_naming_an_impossible_delivery_id_is_refused_before_the_database(
+    world: World, data: str
+) -> None:
+    before = await stored_data(world.services)
+    last = world.fake.add_update(world.fake.tap(ANA, 1, data))
+    await eventually(lambda: world.fake.confirmed_offset > last["update_id"])
+    [answer] = world.fake.calls_to("answerCallbackQuery")
+    assert (
+        answer.params["text"]
+        == "That button no longer works. Please answer by replying to the question."
+    )
+    assert await stored_data(world.services) == before
+
+
+async def test_an_update_the_sdk_cannot_read_is_skipped_unlogged_and_the_next_is_answered(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    chatless = {"message": {"message_id": 1, "date": 0, "chat": {"id": ANA}, "text": "my secret"}}
+    broken = [
+        world.fake.add_update(chatless),  # a chat without its type: PTB cannot read it
+        world.fake.add_update({"message": "my secret, as a string"}),
+        world.fake.add_update({"callback_query": {"id": "x", "data": "my secret"}}),
+    ]
+    good = world.fake.add_update(world.fake.message(ANA, "/note the rota works"))
+    await eventually(lambda: world.fake.confirmed_offset > good["update_id"])
+
+    assert await world.count(Reflection) == 1  # the note after the unreadable ones
+    skipped = [r for r in caplog.records if r.getMessage().startswith("Skipped Telegram update")]
+    assert [r.getMessage().split()[3] for r in skipped] == [f"{u['update_id']}:" for u in broken]
+    above_debug = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    assert not any("my secret" in r.getMessage() for r in above_debug)
+    assert all(r.exc_info is None for r in skipped)
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "stall"])
+async def test_a_failed_edit_of_the_answered_prompt_never_holds_back_the_reply(
+    world: World, fault: str
+) -> None:
+    await world.channel.stop()  # the same channel, with a one-second budget for each call
+    world.channel = TelegramChannel(config_for(world.fake, request_timeout=1.0))
+    await world.channel.start(Conversation(world.services, clock=FrozenClock(NOW)).handle)
+    delivery = await planned(world, "scale")
+    assert await world.dispatch() == 1
+    [prompt] = world.fake.chat(ANA)
+    for method in ("editMessageText", "editMessageReplyMarkup"):
+        if fault == "stall":
+            world.fake.stall(method, 30, times=3)
+        else:
+            world.fake.fail(method, int(fault), retry_after=60, times=10)
+    world.fake.add_update(world.fake.tap(ANA, prompt.message_id, f"{delivery.id}|4"))
+
+    await eventually(lambda: len(world.fake.chat(ANA)) >= 2, within=3.0)
+    assert await world.count(Reflection) == 1
+
+
+async def test_the_longest_message_telegram_carries_is_kept_whole_within_the_answer_limit(
+    world: World,
+) -> None:
+    """Telegram stops a message at 4,096 characters, under carbot's answer limit: never cut."""
+    assert ANSWER_LIMIT >= 4096
+    words = "Ó" * (4096 - len("/note "))
+    world.fake.add_update(world.fake.message(ANA, f"/note {words}"))
+    await world.reply_count(1)
+    async with world.services.sessions() as session:
+        [reflection] = list(await session.scalars(select(Reflection)))
+    assert reflection.text == words

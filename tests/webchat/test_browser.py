@@ -167,3 +167,42 @@ async def test_on_a_390px_phone_the_composer_never_covers_the_newest_message(
                 await expect(page.get_by_role("button", name=name).first).to_be_visible()
         finally:
             await browser.close()
+
+
+async def test_the_answer_box_counts_characters_live_and_refuses_an_over_long_answer(
+    server: tuple[Services, object, str],
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    services, _channel, _base = server
+    now = datetime.now(UTC)
+    async with services.sessions() as session, session.begin():
+        rows = await make_project(session, today=now.date())
+        person, _ = await make_person(session, rows.project, name="Morag Campbell", now=now)
+        token = await issue_webchat_link(session, person, now=now)
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(chat_url(services.settings, token))
+            box = page.get_by_label("Your message")
+            count = page.locator("#text-count")
+            await expect(box).to_have_attribute("aria-describedby", "text-count")
+            await expect(count).to_have_attribute("aria-live", "polite")
+            await expect(count).to_have_text("Up to 8,000 characters.")
+            await box.fill("Hello 👋")
+            await expect(count).to_have_text("7 of 8,000 characters.")
+            await box.fill("x" * 8001)
+            await expect(count).to_have_text("8,001 of 8,000 characters: 1 too many to send.")
+            assert await box.input_value() == "x" * 8001  # nothing cut
+            await page.get_by_role("button", name="Send").click()
+            await expect(page.locator("#status")).to_contain_text(
+                "That's 8,001 characters; the limit is 8,000. Nothing was sent"
+            )
+        finally:
+            await browser.close()
+    async with services.sessions() as session:
+        assert list(await session.scalars(select(Reflection))) == []

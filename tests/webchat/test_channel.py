@@ -13,7 +13,7 @@ async def _nobody(_external_id: str) -> ChatHistory | None:
 
 
 def _channel() -> WebChatChannel:
-    return WebChatChannel(history=_nobody, secret_key="k", max_upload_bytes=1024)
+    return WebChatChannel(history=_nobody, secret_key="k", max_upload_bytes=1024, answer_limit=8000)
 
 
 def test_it_is_a_channel_mounted_at_chat() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pytest
 from adapters.base import OutboundPrompt, Recipient
 from adapters.webchat import WebChatChannel, identity_key
 from bot.core.conversation import Conversation
+from bot.core.limits import ANSWER_LIMIT
 from bot.services import Services
 from bot.web.app import create_app
 from bot.web.webchat import issue_webchat_link, revoke_webchat, webchat_channel
@@ -131,6 +133,64 @@ async def test_tapping_a_scale_value_stores_the_answer_and_closes_the_prompt(pag
     html = (await page.client.get(page.url)).text
     assert 'data-value="4"' not in html  # the prompt is closed on reload
     assert "4 — Quite well" in html
+
+
+@pytest.mark.parametrize("delivery", ["2147483648", "99999999999999999999999", "²", "٣", "+1"])
+async def test_a_post_naming_an_impossible_delivery_id_is_refused_before_the_database(
+    page: Page, delivery: str
+) -> None:
+    response = await page.send(choice="4", delivery_id=delivery)
+
+    assert response.status_code == 400
+    assert "reload the page" in response.json()["error"]
+    assert await page.count(Reflection) == 0
+
+
+async def test_the_page_states_the_answer_limit_next_to_the_box_for_screen_readers_too(
+    page: Page,
+) -> None:
+    html = (await page.client.get(page.url)).text
+    assert f'data-answer-limit="{ANSWER_LIMIT}"' in html
+    assert 'aria-describedby="text-count"' in html
+    assert re.search(r'<p id="text-count"[^>]*aria-live="polite"[^>]*>Up to 8,000 characters', html)
+    assert "maxlength" not in html  # a pasted answer is never cut short by the browser
+
+
+async def test_an_answer_over_the_limit_is_not_stored_or_cut_and_the_reply_says_so(
+    page: Page,
+) -> None:
+    response = await page.send(text="w" * 9000)
+
+    assert response.status_code == 200
+    [reply] = response.json()["replies"]
+    assert "9,000 characters" in reply["text"] and "8,000" in reply["text"]
+    assert await page.count(Reflection) == 0
+
+
+async def test_a_message_far_over_the_limit_gets_a_413_that_states_the_limit(page: Page) -> None:
+    response = await page.send(text="w" * 40_000)
+
+    assert response.status_code == 413
+    assert "8,000 characters" in response.json()["error"]
+    assert await page.count(Reflection) == 0
+
+
+async def test_a_message_the_core_fails_on_gets_a_plain_500_and_a_log_line_without_its_words(
+    page: Page, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(message: object) -> object:
+        raise RuntimeError("INSERT failed [parameters: ('my private words',)]")
+
+    page.channel.handler = broken  # type: ignore[assignment]
+    caplog.set_level(logging.DEBUG)
+    response = await page.send(text="my private words")
+
+    assert response.status_code == 500
+    assert "nothing was saved" in response.json()["error"]
+    above_debug = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    [failed] = [r for r in above_debug if "web chat message failed" in r.getMessage()]
+    assert "RuntimeError" in failed.getMessage() and failed.exc_info is None
+    assert not any("my private words" in r.getMessage() for r in above_debug)
 
 
 async def test_a_retried_post_is_stored_once(page: Page) -> None:

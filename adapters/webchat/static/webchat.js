@@ -8,6 +8,7 @@
   const nonce = chat.dataset.nonce;
   const maxUpload = Number(chat.dataset.maxUpload || 0);
   const conversation = document.getElementById("conversation");
+  const answerLimit = Number(chat.dataset.answerLimit || 0);
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const text = document.getElementById("text");
@@ -15,6 +16,28 @@
   const fileName = document.getElementById("file-name");
   const status = document.getElementById("status");
   const sendButton = document.getElementById("send");
+  const count = document.getElementById("text-count");
+
+  // Characters as the server counts them (code points: an emoji is one).
+  function length(words) {
+    return Array.from(words).length;
+  }
+
+  function number(n) {
+    return n.toLocaleString("en-GB");
+  }
+
+  function showCount() {
+    const n = length(text.value);
+    const over = answerLimit && n > answerLimit;
+    count.classList.toggle("over", Boolean(over));
+    if (!n) count.textContent = "Up to " + number(answerLimit) + " characters.";
+    else if (over)
+      count.textContent =
+        number(n) + " of " + number(answerLimit) + " characters: " +
+        number(n - answerLimit) + " too many to send.";
+    else count.textContent = number(n) + " of " + number(answerLimit) + " characters.";
+  }
 
   function eventId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -160,6 +183,14 @@
       text.focus();
       return;
     }
+    if (answerLimit && length(words) > answerLimit) {
+      say(
+        "That's " + number(length(words)) + " characters; the limit is " + number(answerLimit) +
+        ". Nothing was sent — please shorten it or send it in parts."
+      );
+      text.focus();
+      return;
+    }
     if (upload && maxUpload && upload.size > maxUpload) {
       say("That file is too big to send. Please choose a smaller one.");
       return;
@@ -173,9 +204,12 @@
       form.reset();
       fileName.textContent = "";
       reveal(sent, replies[replies.length - 1]);
+      showCount();
     }
     text.focus({ preventScroll: true }); // the reply is read out by the log; typing goes on
   });
+
+  text.addEventListener("input", showCount);
 
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
