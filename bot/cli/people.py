@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import with_services
 from bot.core.onboarding import issue_link_code
+from bot.errors import NotFound, UsageError
+from bot.privacy.erasure import erase_person
 from bot.services import Services
 from bot.web.webchat import chat_url, issue_webchat_link, revoke_webchat
 from storage.db import transaction
@@ -30,7 +32,7 @@ async def _person(session: AsyncSession, key: str) -> Person:
 
 @click.group()
 def people() -> None:
-    """Sign people up to chat channels."""
+    """Sign people up to chat channels; erase or export one person's data."""
 
 
 @people.command("link-code")
@@ -65,6 +67,43 @@ async def link_code(services: Services, person_key: str, channel: str | None, da
         click.echo(f"Telegram: https://t.me/{username.lstrip('@')}?start={code}")
     if channel in (None, "slack"):
         click.echo(f"Slack: send the carbot app `link {code}`")
+
+
+@people.command("erase")
+@click.argument("person_key")
+@click.option("--reason", required=True, help="Why (kept in the audit log; no names).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@with_services
+async def erase(services: Services, person_key: str, reason: str, dry_run: bool) -> None:
+    """Delete everything PERSON_KEY shared and everything that names them, then check.
+
+    Reflections (private ones too), evidence files, codings and memos on them, deliveries,
+    channel identities and web chat links, link codes, inbound events, conversation state,
+    search-index entries, digests sent to them and outbox emails quoting them. One audit line
+    is kept: study code, when, who, why, counts. Afterwards every table and file is scanned;
+    if anything of theirs remains this exits 1 and lists it. Places where others wrote about
+    them (researchers' memos) are listed for their authors to edit.
+    """
+    try:
+        report = await erase_person(
+            services,
+            person_key,
+            actor="cli",
+            reason=reason,
+            now=datetime.now(UTC),
+            dry_run=dry_run,
+        )
+    except (NotFound, UsageError) as error:
+        raise click.ClickException(str(error)) from error
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+    if not dry_run:
+        click.echo(
+            f"Remove {person_key!r} from the study file too, or the next `carbot study load` "
+            "adds them again as a new person (with nothing of the old data)."
+        )
 
 
 @click.group()

@@ -42,6 +42,9 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     from bot.web.outbox import router as outbox_router
 
     app.include_router(outbox_router)
+    from bot.web.people import router as people_router
+
+    app.include_router(people_router)
 
     for channel in channels:
         for path, asgi in channel.mounts().items():

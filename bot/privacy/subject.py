@@ -1,0 +1,162 @@
+"""Everything that identifies one person in carbot's store: the rows that are theirs, and the
+strings (name, email, platform ids, the words they wrote) a scan looks for afterwards."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Attachment,
+    ChannelIdentity,
+    Delivery,
+    Digest,
+    Person,
+    Reflection,
+    User,
+)
+
+# Shorter answers ("yes", "ok", "fine") are words anyone might write; looking for them would
+# report other people's data as this person's. Longer ones are theirs.
+MIN_TEXT_CHARS = 12
+
+
+def normalise(value: str) -> str:
+    """Text as compared by the scan: HTML entities decoded, spaces collapsed, case folded."""
+    return " ".join(html.unescape(value).split()).casefold()
+
+
+@dataclass
+class Subject:
+    """One person and the ids of everything that is theirs (read before anything is deleted)."""
+
+    person_id: int
+    key: str
+    study_code: str
+    name: str
+    email: str | None
+    identity_ids: list[int] = field(default_factory=list)
+    external_ids: list[str] = field(default_factory=list)
+    webchat_links: int = 0
+    reflection_ids: list[int] = field(default_factory=list)
+    delivery_ids: list[int] = field(default_factory=list)
+    digest_ids: list[int] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    evidence: list[tuple[str, str]] = field(default_factory=list)  # (path, sha256)
+
+    @property
+    def ids(self) -> dict[str, list[int]]:
+        """Row ids by table: a foreign key to any of these points at this person's data."""
+        return {
+            "people": [self.person_id],
+            "channel_identities": self.identity_ids,
+            "reflections": self.reflection_ids,
+            "deliveries": self.delivery_ids,
+            "digests": self.digest_ids,
+            "users": self.user_ids,
+        }
+
+    def identifiers(self) -> list[str]:
+        """Exact tokens: study-file key, email, platform ids, the digest recipient tag."""
+        found = [self.key, f"person:{self.person_id}", *self.external_ids]
+        if self.email:
+            found.append(self.email)
+        return [value for value in found if value]
+
+    def phrases(self) -> list[str]:
+        """Free text: the person's full name and what they wrote (normalised)."""
+        found = [normalise(self.name)] if len(self.name.strip()) >= 3 else []
+        for text in self.texts:
+            cleaned = normalise(text)
+            if len(cleaned) >= MIN_TEXT_CHARS and cleaned not in found:
+                found.append(cleaned)
+        return found
+
+    def matcher(self) -> Matcher:
+        return Matcher(self.identifiers(), self.phrases())
+
+
+class Matcher:
+    """Finds a person's identifiers (as whole tokens) and phrases (anywhere) in a string."""
+
+    def __init__(self, identifiers: list[str], phrases: list[str]) -> None:
+        self.identifiers = identifiers
+        self.phrases = phrases
+        parts = [re.escape(value) for value in sorted(set(identifiers), key=len, reverse=True)]
+        self._tokens = (
+            re.compile(r"(?<![\w.-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
+            if parts
+            else None
+        )
+
+    def replace(self, value: str, replacement: str) -> str:
+        """``value`` with every identifier replaced (audit entries keep a study code instead)."""
+        return self._tokens.sub(replacement, value) if self._tokens is not None else value
+
+    def found(self, value: str) -> list[str]:
+        """What of this person ``value`` contains (identifiers as written, phrases shortened)."""
+        hits: list[str] = []
+        if self._tokens is not None:
+            hits.extend(sorted({m.group(0) for m in self._tokens.finditer(value)}))
+        cleaned = normalise(value)
+        hits.extend(_short(p) for p in self.phrases if p in cleaned)
+        return hits
+
+
+def _short(phrase: str) -> str:
+    return phrase if len(phrase) <= 40 else phrase[:37] + "…"
+
+
+async def gather(session: AsyncSession, person: Person) -> Subject:
+    """The :class:`Subject` for ``person``, read from the database."""
+    subject = Subject(
+        person_id=person.id,
+        key=person.key,
+        study_code=person.study_code,
+        name=person.name,
+        email=person.email,
+    )
+    identities = list(
+        await session.scalars(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.person_id == person.id)
+            .order_by(ChannelIdentity.id)
+        )
+    )
+    subject.identity_ids = [i.id for i in identities]
+    subject.external_ids = [i.external_id for i in identities]
+    subject.webchat_links = sum(1 for i in identities if i.channel == "webchat")
+    reflections = list(
+        await session.scalars(
+            select(Reflection).where(Reflection.person_id == person.id).order_by(Reflection.id)
+        )
+    )
+    subject.reflection_ids = [r.id for r in reflections]
+    subject.texts = [r.text for r in reflections if r.text]
+    subject.delivery_ids = list(
+        await session.scalars(select(Delivery.id).where(Delivery.person_id == person.id))
+    )
+    recipients = [f"person:{person.id}"] + ([person.email] if person.email else [])
+    subject.digest_ids = list(
+        await session.scalars(
+            select(Digest.id).where(
+                or_(Digest.person_id == person.id, Digest.recipient.in_(recipients))
+            )
+        )
+    )
+    subject.user_ids = list(
+        await session.scalars(select(User.id).where(User.person_id == person.id))
+    )
+    if subject.reflection_ids:
+        rows = await session.execute(
+            select(Attachment.path, Attachment.sha256).where(
+                Attachment.reflection_id.in_(subject.reflection_ids)
+            )
+        )
+        subject.evidence = [(path, sha) for path, sha in rows]
+    return subject

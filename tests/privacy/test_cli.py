@@ -1,0 +1,69 @@
+"""``carbot people erase`` and ``carbot people export`` from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.services import Services
+from storage.models import Base
+from tests.conftest import make_settings
+from tests.privacy.world import PHOTO, Privacy, build
+
+
+@pytest.fixture
+def cli_privacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Privacy:
+    settings = make_settings(tmp_path)
+    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CARBOT_OUTBOX_DIR", str(settings.outbox_dir))
+    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
+
+    async def make() -> Privacy:
+        services = Services.from_settings(settings)
+        async with services.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        world = await build(services)
+        await services.close()
+        return world
+
+    return asyncio.run(make())
+
+
+def test_people_erase_deletes_checks_and_says_so(cli_privacy: Privacy) -> None:
+    key = cli_privacy.ailsa_key
+    dry = CliRunner().invoke(main, ["people", "erase", key, "--reason", "asked", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Would delete for" in dry.output and "4 reflections" in dry.output
+
+    done = CliRunner().invoke(main, ["people", "erase", key, "--reason", "asked by email"])
+
+    assert done.exit_code == 0, done.output
+    assert f"Deleted for {cli_privacy.ailsa_code}:" in done.output
+    assert "nothing of them remains" in done.output
+    assert "mention them" in done.output
+    assert f"Remove {key!r} from the study file" in done.output
+    again = CliRunner().invoke(main, ["people", "erase", key, "--reason", "asked"])
+    assert again.exit_code == 1 and "No person with the key" in again.output
+
+
+def test_people_erase_exits_1_and_lists_what_remains(cli_privacy: Privacy) -> None:
+    stray = cli_privacy.data_dir / "copy-of-signage.jpg"
+    stray.write_bytes(PHOTO)
+
+    done = CliRunner().invoke(
+        main, ["people", "erase", cli_privacy.ailsa_key, "--reason", "asked by email"]
+    )
+
+    assert done.exit_code == 1
+    assert "ERASURE INCOMPLETE — still held (1):" in done.output
+    assert f"file {stray}: one of their evidence files" in done.output
+
+
+def test_people_erase_needs_a_reason(cli_privacy: Privacy) -> None:
+    done = CliRunner().invoke(main, ["people", "erase", cli_privacy.ailsa_key])
+    assert done.exit_code == 2 and "--reason" in done.output
