@@ -28,7 +28,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("undo", "Take back your last answer"),
     Command("audience", "Choose who may see your answers"),
     Command("status", "Your projects, pauses and who sees your answers"),
-    Command("stop", "Stop taking part and withdraw"),
+    Command("mydata", "What carbot holds about you"),
+    Command("stop", "Stop taking part; keep or delete what you shared"),
 )
 
 

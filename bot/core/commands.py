@@ -17,6 +17,7 @@ from bot.core.onboarding import withdraw_consent
 from bot.core.parsing import AUDIENCE_WORDS, NoSuchDate, parse_pause
 from bot.core.people import person_zone
 from bot.core.turn import Turn
+from bot.privacy.held import held_counts, my_data_text
 from prompts.schedule import snooze_until, working_pattern
 from storage.models import (
     AUDIENCES,
@@ -318,6 +319,12 @@ async def cmd_status(turn: Turn, _args: str) -> None:
     turn.say("\n".join(lines))
 
 
+async def cmd_my_data(turn: Turn, _args: str) -> None:
+    counts = await held_counts(turn.session, turn.person)
+    turn.outcome = "my_data"
+    turn.say(my_data_text(turn.person, counts))
+
+
 async def cmd_stop(turn: Turn, _args: str) -> None:
     await withdraw_consent(turn.session, turn.person, turn.now)
     pending = await turn.session.scalars(
@@ -333,7 +340,7 @@ async def cmd_stop(turn: Turn, _args: str) -> None:
             await _transition(turn, delivery, OPEN_STATUSES, "skipped")
     await turn.clear_state()
     turn.outcome = "withdrawn"
-    turn.say(texts.WITHDRAWAL)
+    turn.say(texts.WITHDRAWAL, texts.withdrawal_choices())
 
 
 Command = Callable[[Turn, str], Awaitable[None]]
@@ -350,7 +357,11 @@ COMMANDS: dict[str, Command] = {
     "audience": cmd_audience,
     "status": cmd_status,
     "stop": cmd_stop,
+    "mydata": cmd_my_data,
+    # the words a consent text may use for leaving
+    **dict.fromkeys(("withdraw", "leave", "quit", "unsubscribe", "optout", "opt-out"), cmd_stop),
 }
+STOP_WORDS = frozenset(name for name, command in COMMANDS.items() if command is cmd_stop)
 
 
 async def run_command(turn: Turn, name: str, args: str) -> None:

@@ -9,6 +9,10 @@
    (a redelivered message from a stranger just gets the same explanation again);
 3. the message is acted on (sign-up, consent, a command, an answer, a note) and committed.
 
+A person who has withdrawn is answered but nothing is kept (the transaction is rolled back, the
+event row with it) until they agree again. Choosing "delete everything" after ``stop`` rolls the
+message back too and then runs :func:`bot.privacy.erasure.erase_person`.
+
 Only after the commit does ``handle`` return the replies, so an adapter that confirms to the
 person can never confirm something that was not stored.
 """
@@ -29,7 +33,7 @@ from adapters.numbers import strict_id
 from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
-from bot.core.commands import run_command, set_audience
+from bot.core.commands import STOP_WORDS, run_command, set_audience
 from bot.core.evidence import unlink_files
 from bot.core.limits import ANSWER_LIMIT
 from bot.core.matching import newest_open
@@ -37,6 +41,7 @@ from bot.core.onboarding import consent_request, record_consent, redeem_link_cod
 from bot.core.parsing import parse_command
 from bot.core.people import active_consent
 from bot.core.turn import Turn
+from bot.privacy.erasure import erase_person
 from bot.services import Services
 from storage.models import ChannelIdentity, InboundEvent, Person
 
@@ -53,6 +58,14 @@ class _Discard(Exception):
     def __init__(self, *replies: OutboundText) -> None:
         super().__init__("discarded")
         self.replies = list(replies)
+
+
+class _Erase(Exception):
+    """The person chose to delete everything they shared: roll back, then erase them."""
+
+    def __init__(self, person_key: str) -> None:
+        super().__init__("erase")
+        self.person_key = person_key
 
 
 def without_nul(message: InboundMessage) -> InboundMessage:
@@ -88,9 +101,18 @@ class Conversation:
             return InboundResult(duplicate=True)
         except _Discard as discard:
             return InboundResult(replies=discard.replies)
+        except _Erase as erase:
+            return InboundResult(replies=[await self._erase(erase.person_key, now)])
         if turn.files_to_unlink:
             await unlink_files(self.services.settings.data_dir, turn.files_to_unlink)
         return InboundResult(replies=turn.replies, answered=turn.answered)
+
+    async def _erase(self, person_key: str, now: datetime) -> OutboundText:
+        """Run the erasure the person asked for (nothing of this message is stored)."""
+        report = await erase_person(
+            self.services, person_key, actor="participant", reason="asked in chat", now=now
+        )
+        return OutboundText(texts.ERASED if report.ok else texts.ERASE_INCOMPLETE)
 
     async def _record_event(self, session: AsyncSession, message: InboundMessage) -> InboundEvent:
         """Insert the event id first: a redelivery fails here, before anything else happens."""
@@ -150,6 +172,12 @@ class Conversation:
             else:
                 turn.say(f"{greeting} {texts.READY}")
             return
+        if choice in ("withdraw:keep", "withdraw:erase"):
+            if choice == "withdraw:erase":
+                raise _Erase(turn.person.key)
+            if turn.person.withdrawn_at is None:
+                raise _Discard(OutboundText("You're taking part at the moment; nothing changed."))
+            raise _Discard(OutboundText(texts.KEPT))
         if choice.startswith("consent:"):
             await self._consent(
                 turn, choice.removeprefix("consent:"), consented=consent is not None
@@ -158,9 +186,9 @@ class Conversation:
         if consent is None:
             turn.outcome = "needs_consent"
             wants_start = command is not None and command[0] == "start"
-            if turn.person.withdrawn_at is not None and not wants_start:
-                turn.say(texts.WITHDRAWN)
-                return
+            if turn.person.withdrawn_at is not None:
+                # nothing of a withdrawn person's messages is kept, not even the event id
+                raise _Discard(*await self._withdrawn_reply(turn, command, wants_start))
             turn.replies.append(await consent_request(turn.session))
             return
         if message.too_large:
@@ -192,6 +220,18 @@ class Conversation:
             await run_command(turn, *command)
         else:
             await handle_answer(turn)
+
+    async def _withdrawn_reply(
+        self, turn: Turn, command: tuple[str, str] | None, wants_start: bool
+    ) -> list[OutboundText]:
+        if wants_start:
+            return [await consent_request(turn.session)]
+        if command is not None and command[0] in STOP_WORDS:
+            return [OutboundText(texts.WITHDRAWAL, texts.withdrawal_choices())]
+        if command is not None and command[0] == "mydata":
+            await run_command(turn, *command)
+            return turn.replies
+        return [OutboundText(texts.WITHDRAWN)]
 
     async def _consent(self, turn: Turn, answer: str, *, consented: bool) -> None:
         if answer == "yes":

@@ -21,7 +21,11 @@ BARE_WORDS = {
     "status",
     "stop",
     "start",
+    "mydata",
+    *("withdraw", "leave", "quit", "unsubscribe", "optout", "opt-out"),
 }
+# Two-word messages that are a command as a whole.
+PHRASES = {"opt out": "optout", "my data": "mydata"}
 AUDIENCE_WORDS = {
     "private": "private",
     "me": "private",
@@ -54,6 +58,9 @@ def parse_command(message: InboundMessage) -> tuple[str, str] | None:
     if text.startswith("/"):
         word, _, rest = text[1:].partition(" ")
         return word.split("@")[0].lower(), rest.strip()
+    phrase = " ".join(text.lower().rstrip(".!?").split())
+    if phrase in PHRASES:
+        return PHRASES[phrase], ""
     word, _, rest = text.partition(" ")
     word, rest = word.lower().rstrip(".!"), rest.strip()
     if not rest:

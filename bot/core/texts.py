@@ -45,7 +45,8 @@ HELP = (
     "a sentence or a whole answer (within 24 hours)\n"
     "• audience — who may see your answers\n"
     "• status — your next question and your answers this week\n"
-    "• stop — leave the study"
+    "• my data — what carbot holds about you\n"
+    "• stop (or withdraw) — leave the study, and keep or delete what you shared"
 )
 
 UNKNOWN_SENDER = (
@@ -63,7 +64,8 @@ INACTIVE_PERSON = (
 )
 WITHDRAWN = (
     "You have left the study, so I'm not keeping anything you send. If you'd like to take part "
-    "again, send 'start'."
+    "again, send 'start'. Send 'stop' to choose whether to keep or delete what you shared, or "
+    "'my data' to see what carbot holds about you."
 )
 NEEDS_CONSENT = "Before I keep anything you send, please read this and choose:"
 CONSENT_DECLINED = (
@@ -104,11 +106,24 @@ WHATS_MISSING = "What's missing? Your reply goes back to the team with the summa
 HEARD_YES = "Thanks — noted that the summary got it right."
 HEARD_THANKS = "Thank you — I've passed that on with the summary."
 WITHDRAWAL = (
-    "You've left the study. I won't send you any more questions, from now on. "
-    "What you've already shared stays with the research team, pseudonymised, under the "
-    "consent you gave; nothing new will be added. If you want your answers removed as well, "
-    "tell your project lead or the research team and they will delete them. "
+    "You've left the study. I won't send you any more questions, from now on, and nothing you "
+    "send from now on is kept.\n\n"
+    "What about what you've already shared? Keep it: it stays with the research team under "
+    "your study code, never your name, under the consent you gave. Or delete everything: all "
+    "your answers, notes, photos and files, and everything carbot knows about you, are erased "
+    "now, and this chat forgets you too."
+)
+KEPT = (
+    "Kept, under your study code. Thank you for taking part. If you change your mind, send "
+    "'stop' again and choose to delete everything."
+)
+ERASED = (
+    "Done: everything you shared has been deleted, and carbot no longer knows who you are. "
     "Thank you for taking part."
+)
+ERASE_INCOMPLETE = (
+    "I've deleted what you shared, but a final check found something left over. The research "
+    "team has been told and will finish the job; you don't need to do anything."
 )
 HEARD_FALLBACK = "Here's what we heard from your project this week. Did we get it right?"
 HEARD_UNKNOWN = "Sorry, I can't find that summary, so nothing was saved."
@@ -116,6 +131,13 @@ HEARD_UNKNOWN = "Sorry, I can't find that summary, so nothing was saved."
 
 def consent_choices() -> tuple[Choice, ...]:
     return (Choice("consent:yes", "I agree"), Choice("consent:no", "No thanks"))
+
+
+def withdrawal_choices() -> tuple[Choice, ...]:
+    return (
+        Choice("withdraw:keep", "Keep what I shared"),
+        Choice("withdraw:erase", "Delete everything I shared"),
+    )
 
 
 def audience_choices(suffix: str = "") -> tuple[Choice, ...]:

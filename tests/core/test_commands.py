@@ -301,7 +301,7 @@ async def test_stop_withdraws_consent_cancels_prompts_and_says_what_happens_to_t
 
     reply = world.channel.unique_reply().text
     assert "won't send you any more questions" in reply
-    assert "If you want your answers removed" in reply
+    assert "Keep it" in reply and "delete everything" in reply
     assert (await world.get(Person, world.person.id)).withdrawn_at == NOW
     [consent] = await world.all(ConsentRecord)
     assert consent.withdrawn_at == NOW

@@ -372,3 +372,18 @@ async def test_a_what_we_heard_message_waits_on_the_page_until_it_is_answered(
     html = (await page.client.get(page.url)).text
     assert f'data-value="heard:{digest.id}:yes"' not in html
     assert "Thanks for your answer." in html
+
+
+async def test_withdrawing_on_the_page_and_choosing_delete_erases_the_person_and_the_link(
+    page: Page,
+) -> None:
+    await page.send(choice="4", delivery_id=str(page.delivery.id))
+
+    left = (await page.send("evt-00000002", text="withdraw")).json()["replies"][0]
+    assert [c["value"] for c in left["choices"]] == ["withdraw:keep", "withdraw:erase"]
+    done = (await page.send("evt-00000003", choice="withdraw:erase")).json()["replies"][0]
+
+    assert "everything you shared has been deleted" in done["text"]
+    assert await page.count(Reflection) == 0
+    assert await page.count(Person) == 0
+    assert (await page.client.get(page.url)).status_code == 404
