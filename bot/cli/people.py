@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli import with_services
 from bot.core.onboarding import issue_link_code
 from bot.errors import NotFound, UsageError
+from bot.privacy.access import write_export
 from bot.privacy.erasure import erase_person
 from bot.services import Services
 from bot.web.webchat import chat_url, issue_webchat_link, revoke_webchat
@@ -104,6 +106,35 @@ async def erase(services: Services, person_key: str, reason: str, dry_run: bool)
             f"Remove {person_key!r} from the study file too, or the next `carbot study load` "
             "adds them again as a new person (with nothing of the old data)."
         )
+
+
+@people.command("export")
+@click.argument("person_key")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The .zip file to write (readable only by you).",
+)
+@with_services
+async def export_person(services: Services, person_key: str, output: Path) -> None:
+    """Write everything carbot holds about PERSON_KEY to a zip (a subject-access request).
+
+    One JSON file per kind of record, private reflections included, their evidence files, and
+    a README.txt explaining each file. Give it to the person only; it is recorded in the audit
+    log.
+    """
+    now = datetime.now(UTC)
+    async with transaction(services.sessions) as session:
+        person = await session.scalar(select(Person).where(Person.key == person_key))
+        if person is None:
+            raise click.ClickException(f"No person with the key {person_key!r}.")
+        counts = await write_export(session, person, Path(services.settings.data_dir), output, now)
+        session.add(AuditLog(at=now, actor="cli", action="people.export", target=person.study_code))
+    held = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+    click.echo(f"Wrote {output} for {person.study_code}: {held or 'no answers'}.")
 
 
 @click.group()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.services import Services
-from storage.models import Base
+from storage.models import AuditLog, Base
 from tests.conftest import make_settings
 from tests.privacy.world import PHOTO, Privacy, build
 
@@ -67,3 +69,30 @@ def test_people_erase_exits_1_and_lists_what_remains(cli_privacy: Privacy) -> No
 def test_people_erase_needs_a_reason(cli_privacy: Privacy) -> None:
     done = CliRunner().invoke(main, ["people", "erase", cli_privacy.ailsa_key])
     assert done.exit_code == 2 and "--reason" in done.output
+
+
+def test_people_export_writes_the_zip_and_records_it_in_the_audit_log(
+    cli_privacy: Privacy, tmp_path: Path
+) -> None:
+    out = tmp_path / "requests" / "ailsa.zip"
+
+    done = CliRunner().invoke(main, ["people", "export", cli_privacy.ailsa_key, "-o", str(out)])
+
+    assert done.exit_code == 0, done.output
+    assert f"Wrote {out} for {cli_privacy.ailsa_code}: 4 answers and notes" in done.output
+    assert "README.txt" in zipfile.ZipFile(out).namelist()
+
+    async def audit() -> list[tuple[str, str]]:
+        services = Services.from_settings(cli_privacy.services.settings)
+        try:
+            async with services.sessions() as session:
+                rows = await session.execute(
+                    select(AuditLog.action, AuditLog.target).where(
+                        AuditLog.action == "people.export"
+                    )
+                )
+                return [tuple(row) for row in rows]  # type: ignore[misc]
+        finally:
+            await services.close()
+
+    assert asyncio.run(audit()) == [("people.export", cli_privacy.ailsa_code)]
