@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage.db import create_engine, session_factory
+from storage.files import write_private
 
 
 @dataclass
@@ -33,8 +34,6 @@ class Services:
         path = Path(self.settings.data_dir) / "secret_key"
         if path.exists():
             return path.read_text().strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
+        write_private(path, key.encode())
         return key

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 from collections.abc import Sequence
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ import aiosmtplib
 
 from digests.config import DigestConfig
 from digests.errors import SendFailed
+from storage.files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,8 @@ class OutboxMailer:
 
     def _write(self, message: EmailMessage, name: str) -> str:
         try:
-            self.outbox_dir.mkdir(parents=True, exist_ok=True)
             path = self.outbox_dir / f"{safe_name(name)}.eml"
-            temp = path.with_suffix(".eml.tmp")
-            temp.write_bytes(bytes(message))
-            os.replace(temp, path)
+            write_private(path, bytes(message))  # 0600 in a 0700 folder
         except OSError as exc:
             raise SendFailed(f"could not write to the outbox: {exc}") from exc
         return str(path)

@@ -7,6 +7,7 @@ or what protects it, so nothing is left to the process umask.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -29,8 +30,9 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a ``.part`` file, then a rename), mode 0600."""
+def write_private(path: Path, data: bytes, check: Callable[[Path], None] | None = None) -> None:
+    """Write ``data`` to ``path`` atomically (a ``.part`` file, then a rename), mode 0600.
+    ``check`` may read the written ``.part`` file and raise to stop the rename."""
     path = Path(path)
     private_dir(path.parent)
     partial = path.with_name(path.name + ".part")
@@ -43,13 +45,24 @@ def write_private(path: Path, data: bytes) -> None:
     finally:
         if descriptor >= 0:
             os.close(descriptor)
+    if check is not None:
+        try:
+            check(partial)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     os.replace(partial, path)
 
 
 def touch_private(path: Path) -> None:
-    """Create ``path`` empty with mode 0600 if it does not exist (e.g. a SQLite database, so
-    that SQLite's own -wal and -shm files take the same mode)."""
+    """Create ``path`` empty with mode 0600 if it does not exist, or take away group and other
+    access from one this user owns (a SQLite database: its -wal and -shm files follow)."""
     path = Path(path)
     private_dir(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-    os.close(descriptor)
+    try:
+        info = os.fstat(descriptor)
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            os.fchmod(descriptor, FILE_MODE)  # a database from before carbot did this
+    finally:
+        os.close(descriptor)

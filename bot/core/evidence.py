@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import logging
 import mimetypes
-import os
 import re
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundAttachment
+from storage.files import write_private
 from storage.models import Attachment
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,12 @@ def _safe_name(filename: str) -> str:
 def _write(target: Path, data: bytes, digest: str) -> None:
     if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(data)
-    if hashlib.sha256(partial.read_bytes()).hexdigest() != digest:
-        partial.unlink(missing_ok=True)
-        raise OSError(f"evidence file {target.name} did not verify after writing")
-    os.replace(partial, target)
+
+    def verify(partial: Path) -> None:
+        if hashlib.sha256(partial.read_bytes()).hexdigest() != digest:
+            raise OSError(f"evidence file {target.name} did not verify after writing")
+
+    write_private(target, data, check=verify)  # 0600 in 0700 folders
 
 
 async def store_files(
