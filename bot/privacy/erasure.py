@@ -35,6 +35,7 @@ from bot.errors import NotFound, UsageError
 from bot.privacy import outbox
 from bot.privacy.scan import Finding, ScanResult, scan
 from bot.privacy.subject import Subject, gather
+from bot.review.throttle import forget_address
 from bot.services import Services
 from storage.fts import FTS_TABLE, has_fulltext
 from storage.models import (
@@ -76,6 +77,7 @@ HANDLED = {
     "people",
     "codes",
     "audit_log",
+    "sign_in_throttles",
 }
 
 
@@ -226,6 +228,8 @@ async def _delete_rows(session: AsyncSession, subject: Subject, counts: Counter[
         counts["web accounts"] = _count(
             await session.execute(delete(User).where(User.id.in_(subject.user_ids)))
         )
+    for address in subject.emails:
+        await forget_address(session, address)
     await session.execute(delete(Person).where(Person.id == subject.person_id))
     return paths
 

@@ -98,11 +98,10 @@ async def _scan_table(
             value = values[column]
             if value is None or value == "" or value == {} or value == []:
                 continue
-            for hit in matcher.found(_as_text(value)):
+            someone_else = author is not None and values[author] != subject.person_id
+            others = table.name in OTHERS_WRITING or someone_else
+            for hit in matcher.found(_as_text(value), own_words=someone_else):
                 finding = Finding(f"{table.name}.{column.name} (id {label})", hit)
-                others = table.name in OTHERS_WRITING or (
-                    author is not None and values[author] != subject.person_id
-                )
                 (result.mentions if others else result.remaining).append(finding)
 
 

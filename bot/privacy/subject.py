@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.review.throttle import address_digest
 from storage.models import (
     Attachment,
     ChannelIdentity,
@@ -46,6 +47,7 @@ class Subject:
     delivery_ids: list[int] = field(default_factory=list)
     digest_ids: list[int] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
+    account_emails: list[str] = field(default_factory=list)  # their review accounts
     texts: list[str] = field(default_factory=list)
     evidence: list[tuple[str, str]] = field(default_factory=list)  # (path, sha256)
 
@@ -64,9 +66,13 @@ class Subject:
     def identifiers(self) -> list[str]:
         """Exact tokens: study-file key, email, platform ids, the digest recipient tag."""
         found = [self.key, f"person:{self.person_id}", *self.external_ids]
-        if self.email:
-            found.append(self.email)
+        for address in self.emails:
+            found += [address, address_digest(address)]  # sign-in throttling keeps the digest
         return [value for value in found if value]
+
+    @property
+    def emails(self) -> list[str]:
+        return sorted({e for e in [self.email, *self.account_emails] if e})
 
     def phrases(self) -> list[str]:
         """Free text: the person's full name and what they wrote (normalised)."""
@@ -98,13 +104,17 @@ class Matcher:
         """``value`` with every identifier replaced (audit entries keep a study code instead)."""
         return self._tokens.sub(replacement, value) if self._tokens is not None else value
 
-    def found(self, value: str) -> list[str]:
-        """What of this person ``value`` contains (identifiers as written, phrases shortened)."""
+    def found(self, value: str, *, own_words: bool = False) -> list[str]:
+        """What of this person ``value`` contains (identifiers as written, phrases shortened).
+        ``own_words``: ``value`` is someone's own answer, so one that merely says the same as
+        one of theirs (word for word, the whole of it) is not a quote of them."""
         hits: list[str] = []
         if self._tokens is not None:
             hits.extend(sorted({m.group(0) for m in self._tokens.finditer(value)}))
         cleaned = normalise(value)
-        hits.extend(_short(p) for p in self.phrases if p in cleaned)
+        hits.extend(
+            _short(p) for p in self.phrases if p in cleaned and not (own_words and p == cleaned)
+        )
         return hits
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, String, func, select
 
 from bot.errors import UsageError
 from bot.privacy.erasure import erase_person
+from bot.review.throttle import address_digest
 from bot.services import Services
 from storage.models import AuditLog, Base, Coding, Memo, Reflection
 from tests.privacy.world import (
@@ -40,6 +41,7 @@ def _needles(privacy: Privacy) -> list[str]:
         AILSA_PRIVATE,
         AILSA_CAPTION,
         f"person:{privacy.ailsa_id}",
+        address_digest("ailsa.fraser@example.org"),
     ]
 
 
@@ -79,6 +81,7 @@ async def test_erasing_a_person_leaves_nothing_of_them_in_any_table_or_file(
     services = privacy.services
     before = await _everything(services)
     assert any(AILSA_WORDS in text for text in _file_texts(privacy.outbox_dir).values())
+    assert before["review_sessions"] and before["sign_in_throttles"]
 
     report = await erase_person(
         services, privacy.ailsa_key, actor="cli", reason="asked by email", now=NOW
@@ -91,6 +94,12 @@ async def test_erasing_a_person_leaves_nothing_of_them_in_any_table_or_file(
     assert report.counts["codings"] == 1 and report.counts["memos"] == 1
     assert report.counts["web chat links"] == 2  # the first one and the issued link
     assert report.counts["outbox emails cut"] == 1
+    assert report.counts["web accounts"] == 1
+    rows_now = await _everything(services)
+    assert rows_now["review_sessions"] == []
+    assert address_digest("ailsa.fraser@example.org") not in {
+        row["address"] for row in rows_now["sign_in_throttles"]
+    }
     after = await _everything(services)
     people_columns = [
         (table, column)

@@ -18,6 +18,7 @@ from adapters.base import InboundAttachment
 from bot.core.evidence import store_files
 from bot.core.onboarding import issue_link_code
 from bot.engine.digest_jobs import send_due_digests
+from bot.review.throttle import record_failure
 from bot.services import Services
 from bot.web.webchat import issue_webchat_link
 from storage.db import transaction
@@ -33,6 +34,7 @@ from storage.models import (
     InboundEvent,
     Memo,
     Person,
+    ReviewSession,
     User,
 )
 from tests.digests.factory import MONDAY, add_delivery, add_reflection, add_study, add_team, at
@@ -133,6 +135,19 @@ async def build(services: Services) -> Privacy:
                 status="sent",
             )
         )
+        account = User(email=ailsa.email, person_id=ailsa.id, password_hash="x")
+        session.add(account)
+        await session.flush()
+        session.add(
+            ReviewSession(
+                id="5e55" * 16,
+                user_id=account.id,
+                is_admin=False,
+                expires_at=now + timedelta(days=1),
+            )
+        )
+        session.add(AuditLog(actor=f"user:{account.id}", action="sign_in", target=account.email))
+        await record_failure(session, ailsa.email, "203.0.113.7", now)
         token = await issue_webchat_link(session, ailsa, now=now)
         await issue_link_code(session, ailsa, channel=None, ttl=timedelta(days=7), now=now)
         session.add(AuditLog(actor="cli", action="people.link_code", target=ailsa.key))
