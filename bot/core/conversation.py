@@ -109,9 +109,13 @@ class Conversation:
 
     async def _erase(self, person_key: str, now: datetime) -> OutboundText:
         """Run the erasure the person asked for (nothing of this message is stored)."""
-        report = await erase_person(
-            self.services, person_key, actor="participant", reason="asked in chat", now=now
-        )
+        try:
+            report = await erase_person(
+                self.services, person_key, actor="participant", reason="asked in chat", now=now
+            )
+        except Exception:
+            log.exception("erasure asked for in chat failed", extra={"action": "erase_failed"})
+            return OutboundText(texts.ERASE_FAILED)
         return OutboundText(texts.ERASED if report.ok else texts.ERASE_INCOMPLETE)
 
     async def _record_event(self, session: AsyncSession, message: InboundMessage) -> InboundEvent:

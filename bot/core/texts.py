@@ -121,6 +121,10 @@ ERASED = (
     "Done: everything you shared has been deleted, and carbot no longer knows who you are. "
     "Thank you for taking part."
 )
+ERASE_FAILED = (
+    "Sorry, something went wrong and nothing has been deleted yet. Please tap 'Delete "
+    "everything I shared' again in a minute, or ask the research team to do it for you."
+)
 ERASE_INCOMPLETE = (
     "I've deleted what you shared, but a final check found something left over. The research "
     "team has been told and will finish the job; you don't need to do anything."

@@ -63,24 +63,26 @@ class Subject:
             "users": self.user_ids,
         }
 
-    def identifiers(self) -> list[str]:
-        """Exact tokens: study-file key, email, platform ids, the digest recipient tag."""
-        found = [self.key, f"person:{self.person_id}", *self.external_ids]
+    def identifiers(self) -> dict[str, str]:
+        """Exact tokens, each with what it is: key, email, platform ids, the digest tag."""
+        found = {self.key: "their study-file key", f"person:{self.person_id}": "their person id"}
+        found.update(dict.fromkeys(self.external_ids, "one of their chat account ids"))
         for address in self.emails:
-            found += [address, address_digest(address)]  # sign-in throttling keeps the digest
-        return [value for value in found if value]
+            found[address] = "their email address"
+            found[address_digest(address)] = "their email address (hashed, sign-in throttling)"
+        return {value: label for value, label in found.items() if value}
 
     @property
     def emails(self) -> list[str]:
         return sorted({e for e in [self.email, *self.account_emails] if e})
 
-    def phrases(self) -> list[str]:
-        """Free text: the person's full name and what they wrote (normalised)."""
-        found = [normalise(self.name)] if len(self.name.strip()) >= 3 else []
+    def phrases(self) -> dict[str, str]:
+        """Free text, normalised: the person's full name and what they wrote."""
+        found = {normalise(self.name): "their name"} if len(self.name.strip()) >= 3 else {}
         for text in self.texts:
             cleaned = normalise(text)
-            if len(cleaned) >= MIN_TEXT_CHARS and cleaned not in found:
-                found.append(cleaned)
+            if len(cleaned) >= MIN_TEXT_CHARS:
+                found.setdefault(cleaned, "words from one of their answers")
         return found
 
     def matcher(self) -> Matcher:
@@ -88,12 +90,15 @@ class Subject:
 
 
 class Matcher:
-    """Finds a person's identifiers (as whole tokens) and phrases (anywhere) in a string."""
+    """Finds a person's identifiers (as whole tokens) and phrases (anywhere) in a string.
 
-    def __init__(self, identifiers: list[str], phrases: list[str]) -> None:
-        self.identifiers = identifiers
+    It says *what kind* of thing it found ("their name", "words from one of their answers"),
+    never the words themselves: a report must not show anyone a private answer."""
+
+    def __init__(self, identifiers: dict[str, str], phrases: dict[str, str]) -> None:
+        self.identifiers = {value.casefold(): label for value, label in identifiers.items()}
         self.phrases = phrases
-        parts = [re.escape(value) for value in sorted(set(identifiers), key=len, reverse=True)]
+        parts = [re.escape(value) for value in sorted(identifiers, key=len, reverse=True)]
         self._tokens = (
             re.compile(r"(?<![\w.-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
             if parts
@@ -105,21 +110,18 @@ class Matcher:
         return self._tokens.sub(replacement, value) if self._tokens is not None else value
 
     def found(self, value: str, *, own_words: bool = False) -> list[str]:
-        """What of this person ``value`` contains (identifiers as written, phrases shortened).
+        """What of this person ``value`` contains, by kind (each kind once).
         ``own_words``: ``value`` is someone's own answer, so one that merely says the same as
         one of theirs (word for word, the whole of it) is not a quote of them."""
         hits: list[str] = []
         if self._tokens is not None:
-            hits.extend(sorted({m.group(0) for m in self._tokens.finditer(value)}))
+            for match in self._tokens.finditer(value):
+                hits.append(self.identifiers.get(match.group(0).casefold(), "an identifier"))
         cleaned = normalise(value)
-        hits.extend(
-            _short(p) for p in self.phrases if p in cleaned and not (own_words and p == cleaned)
-        )
-        return hits
-
-
-def _short(phrase: str) -> str:
-    return phrase if len(phrase) <= 40 else phrase[:37] + "…"
+        for phrase, label in self.phrases.items():
+            if phrase in cleaned and not (own_words and phrase == cleaned):
+                hits.append(label)
+        return list(dict.fromkeys(hits))
 
 
 async def gather(session: AsyncSession, person: Person) -> Subject:

@@ -151,3 +151,21 @@ def test_the_demo_consent_text_names_only_commands_that_work() -> None:
         )
         command = parse_command(message)
         assert command is not None and command[0] in COMMANDS, words
+
+
+async def test_if_the_check_finds_something_left_the_person_is_told_it_is_not_finished(
+    world: World,
+) -> None:
+    await world.channel.upload(world.who, b"\xff\xd8 the new sign", text="note the new sign")
+    data_dir = Path(world.services.settings.data_dir)
+    [stored] = _files(data_dir)
+    (data_dir / "copied-by-hand.jpg").write_bytes(stored.read_bytes())
+    await world.channel.say(world.who, "stop")
+    world.channel.new_texts()
+
+    await world.channel.tap(world.who, "withdraw:erase")
+
+    assert world.channel.unique_reply().text == texts.ERASE_INCOMPLETE
+    async with world.services.sessions() as session:
+        [line] = await session.scalars(select(AuditLog).where(AuditLog.action == "people.erase"))
+    assert line.details["verified"] is False and line.details["remaining"] == 1
