@@ -64,7 +64,13 @@ def home_view(view: HomeView) -> Block:
         return {"type": "home", "blocks": blocks}
     blocks = [_header(f"Hello {view.name}")]
     if view.withdrawn:
-        blocks.append(section_block("You have left the study, so I won't send you any questions."))
+        blocks.append(
+            section_block(
+                "You have left the study, so I won't send you any questions or keep anything "
+                "you send. Type `stop` in the Messages tab to keep or delete what you shared, "
+                "`my data` to see what is held, or `start` to take part again."
+            )
+        )
         return {"type": "home", "blocks": blocks}
     if view.paused_until:
         status = f"⏸ Paused until {view.paused_until}. No questions until then."

@@ -128,8 +128,11 @@ def _count(result: Any) -> int:
     return int(result.rowcount or 0)
 
 
-async def _find_person(session: AsyncSession, person_key: str) -> Person:
-    person = await session.scalar(select(Person).where(Person.key == person_key))
+async def _find_person(session: AsyncSession, person_key: str, *, lock: bool) -> Person:
+    """The person row; locked for the erasure (PostgreSQL), so a message they send meanwhile
+    waits, then finds nobody, instead of adding a row the erasure would not see."""
+    query = select(Person).where(Person.key == person_key)
+    person = await session.scalar(query.with_for_update() if lock else query)
     if person is None:
         raise NotFound(f"No person with the key {person_key!r}.")
     return person
@@ -325,7 +328,7 @@ async def erase_person(
     async with services.sessions() as session, session.begin():
         if services.engine.dialect.name == "sqlite":
             await session.execute(text("PRAGMA secure_delete=ON"))
-        person = await _find_person(session, person_key)
+        person = await _find_person(session, person_key, lock=not dry_run)
         subject = await gather(session, person)
         reason = check_reason(subject, reason)
         report = ErasureReport(study_code=subject.study_code, dry_run=dry_run)
