@@ -28,11 +28,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound, UsageError
 from bot.privacy import outbox
+from bot.privacy.plan import planned_counts
 from bot.privacy.scan import Finding, ScanResult, scan
 from bot.privacy.subject import Subject, gather
 from bot.review.throttle import forget_address
@@ -336,7 +337,7 @@ async def erase_person(
             outbox.find, subject, subject.matcher(), Path(settings.outbox_dir)
         )
         if dry_run:
-            report.counts.update(await _planned_counts(session, subject))
+            report.counts.update(await planned_counts(session, subject))
             report.counts["outbox emails to delete"] = sum(h.delete for h in hits)
             report.counts["outbox emails to cut"] = sum(not h.delete for h in hits)
             before = await scan(session, subject, roots)
@@ -380,32 +381,3 @@ async def erase_person(
             extra={"action": "people.erase_incomplete"},
         )
     return report
-
-
-async def _planned_counts(session: AsyncSession, subject: Subject) -> Counter[str]:
-    """What a real run would delete, counted without deleting."""
-
-    async def count(model: Any, *where: Any) -> int:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-    counts: Counter[str] = Counter()
-    reflections, identities = subject.reflection_ids, subject.identity_ids
-    counts["reflections"] = len(reflections)
-    counts["evidence files"] = len(subject.evidence)
-    counts["codings"] = await count(Coding, Coding.reflection_id.in_(reflections))
-    counts["memos"] = await count(Memo, Memo.reflection_id.in_(reflections))
-    counts["deliveries"] = len(subject.delivery_ids)
-    counts["channel identities"] = len(identities)
-    counts["web chat links"] = subject.webchat_links
-    counts["link codes"] = await count(LinkCode, LinkCode.person_id == subject.person_id)
-    counts["inbound events"] = await count(InboundEvent, InboundEvent.identity_id.in_(identities))
-    counts["conversation states"] = await count(
-        ConversationState, ConversationState.identity_id.in_(identities)
-    )
-    counts["digests sent to them"] = len(subject.digest_ids)
-    counts["consent records"] = await count(
-        ConsentRecord, ConsentRecord.person_id == subject.person_id
-    )
-    counts["memberships"] = await count(Membership, Membership.person_id == subject.person_id)
-    counts["web accounts"] = len(subject.user_ids)
-    return counts
