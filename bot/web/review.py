@@ -27,7 +27,7 @@ from fastapi.responses import (
 
 from bot.errors import UsageError
 from bot.review import auth, codebook_import, coding, dashboard, pages, search
-from bot.review.access import author_label
+from bot.review.access import Viewer, author_label
 from bot.review.exports import FORMATS, context_of, record_export
 from bot.review.exports.csv import write_csv
 from bot.review.exports.refi import codebook_xml, write_qdpx
@@ -47,7 +47,7 @@ from bot.review.web import (
     shown_inline,
     signer_of,
 )
-from storage.models import AuditLog, Code, Coding
+from storage.models import Attachment, AuditLog, Code, Coding
 
 logger = logging.getLogger(__name__)
 
@@ -148,12 +148,37 @@ async def reflection_page(request: Request, reflection_id: int) -> HTMLResponse:
     return await _reflection(request, reflection_id)
 
 
+@router.get("/anonymous/{handle}", response_class=HTMLResponse)
+async def anonymous_reflection_page(request: Request, handle: str) -> HTMLResponse:
+    """A reflection shown to a lead as anonymous, reached by its handle, never by its id."""
+    return await _reflection(request, handle=handle)
+
+
+@router.get("/anonymous/{handle}/evidence/{number}")
+async def anonymous_evidence(request: Request, handle: str, number: int) -> Response:
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
+        reflection = await pages.reflection_by_handle(session, viewer, handle)
+        files = reflection.attachments if reflection is not None else []
+        if not 1 <= number <= len(files):
+            return not_found(request, viewer)
+    return _evidence_file(request, viewer, files[number - 1])
+
+
 async def _reflection(
-    request: Request, reflection_id: int, message: str = "", status: int = 200
+    request: Request,
+    reflection_id: int = 0,
+    message: str = "",
+    status: int = 200,
+    handle: str = "",
 ) -> HTMLResponse:
     async with services_of(request).sessions() as session:
         viewer = await current_viewer(request, session)
-        reflection = await pages.visible_reflection(session, viewer, reflection_id)
+        reflection = (
+            await pages.reflection_by_handle(session, viewer, handle)
+            if handle
+            else await pages.visible_reflection(session, viewer, reflection_id)
+        )
         if reflection is None:
             return not_found(request, viewer)
         codings, memos = await pages.codings_and_memos(session, reflection)
@@ -170,6 +195,7 @@ async def _reflection(
         memos=memos,
         codes=codes,
         author=author_label(viewer, reflection, reflection.person),
+        can_code=viewer.can_code and not viewer.masks(reflection),
         message=message,
     )
 
@@ -241,6 +267,10 @@ async def evidence(request: Request, attachment_id: int) -> Response:
         attachment = await pages.visible_attachment(session, viewer, attachment_id)
         if attachment is None:
             return not_found(request, viewer)
+    return _evidence_file(request, viewer, attachment)
+
+
+def _evidence_file(request: Request, viewer: Viewer, attachment: Attachment) -> Response:
     path = evidence_path(Path(services_of(request).settings.data_dir), attachment.path)
     if path is None:
         return not_found(request, viewer)
