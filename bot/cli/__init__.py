@@ -58,6 +58,7 @@ def main() -> None:
 
 def _register() -> None:
     from bot.cli import (
+        audit,
         codebook,
         db,
         demo,
@@ -83,6 +84,7 @@ def _register() -> None:
     main.add_command(simulate.simulate_command, name="simulate")
     main.add_command(run.run_command, name="run")
     main.add_command(demo.demo)
+    main.add_command(audit.audit)
 
     from bot.cli import slack
 

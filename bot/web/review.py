@@ -26,7 +26,7 @@ from fastapi.responses import (
 )
 
 from bot.errors import UsageError
-from bot.review import auth, codebook_import, coding, dashboard, pages, search
+from bot.review import audit, auth, codebook_import, coding, dashboard, pages, search
 from bot.review.access import Viewer, author_label
 from bot.review.exports import FORMATS, context_of, record_export
 from bot.review.exports.csv import write_csv
@@ -130,6 +130,16 @@ async def reflections(request: Request, page: int = 1) -> HTMLResponse:
         choices = await pages.filter_choices(session, viewer)
     rows = [(r, context_of(viewer, r)) for r in found.reflections]
     params = filters.as_params()
+    await audit.record(
+        services_of(request).sessions,
+        viewer,
+        "search",
+        "reflections",
+        filters=params,
+        page=found.page,
+        total=found.total,
+        shown=[r.id for r in found.reflections],
+    )
     return render(
         request,
         "reflections.html",
@@ -162,7 +172,7 @@ async def anonymous_evidence(request: Request, handle: str, number: int) -> Resp
         files = reflection.attachments if reflection is not None else []
         if not 1 <= number <= len(files):
             return not_found(request, viewer)
-    return _evidence_file(request, viewer, files[number - 1])
+    return await _evidence_file(request, viewer, files[number - 1])
 
 
 async def _reflection(
@@ -183,6 +193,9 @@ async def _reflection(
             return not_found(request, viewer)
         codings, memos = await pages.codings_and_memos(session, reflection)
         codes = coding.flatten(await coding.codebook(session))
+    await audit.record(
+        services_of(request).sessions, viewer, "read_reflection", f"reflection:{reflection.id}"
+    )
     return render(
         request,
         "reflection.html",
@@ -267,13 +280,20 @@ async def evidence(request: Request, attachment_id: int) -> Response:
         attachment = await pages.visible_attachment(session, viewer, attachment_id)
         if attachment is None:
             return not_found(request, viewer)
-    return _evidence_file(request, viewer, attachment)
+    return await _evidence_file(request, viewer, attachment)
 
 
-def _evidence_file(request: Request, viewer: Viewer, attachment: Attachment) -> Response:
+async def _evidence_file(request: Request, viewer: Viewer, attachment: Attachment) -> Response:
     path = evidence_path(Path(services_of(request).settings.data_dir), attachment.path)
     if path is None:
         return not_found(request, viewer)
+    await audit.record(
+        services_of(request).sessions,
+        viewer,
+        "read_evidence",
+        f"attachment:{attachment.id}",
+        reflection=attachment.reflection_id,
+    )
     inline = shown_inline(attachment.kind, attachment.content_type)
     return FileResponse(
         path,
@@ -399,6 +419,37 @@ async def add_code_memo(request: Request, code_id: int) -> Response:
     except UsageError as error:
         return await _codes_page(request, str(error), 400)
     return redirect(f"/review/codes#code-{code_id}")
+
+
+# ── the audit log (admins only) ────────────────────────────────────────────────────────────
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(request: Request) -> Response:
+    """Who read or did what, and when; filters by account, action and day. Admins only."""
+    params = request.query_params
+    filters = audit.AuditFilters(
+        actor=(params.get("actor") or "").strip()[:320],
+        action=(params.get("action") or "").strip()[:80],
+        date_from=audit.parse_day(params.get("from")),
+        date_to=audit.parse_day(params.get("to")),
+    )
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
+        if not viewer.is_admin:
+            return not_found(request, viewer)
+        found = await audit.entries(session, filters)
+        actions = await audit.actions(session)
+    return render(
+        request,
+        "audit.html",
+        viewer=viewer,
+        entries=found,
+        filters=filters,
+        actions=actions,
+        limit=audit.PAGE_LIMIT,
+        details_text=audit.details_text,
+    )
 
 
 # ── dashboard and exports ──────────────────────────────────────────────────────────────────
