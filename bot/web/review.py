@@ -192,6 +192,8 @@ async def _reflection(
         if reflection is None:
             return not_found(request, viewer)
         codings, memos = await pages.codings_and_memos(session, reflection)
+        if not viewer.can_code:
+            memos = []  # memos are for researchers and admins only
         codes = coding.flatten(await coding.codebook(session))
     await audit.record(
         services_of(request).sessions, viewer, "read_reflection", f"reflection:{reflection.id}"
@@ -314,7 +316,7 @@ async def _codes_page(
         viewer = await current_viewer(request, session)
         nodes = coding.flatten(await coding.codebook(session))
         counts = await coding.code_counts(session, viewer)
-        memos = await pages.code_memos(session)
+        memos = await pages.code_memos(session) if viewer.can_code else {}
     columns = sorted({key for per_code in counts.values() for key in per_code})
     return render(
         request,

@@ -295,7 +295,8 @@ class _Writer:
     async def add(self, pending: list[Reflection]) -> None:
         ids = [r.id for r in pending]
         codings = await codings_for(self.session, ids)
-        memos = await _memos_on(self.session, ids)
+        # Memos are the researchers' (and admins') work: nobody else's export carries them.
+        memos = await _memos_on(self.session, ids) if self.viewer.can_code else {}
         roles = await _roles(self.session, {r.person_id for r in pending})
         for reflection in pending:
             self.reflection(
@@ -467,6 +468,8 @@ class _Writer:
         code_memos = (
             (await self.session.execute(select(Memo).where(Memo.code_id.is_not(None)))).scalars()
         ).all()
+        if not self.viewer.can_code:
+            code_memos = []
         by_code: dict[int, list[Memo]] = {}
         for memo in sorted(code_memos, key=lambda m: m.id):
             by_code.setdefault(memo.code_id or 0, []).append(memo)
