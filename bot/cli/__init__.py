@@ -65,6 +65,7 @@ def _register() -> None:
         digest,
         export,
         people,
+        retention,
         run,
         simulate,
         status,
@@ -85,6 +86,7 @@ def _register() -> None:
     main.add_command(run.run_command, name="run")
     main.add_command(demo.demo)
     main.add_command(audit.audit)
+    main.add_command(retention.retention)
 
     from bot.cli import slack
 

@@ -137,6 +137,7 @@ class _Loader:
             "phase_models": spec.all_phase_models(),
             "prompts": spec.prompts.model_dump(mode="json"),
             "digest": spec.digest.as_json(),
+            "retention": spec.retention.model_dump(exclude_none=True),
         }
         row = existing[0] if existing else None
         created = row is None

@@ -251,3 +251,34 @@ def test_a_blank_section_means_its_default_and_a_blank_name_is_missing(tmp_path:
     assert [p.split(": ", 1)[1] for p in check_study(_write(tmp_path, text))] == [
         "partnerships[0].projects[0].name: required, but missing (line 7)"
     ]
+
+
+def test_retention_periods_are_checked_with_their_paths(write_study) -> None:  # type: ignore[no-untyped-def]
+    from tests.study.conftest import demo_data
+
+    data = demo_data()
+    data["study"]["retention"] = {
+        "reflections": "24 monhts",
+        "evidence": 90,
+        "inbound_events": "2 days",
+        "audit_log": "3 years",
+    }
+    problems = "\n".join(check_study(write_study(data)))
+    assert "study.retention.reflections: '24 monhts' is not a duration" in problems
+    assert "e.g. '24 months' or '90 days'" in problems
+    assert "study.retention.evidence: 90 has no unit: write e.g. '90 days'" in problems
+    assert "study.retention.inbound_events: '2 days' is too short: keep them at least 7" in problems
+    assert "audit_log" not in problems
+
+    data["study"]["retention"] = {"reflections": "12 months", "evidence": "2 years"}
+    problems = "\n".join(check_study(write_study(data)))
+    assert "study.retention: evidence files go with their reflection" in problems
+
+    data["study"]["retention"] = {"reflections": "24 Months", "evidence": "90 days"}
+    assert check_study(write_study(data)) == []
+    checked = read_study(write_study(data))
+    assert checked.study is not None
+    assert checked.study.study.retention.days() == {
+        "reflections": 720,
+        "evidence": 90,
+    }
