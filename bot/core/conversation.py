@@ -29,9 +29,15 @@ from bot.core.answers import file_note, handle_answer, heard
 from bot.core.commands import run_command, set_audience
 from bot.core.evidence import unlink_files
 from bot.core.matching import newest_open
-from bot.core.onboarding import consent_request, record_consent, redeem_link_code
+from bot.core.onboarding import (
+    consent_request,
+    current_consent,
+    outdated_consent,
+    reconsent_request,
+    record_consent,
+    redeem_link_code,
+)
 from bot.core.parsing import parse_command
-from bot.core.people import active_consent
 from bot.core.turn import Turn
 from bot.services import Services
 from storage.models import ChannelIdentity, InboundEvent, Person
@@ -123,7 +129,7 @@ class Conversation:
 
     async def _act(self, turn: Turn) -> None:
         message = turn.message
-        consent = await active_consent(turn.session, turn.person)
+        consent = await current_consent(turn.session, turn.person)
         choice = (message.choice or "").strip()
         command = parse_command(message)
         if turn.outcome == "linked":
@@ -144,6 +150,11 @@ class Conversation:
             wants_start = command is not None and command[0] == "start"
             if turn.person.withdrawn_at is not None and not wants_start:
                 turn.say(texts.WITHDRAWN)
+                return
+            outdated = await outdated_consent(turn.session, turn.person)
+            if outdated is not None:  # agreed to an earlier version: nothing kept until re-agreed
+                turn.outcome = "needs_reconsent"
+                turn.replies.append(await reconsent_request(turn.session, outdated))
                 return
             turn.replies.append(await consent_request(turn.session))
             return

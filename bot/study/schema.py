@@ -108,6 +108,9 @@ class Strict(BaseModel):
 class Consent(Strict):
     version: str = Field(min_length=1, max_length=40)
     text: str = Field(min_length=1)
+    # What changed since the last version, in a sentence or two: shown to everyone who agreed to
+    # an earlier version when they are asked again.
+    changes: str = Field(default="", max_length=2000)
 
 
 DURATION = re.compile(r"^\s*(\d{1,4})\s*(day|week|month|year)s?\s*$", re.IGNORECASE)
