@@ -126,3 +126,21 @@ async def test_no_prompt_goes_out_until_the_person_agrees_to_the_current_version
     async with services.sessions() as session:
         statuses = dict((await session.execute(select(Delivery.id, Delivery.status))).all())
     assert statuses[again] == "sent"
+
+
+async def test_a_prompt_sent_before_the_change_gets_no_reminder_until_they_agree(
+    services: Services,
+) -> None:
+    from bot.engine.lifecycle import remind_once
+
+    world = await make_world(services, people=1)
+    delivery = await plan(services, world, world.people[0], TUESDAY_MORNING)
+    channel = TranscriptChannel()
+    assert await dispatch_once(services, {"webchat": channel}, TUESDAY_MORNING, worker="w") == 1
+    remind_at = (await get(services, delivery)).remind_at
+    assert remind_at is not None
+    async with services.sessions() as session, session.begin():
+        session.add(_study("1"))
+
+    assert await remind_once(services, {"webchat": channel}, remind_at, worker="w") == 0
+    assert len(channel.prompts) == 1, "only the prompt sent before the change"
