@@ -80,8 +80,9 @@ def _outbox_file(outbox: Path, digest_id: int) -> Path:
 
 
 async def test_each_kind_goes_when_older_than_its_period_and_its_files_with_it(
-    services: Services,
+    any_services: Services,
 ) -> None:
+    services = any_services
     world, eml = await _study_world(services)
     photo = Path(services.settings.data_dir) / "evidence" / "board.png"
     reflections = await _count(services, Reflection)

@@ -13,20 +13,21 @@ from zoneinfo import ZoneInfo
 
 from digests.data import build_weekly
 from digests.schedule import Week, schedule_for
+from bot.services import Services
 from storage.models import Delivery, Membership, Person, Project, Reflection
-from tests.review.conftest import WHEN, World
+from tests.review.conftest import WHEN, World, build_world
 from tests.review.helpers import client, csrf, listed_ids, sign_in
 
 ANONYMOUS_LINK = re.compile(r'href="(/review/anonymous/[0-9a-f]+)"')
 
 
-async def _add_writers(world: World, names: list[str]) -> list[int]:
+async def _add_writers(world: World, names: list[str], first: int = 3) -> list[int]:
     """More Fife participants, each writing one team_anonymous reflection in the week of WHEN."""
     ids = []
     async with world.services.sessions() as session, session.begin():
         project = await session.get(Project, world.projects["fife"])
         assert project is not None
-        for number, name in enumerate(names, start=3):
+        for number, name in enumerate(names, start=first):
             person = Person(
                 key=name.lower(), study_code=f"P-00{number}", name=name, email=f"{name}@x.org"
             )
@@ -172,3 +173,34 @@ async def test_a_researcher_still_sees_every_anonymous_reflection_by_study_code(
         await sign_in(http, "researcher@example.org")
         page = await http.get(f"/review/reflections/{ids[0]}")
     assert page.status_code == 200 and "P-003" in page.text and "slack" in page.text
+
+
+async def test_the_lead_rule_and_its_order_hold_on_both_databases(any_services: Services) -> None:
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from bot.review.access import viewer_for
+    from bot.review.search import Filters, each_reflection, search
+    from storage.models import User
+
+    world = await build_world(any_services, Path(any_services.settings.data_dir))
+    two = await _add_writers(world, ["Ailsa"])
+    async with any_services.sessions() as session:
+        user = await session.scalar(select(User).where(User.email == "lead@example.org"))
+        assert user is not None
+        lead = await viewer_for(session, user, "Europe/London", b"key")
+        assert lead.released == frozenset(), "two writers: the digest holds both back"
+    three = two + await _add_writers(world, ["Calum"], first=4)
+    async with any_services.sessions() as session:
+        lead = await viewer_for(session, user, "Europe/London", b"key")
+        anonymous = {*three, world.reflections[("fife", "team_anonymous")]}
+        assert lead.released == anonymous
+        page = (await search(session, lead, Filters())).reflections
+        exported = [r.id async for r in each_reflection(session, lead, Filters())]
+        dated = (await search(session, lead, Filters(date_from=WHEN.date()))).reflections
+    ranks = lead.unlinkable_ranks()
+    team = world.reflections[("fife", "team")]
+    assert [r.id for r in page] == [team, *sorted(anonymous, key=ranks.__getitem__)]
+    assert exported == [team, *sorted(anonymous, key=ranks.__getitem__)]
+    assert [r.id for r in dated] == [team]
