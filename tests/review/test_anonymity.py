@@ -11,9 +11,9 @@ import zipfile
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.services import Services
 from digests.data import build_weekly
 from digests.schedule import Week, schedule_for
-from bot.services import Services
 from storage.models import Delivery, Membership, Person, Project, Reflection
 from tests.review.conftest import WHEN, World, build_world
 from tests.review.helpers import client, csrf, listed_ids, sign_in
