@@ -175,3 +175,15 @@ def test_retention_preview_and_status_say_what_the_next_run_removes(
     assert "board.png" in shown.output
     assert status.exit_code == 0, status.output
     assert "Retention (the next run at 2027-04-11" in status.output
+
+
+async def test_the_scheduler_runs_retention_as_a_daily_job(services: Services) -> None:
+    from bot.clock import FrozenClock
+    from bot.engine.jobs import RETENTION_SECONDS, Jobs
+
+    await _study_world(services)
+    jobs = Jobs(services, {}, FrozenClock(WHEN + timedelta(days=10)), worker="w1")
+    assert jobs.retention_every == RETENTION_SECONDS == 24 * 3600
+    done = await jobs.run_steps(jobs.retention_steps())
+    assert done == {"retention": 1}
+    assert await _count(services, InboundEvent) == 0
