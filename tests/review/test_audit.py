@@ -12,8 +12,7 @@ from sqlalchemy import select
 from bot.services import Services
 from storage.models import AuditLog
 from tests.review.conftest import GAELIC, World, marker
-from tests.review.helpers import client, csrf, sign_in
-from tests.review.test_cli import _run, _with_services, cli_world  # noqa: F401
+from tests.review.helpers import client, csrf, run_cli, sign_in, with_services
 
 
 async def _log(world: World) -> list[AuditLog]:
@@ -74,7 +73,7 @@ async def test_only_admins_can_open_the_audit_log_and_it_filters(world: World) -
 
 
 def test_carbot_audit_prints_and_writes_csv_with_filters(
-    cli_world: World,  # noqa: F811
+    cli_world: World,
     tmp_path: Path,
 ) -> None:
     async def read(services: Services) -> None:
@@ -82,14 +81,14 @@ def test_carbot_audit_prints_and_writes_csv_with_filters(
             await sign_in(http, "researcher@example.org")
             await http.get(f"/review/reflections/{cli_world.gaelic}")
 
-    _with_services(cli_world, read)
-    printed = _run("audit", "--actor", "researcher@example.org", "--action", "read_reflection")
+    with_services(cli_world, read)
+    printed = run_cli("audit", "--actor", "researcher@example.org", "--action", "read_reflection")
     assert f"reflection:{cli_world.gaelic}" in printed.output
     assert "researcher@example.org" in printed.output
-    none = _run("audit", "--action", "read_reflection", "--to", "2020-01-01")
+    none = run_cli("audit", "--action", "read_reflection", "--to", "2020-01-01")
     assert "No audit entries match." in none.output
     out = tmp_path / "audit.csv"
-    _run("audit", "--from", datetime.now(UTC).date().isoformat(), "--csv", str(out))
+    run_cli("audit", "--from", datetime.now(UTC).date().isoformat(), "--csv", str(out))
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert {"sign_in", "read_reflection"} <= {r["action"] for r in rows}
     assert all(r["at_utc"].endswith("Z") for r in rows)
