@@ -94,6 +94,31 @@ def carried_over(
     return {i[0] for i in carry if i[2] >= oldest}
 
 
+def released(items: Iterable[tuple[int, int, date]], weeks: int = CARRY_WEEKS) -> set[int]:
+    """The ids of the anonymous items some weekly digest shows (or will show), by the rule above.
+
+    ``items`` gives (item id, person id, Monday of the item's week) for every anonymous item of
+    one project. Each week with items is judged as its digest judges it: that week's items and
+    the earlier ones :func:`carried_over` still holds back form the pool, shown when it reaches
+    :data:`SMALL_N` people. A week without new items never opens a pool (what is carried holds
+    fewer than three people), so only weeks with items need judging. The review workspace shows
+    a lead exactly these.
+    """
+    everything = list(items)
+    by_week: dict[date, list[tuple[int, int, date]]] = {}
+    for item in everything:
+        by_week.setdefault(item[2], []).append(item)
+    shown: set[int] = set()
+    for monday in sorted(by_week):
+        oldest = monday - timedelta(weeks=weeks - 1)
+        window = [i for i in everything if oldest <= i[2] < monday]
+        keep = carried_over(window, monday, weeks)
+        pool = by_week[monday] + [i for i in window if i[0] in keep]
+        if anonymous_pool_open(i[1] for i in pool):
+            shown.update(i[0] for i in pool)
+    return shown
+
+
 def unlinkable_order(items: Sequence[T], key: Callable[[T], int], salt: str) -> list[T]:
     """A stable order that follows neither author nor time (a keyed hash of each item's id)."""
 

@@ -65,6 +65,7 @@ __all__ = [
     "build_weekly",
     "day_text",
     "format_rate",
+    "pooled",
     "review_link",
 ]
 
@@ -137,7 +138,7 @@ async def _rating_baseline(
     return values
 
 
-def _pooled(kind: DigestKind, reflection: Reflection) -> bool:
+def pooled(kind: DigestKind, reflection: Reflection) -> bool:
     """Whether a reflection counts towards (and waits on) the anonymous pool."""
     return (
         is_anonymous(kind, reflection.audience)
@@ -202,12 +203,12 @@ async def build_weekly(
             (
                 (r.id, r.person_id, Week.containing(r.created_at.astimezone(tz).date()).monday)
                 for r, *_ in earlier
-                if _pooled(kind, r)
+                if pooled(kind, r)
             ),
             week.monday,
         )
         carried = [row for row in earlier if row[0].id in keep]
-    pool_people = {r.person_id for r, *_ in rows if _pooled(kind, r)}
+    pool_people = {r.person_id for r, *_ in rows if pooled(kind, r)}
     pool_open = anonymous_pool_open(pool_people | {r.person_id for r, *_ in carried})
     carried_ids = {row[0].id for row in carried}
     rows = list(rows) + carried

@@ -58,12 +58,14 @@ def main() -> None:
 
 def _register() -> None:
     from bot.cli import (
+        audit,
         codebook,
         db,
         demo,
         digest,
         export,
         people,
+        retention,
         run,
         simulate,
         status,
@@ -83,6 +85,8 @@ def _register() -> None:
     main.add_command(simulate.simulate_command, name="simulate")
     main.add_command(run.run_command, name="run")
     main.add_command(demo.demo)
+    main.add_command(audit.audit)
+    main.add_command(retention.retention)
 
     from bot.cli import slack
 

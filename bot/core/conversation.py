@@ -37,9 +37,15 @@ from bot.core.commands import STOP_WORDS, run_command, set_audience
 from bot.core.evidence import unlink_files
 from bot.core.limits import ANSWER_LIMIT
 from bot.core.matching import newest_open
-from bot.core.onboarding import consent_request, record_consent, redeem_link_code
+from bot.core.onboarding import (
+    consent_request,
+    current_consent,
+    outdated_consent,
+    reconsent_request,
+    record_consent,
+    redeem_link_code,
+)
 from bot.core.parsing import parse_command
-from bot.core.people import active_consent
 from bot.core.turn import Turn
 from bot.privacy.erasure import erase_person
 from bot.services import Services
@@ -165,7 +171,7 @@ class Conversation:
 
     async def _act(self, turn: Turn) -> None:
         message = turn.message
-        consent = await active_consent(turn.session, turn.person)
+        consent = await current_consent(turn.session, turn.person)
         choice = (message.choice or "").strip()
         command = parse_command(message)
         if turn.outcome == "linked":
@@ -193,6 +199,11 @@ class Conversation:
             if turn.person.withdrawn_at is not None:
                 # nothing of a withdrawn person's messages is kept, not even the event id
                 raise _Discard(*await self._withdrawn_reply(turn, command, wants_start))
+            outdated = await outdated_consent(turn.session, turn.person)
+            if outdated is not None:  # agreed to an earlier version: nothing kept until re-agreed
+                turn.outcome = "needs_reconsent"
+                turn.replies.append(await reconsent_request(turn.session, outdated))
+                return
             turn.replies.append(await consent_request(turn.session))
             return
         if message.too_large:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 import secrets
@@ -115,6 +116,73 @@ async def consent_terms(session: AsyncSession) -> tuple[str, str]:
     if isinstance(consent, dict) and consent.get("text"):
         return str(consent.get("version") or "1"), str(consent["text"])
     return texts.DEFAULT_CONSENT_VERSION, texts.DEFAULT_CONSENT_TEXT
+
+
+async def current_consent(session: AsyncSession, person: Person) -> ConsentRecord | None:
+    """The person's consent to the study's current version, if they gave it (and kept it).
+
+    Without a study's consent (no study loaded) any consent they keep counts."""
+    consent = (await study_options(session)).get("consent")
+    same_version = (
+        [ConsentRecord.version == str(consent.get("version") or "1")]
+        if isinstance(consent, dict) and consent.get("text")
+        else []
+    )
+    return await session.scalar(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.person_id == person.id,
+            ConsentRecord.withdrawn_at.is_(None),
+            *same_version,
+        )
+        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    )
+
+
+async def outdated_consent(session: AsyncSession, person: Person) -> ConsentRecord | None:
+    """The person's newest active consent to an earlier version, when they have not agreed to
+    the current one: they must be asked again before anything is kept or sent."""
+    if await current_consent(session, person) is not None:
+        return None
+    return await session.scalar(
+        select(ConsentRecord)
+        .where(ConsentRecord.person_id == person.id, ConsentRecord.withdrawn_at.is_(None))
+        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    )
+
+
+def what_changed(old_text: str, new_text: str) -> list[str]:
+    """The lines added to and taken out of the consent text, as "+ …" and "− …"."""
+    old_lines = [line.strip() for line in old_text.splitlines() if line.strip()]
+    new_lines = [line.strip() for line in new_text.splitlines() if line.strip()]
+    found = []
+    for line in difflib.ndiff(old_lines, new_lines):
+        if line.startswith("+ "):
+            found.append(f"+ {line[2:]}")
+        elif line.startswith("- "):
+            found.append(f"− {line[2:]}")
+    return found
+
+
+async def reconsent_request(session: AsyncSession, outdated: ConsentRecord) -> OutboundText:
+    """Asking again: the versions, what changed (the study file's words and the changed lines),
+    the whole new text, and the two buttons."""
+    version, text = await consent_terms(session)
+    options = await study_options(session)
+    consent = options.get("consent")
+    changes = str(consent.get("changes") or "") if isinstance(consent, dict) else ""
+    known = options.get("consent_texts")
+    old_text = str(known.get(outdated.version) or "") if isinstance(known, dict) else ""
+    parts = [texts.CONSENT_CHANGED.format(old=outdated.version, new=version)]
+    lines = what_changed(old_text, text) if old_text else []
+    if changes or lines:
+        parts.append(
+            "\n".join([texts.CONSENT_WHAT_CHANGED, *([changes] if changes else []), *lines])
+        )
+    parts.append(f"{texts.CONSENT_NEW_TEXT}\n{text}")
+    return OutboundText("\n\n".join(parts), texts.consent_choices())
 
 
 async def consent_request(

@@ -73,6 +73,12 @@ CONSENT_DECLINED = (
     "If you change your mind, send 'start' and I'll show this again."
 )
 CONSENT_GIVEN = "Thank you — that's recorded."
+CONSENT_CHANGED = (
+    "The study's consent terms have changed since you agreed (version {old} → {new}). Until you "
+    "agree to the new version I won't send you questions or keep anything you send."
+)
+CONSENT_WHAT_CHANGED = "What changed:"
+CONSENT_NEW_TEXT = "The terms now read:"
 ANSWER_NOW = "There's a question waiting for you: answer it whenever you're ready."
 LINKED = "Hello {name}, you're now connected to carbot on {channel}."
 AUDIENCE_QUESTION = (

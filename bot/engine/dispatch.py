@@ -43,10 +43,12 @@ from adapters.base import (
     DeliveryError,
     MessageRef,
     OutboundPrompt,
+    OutboundText,
     PromptKind,
     Recipient,
 )
 from bot.clock import Clock
+from bot.core.onboarding import outdated_consent, reconsent_request
 from bot.engine.availability import unavailable_reason
 from bot.engine.leases import claim_due, release, transition
 from bot.services import Services
@@ -216,6 +218,15 @@ class _Dispatch:
             people = {loaded.person.id for loaded in self.loaded.values()}
             self.identities = await _identities(session, people, self.channels)
         self.unreachable: set[int] = set()
+        self.asked: set[int] = set()
+        async with self.services.sessions() as session:
+            self.outdated: dict[int, OutboundText] = {}
+            for loaded in self.loaded.values():
+                person = loaded.person
+                if person.id not in self.outdated:
+                    old = await outdated_consent(session, person)
+                    if old is not None:
+                        self.outdated[person.id] = await reconsent_request(session, old)
 
     def _identity(self, person_id: int) -> ChannelIdentity | None:
         candidates = self.identities.get(person_id, [])
@@ -269,9 +280,11 @@ class _Dispatch:
             )
             log.warning("delivery %s failed: %s", delivery_id, NO_CHANNEL)
             return False
-        prompt = outbound_prompt(delivery)
         to = recipient(identity)
         channel = self.channels[identity.channel]
+        if person.id in self.outdated:
+            return await self._ask_again(delivery_id, person.id, to, channel)
+        prompt = outbound_prompt(delivery)
         # Late in a long batch, renew the lease before the platform call; if it was lost (the
         # batch outlived it and another worker took the row), do not send.
         if self.timer.now() - self.claimed_at > self.lease / 3:
@@ -293,6 +306,25 @@ class _Dispatch:
             return False
         await self._sent(delivery_id, identity.id, ref, project, person)
         return True
+
+    async def _ask_again(
+        self, delivery_id: int, person_id: int, to: Recipient, channel: Channel
+    ) -> bool:
+        """The consent version changed since this person agreed: instead of the prompt, ask
+        them again (once per batch); the prompt is skipped until they agree."""
+        if person_id not in self.asked:
+            self.asked.add(person_id)
+            try:
+                await channel.send_text(to, self.outdated[person_id])
+            except DeliveryError as exc:
+                log.warning("delivery %s: could not ask for consent again: %s", delivery_id, exc)
+        now = self.timer.now()
+        why = "waiting for consent to the study's current version"
+        await self._settle(
+            delivery_id, {"status": "skipped", "skipped_at": now, "last_error": why}, "skipped"
+        )
+        log.info("delivery %s skipped: %s", delivery_id, why)
+        return False
 
     async def _sent(
         self, delivery_id: int, identity_id: int, ref: MessageRef, project: Project, person: Person

@@ -2,7 +2,8 @@
 
 It decides nothing. Every ``tick`` (a minute of real time; less when the demo clock runs fast)
 one job runs the engine steps in order — plan, expire, dispatch, remind — at the clock's "now";
-another job sends the digests that are due, every ``digest_every``. Each job runs at most once
+another job sends the digests that are due, every ``digest_every``; a third applies the study's
+retention periods once a day (``retention_every``). Each job runs at most once
 at a time and missed runs are coalesced, so a slow step never piles up. Every step is idempotent
 and claims before it acts, so several ``carbot run`` workers may share one database.
 
@@ -30,6 +31,7 @@ from bot.engine.heard import send_what_we_heard
 from bot.engine.leases import release_leases
 from bot.engine.lifecycle import expire_once, remind_once
 from bot.engine.planner import plan_once
+from bot.engine.retention import retention_once
 from bot.engine.slack_link import EmailLinker
 from bot.services import Services
 
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60.0
 DIGEST_SECONDS = 15 * 60.0
+RETENTION_SECONDS = 24 * 3600.0
 SHORTEST_TICK = 5.0
 
 
@@ -65,6 +68,7 @@ class Jobs:
         worker: str,
         tick: float = TICK_SECONDS,
         digest_every: float = DIGEST_SECONDS,
+        retention_every: float = RETENTION_SECONDS,
     ) -> None:
         self.services = services
         self.channels = channels
@@ -72,6 +76,7 @@ class Jobs:
         self.worker = worker
         self.tick = tick
         self.digest_every = digest_every
+        self.retention_every = retention_every
         self.stopping = asyncio.Event()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
@@ -106,6 +111,10 @@ class Jobs:
             steps.append(Step("slack-link-by-email", EmailLinker(services, slack).run))
         return steps
 
+    def retention_steps(self) -> list[Step]:
+        services = self.services
+        return [Step("retention", lambda now: retention_once(services, now))]
+
     async def run_steps(self, steps: list[Step]) -> dict[str, int]:
         """Run ``steps`` in order at the clock's time; a failing step is logged, not fatal."""
         done: dict[str, int] = {}
@@ -139,6 +148,7 @@ class Jobs:
         for name, steps, every in (
             ("engine", self.engine_steps(), self.tick),
             ("digests", self.digest_steps(), self.digest_every),
+            ("retention", self.retention_steps(), self.retention_every),
         ):
             self.scheduler.add_job(
                 self.run_steps,

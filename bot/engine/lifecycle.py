@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from adapters.base import Channel, DeliveryError
 from bot.clock import Clock
+from bot.core.onboarding import outdated_consent
 from bot.engine.availability import unavailable_reason
 from bot.engine.dispatch import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
 from bot.engine.leases import transition
@@ -108,11 +109,14 @@ async def _remind(
             else None
         )
         unavailable = unavailable_reason(delivery.person, delivery.project, claimed_at)
+        # A person asked to agree to a new consent version gets no reminder until they agree.
+        outdated = await outdated_consent(session, delivery.person)
         if (
             identity is None
             or identity.status != "active"
             or identity.channel not in channels
             or unavailable is not None
+            or outdated is not None
         ):
             async with transaction(services.sessions) as write:
                 await transition(write, delivery_id, claimed, no_reminder)

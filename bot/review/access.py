@@ -7,7 +7,9 @@ The rules, applied to pages, search results, evidence files and exports alike:
 - a researcher sees the reflections of the projects they hold a researcher membership on,
   audiences ``researchers``, ``team_anonymous`` and ``team``, authors shown by study code;
 - a lead sees only their own projects, only ``team`` (author named) and ``team_anonymous``
-  (author not shown at all) reflections, and never study codes.
+  (author not shown at all) reflections, and never study codes; of the ``team_anonymous`` ones
+  only those their weekly digest shows (the small-n rule, :mod:`bot.review.anonymity`), without
+  time or channel, by a handle instead of their id, in an order that follows neither.
 
 A reflection someone may not see does not exist for them: the web app answers 404, not 403.
 """
@@ -17,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, case, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.review.anonymity import handle, released_to_lead
 from storage.models import Membership, Person, Reflection, User
 
 LEAD_AUDIENCES = ("team", "team_anonymous")
@@ -39,6 +42,9 @@ class Viewer:
     researcher_projects: frozenset[int] = field(default_factory=frozenset)
     lead_projects: frozenset[int] = field(default_factory=frozenset)
     timezone: str = "Europe/London"
+    # The team_anonymous reflections of lead-only projects that the lead's digest shows.
+    released: frozenset[int] = field(default_factory=frozenset)
+    handle_key: bytes = b""
 
     @property
     def actor(self) -> str:
@@ -63,6 +69,32 @@ class Viewer:
     def sees_study_codes_for(self, project_id: int | None) -> bool:
         return self.is_admin or (project_id is not None and project_id in self.researcher_projects)
 
+    @property
+    def masked_projects(self) -> frozenset[int]:
+        """The projects whose ``team_anonymous`` reflections this viewer sees as a lead does."""
+        if self.is_admin:
+            return frozenset()
+        return self.lead_projects - self.researcher_projects
+
+    def masks(self, reflection: Reflection) -> bool:
+        """Whether ``reflection`` is shown to this viewer without id, time or channel."""
+        return (
+            reflection.audience == "team_anonymous"
+            and reflection.project_id in self.masked_projects
+        )
+
+    def handle(self, reflection_id: int) -> str:
+        return handle(self.handle_key, self.actor, reflection_id)
+
+    def handles(self) -> dict[str, int]:
+        """Every released reflection by its handle."""
+        return {self.handle(i): i for i in self.released}
+
+    def unlinkable_ranks(self) -> dict[int, int]:
+        """A position for each released reflection: the order of their handles."""
+        ordered = sorted(self.released, key=self.handle)
+        return {reflection_id: rank for rank, reflection_id in enumerate(ordered, start=1)}
+
     def project_ids(self) -> frozenset[int] | None:
         """The projects this viewer may look at; None means all of them (admin)."""
         if self.is_admin:
@@ -75,10 +107,13 @@ def cli_viewer(timezone: str = "Europe/London") -> Viewer:
     return Viewer(user_id=None, email="cli", is_admin=True, timezone=timezone)
 
 
-async def viewer_for(session: AsyncSession, user: User, default_timezone: str) -> Viewer:
+async def viewer_for(
+    session: AsyncSession, user: User, default_timezone: str, handle_key: bytes = b""
+) -> Viewer:
     researcher: set[int] = set()
     lead: set[int] = set()
     zone = default_timezone
+    own_zone: str | None = None
     if user.person_id is not None:
         rows = await session.execute(
             select(Membership.project_id, Membership.role).where(
@@ -92,7 +127,12 @@ async def viewer_for(session: AsyncSession, user: User, default_timezone: str) -
                 lead.add(project_id)
         person = await session.get(Person, user.person_id)
         if person is not None and person.timezone:
-            zone = person.timezone
+            zone = own_zone = person.timezone
+    shown = (
+        await released_to_lead(session, lead - researcher, own_zone, default_timezone)
+        if not user.is_admin
+        else frozenset()
+    )
     return Viewer(
         user_id=user.id,
         email=user.email,
@@ -100,6 +140,8 @@ async def viewer_for(session: AsyncSession, user: User, default_timezone: str) -
         researcher_projects=frozenset(researcher),
         lead_projects=frozenset(lead),
         timezone=zone,
+        released=shown,
+        handle_key=handle_key,
     )
 
 
@@ -116,7 +158,13 @@ def visible(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.lead_projects:
         clauses.append(
             Reflection.project_id.in_(sorted(viewer.lead_projects))
-            & Reflection.audience.in_(LEAD_AUDIENCES)
+            & (Reflection.audience == "team")
+        )
+    if viewer.masked_projects and viewer.released:
+        clauses.append(
+            Reflection.project_id.in_(sorted(viewer.masked_projects))
+            & (Reflection.audience == "team_anonymous")
+            & Reflection.id.in_(sorted(viewer.released))
         )
     if not clauses:
         return false()
@@ -132,7 +180,29 @@ def may_see(viewer: Viewer, reflection: Reflection) -> bool:
     project = reflection.project_id
     if project in viewer.researcher_projects and reflection.audience in RESEARCHER_AUDIENCES:
         return True
-    return project in viewer.lead_projects and reflection.audience in LEAD_AUDIENCES
+    if project not in viewer.lead_projects:
+        return False
+    return reflection.audience == "team" or (
+        reflection.audience == "team_anonymous" and reflection.id in viewer.released
+    )
+
+
+def masked(viewer: Viewer) -> ColumnElement[bool] | None:
+    """A WHERE clause on :class:`Reflection`: the rows shown to ``viewer`` as a lead sees
+    anonymous ones (None when there are none)."""
+    if not viewer.masked_projects or not viewer.released:
+        return None
+    return Reflection.project_id.in_(sorted(viewer.masked_projects)) & (
+        Reflection.audience == "team_anonymous"
+    )
+
+
+def unlinkable_rank(viewer: Viewer) -> ColumnElement[int] | None:
+    """An ORDER BY term putting the viewer's masked reflections in handle order, after the rest."""
+    ranks = viewer.unlinkable_ranks()
+    if not ranks:
+        return None
+    return case(ranks, value=Reflection.id, else_=0)
 
 
 def author_label(viewer: Viewer, reflection: Reflection, person: Person) -> str | None:

@@ -101,9 +101,13 @@ async def filter_choices(session: AsyncSession, viewer: Viewer) -> Choices:
 
 
 async def visible_reflection(
-    session: AsyncSession, viewer: Viewer, reflection_id: int
+    session: AsyncSession, viewer: Viewer, reflection_id: int, *, by_handle: bool = False
 ) -> Reflection | None:
-    """The reflection with its context, or None when it is missing or not the viewer's to see."""
+    """The reflection with its context, or None when it is missing or not the viewer's to see.
+
+    A reflection the viewer sees as a lead sees anonymous ones is found only by its handle
+    (:func:`reflection_by_handle`): its id, which follows time, answers as if missing.
+    """
     reflection = (
         await session.execute(
             with_context(select(Reflection).where(Reflection.id == reflection_id))
@@ -111,12 +115,24 @@ async def visible_reflection(
     ).scalar_one_or_none()
     if reflection is None or not may_see(viewer, reflection):
         return None
+    if viewer.masks(reflection) and not by_handle:
+        return None
     return reflection
+
+
+async def reflection_by_handle(
+    session: AsyncSession, viewer: Viewer, handle: str
+) -> Reflection | None:
+    reflection_id = viewer.handles().get(handle)
+    if reflection_id is None:
+        return None
+    return await visible_reflection(session, viewer, reflection_id, by_handle=True)
 
 
 async def visible_attachment(
     session: AsyncSession, viewer: Viewer, attachment_id: int
 ) -> Attachment | None:
+    """An evidence file by its id; never one of a reflection the viewer reaches by handle."""
     attachment = await session.get(Attachment, attachment_id)
     if attachment is None:
         return None

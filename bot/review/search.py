@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from adapters.numbers import strict_id
-from bot.review.access import Viewer, visible
+from bot.review.access import Viewer, masked, unlinkable_rank, visible
 from storage import fts
 from storage.models import (
     Attachment,
@@ -148,6 +148,11 @@ async def conditions(
     if filters.date_to is not None:
         end = _day_start(filters.date_to + timedelta(days=1), viewer.timezone)
         clauses.append(Reflection.created_at < end)
+    hidden_time = masked(viewer)
+    if hidden_time is not None and (filters.date_from or filters.date_to):
+        # Reflections shown without a time take no part in a date filter: narrowing the dates
+        # would tell a lead when each was written.
+        clauses.append(~hidden_time)
     if filters.answer_type:
         clauses.append(Reflection.kind == filters.answer_type)
     if filters.has_evidence is not None:
@@ -205,8 +210,12 @@ class Page:
 
 
 async def search(session: AsyncSession, viewer: Viewer, filters: Filters, page: int = 1) -> Page:
-    """One page of the reflections ``viewer`` may see that match ``filters``, newest first."""
+    """One page of the reflections ``viewer`` may see that match ``filters``, newest first; the
+    ones shown to a lead without a time come last, in an order that follows neither author nor
+    time."""
     where = await conditions(session, viewer, filters)
+    rank = unlinkable_rank(viewer)
+    order = [] if rank is None else [rank]
     total = (await session.execute(select(func.count(Reflection.id)).where(*where))).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -216,7 +225,7 @@ async def search(session: AsyncSession, viewer: Viewer, filters: Filters, page: 
             await session.execute(
                 select(Reflection.id)
                 .where(*where)
-                .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+                .order_by(*order, Reflection.created_at.desc(), Reflection.id.desc())
                 .limit(PAGE_SIZE)
                 .offset((page - 1) * PAGE_SIZE)
             )
@@ -241,19 +250,42 @@ async def count(session: AsyncSession, viewer: Viewer, filters: Filters) -> int:
 async def each_reflection(
     session: AsyncSession, viewer: Viewer, filters: Filters, batch: int = 500
 ) -> AsyncIterator[Reflection]:
-    """Every matching reflection in id order, loaded a batch at a time (for exports)."""
+    """Every matching reflection in id order, loaded a batch at a time (for exports); those shown
+    to a lead without a time come last, in the order of their handles."""
     where = await conditions(session, viewer, filters)
+    hidden_time = masked(viewer)
+    timed = where if hidden_time is None else [*where, ~hidden_time]
     last_id = 0
     while True:
         statement = (
             select(Reflection)
-            .where(*where, Reflection.id > last_id)
+            .where(*timed, Reflection.id > last_id)
             .order_by(Reflection.id)
             .limit(batch)
         )
         rows = (await session.execute(with_context(statement))).scalars().all()
         if not rows:
-            return
+            break
         for reflection in rows:
             yield reflection
         last_id = rows[-1].id
+    if hidden_time is None:
+        return
+    ranks = viewer.unlinkable_ranks()
+    wanted = (await session.execute(select(Reflection.id).where(*where, hidden_time))).scalars()
+    ordered = sorted(wanted, key=lambda i: ranks.get(i, 0))
+    for start in range(0, len(ordered), batch):
+        chunk = ordered[start : start + batch]
+        loaded = (
+            (
+                await session.execute(
+                    with_context(select(Reflection).where(Reflection.id.in_(chunk)))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        by_id = {reflection.id: reflection for reflection in loaded}
+        for reflection_id in chunk:
+            if reflection_id in by_id:
+                yield by_id[reflection_id]

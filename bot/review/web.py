@@ -52,6 +52,11 @@ def render(
         nonce=nonce,
         csrf_token=signer_of(request).csrf_token(browser_secret),
         local=lambda moment: moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z"),
+        link=lambda reflection: reflection_link(viewer, reflection),
+        title=lambda reflection: reflection_title(viewer, reflection),
+        evidence_link=lambda reflection, attachment, number: evidence_link(
+            viewer, reflection, attachment, number
+        ),
         **context,
     )
     response = HTMLResponse(html, status_code=status, headers=page_headers(nonce))
@@ -65,6 +70,26 @@ def render(
             secure=secure(request),
         )
     return response
+
+
+def reflection_link(viewer: Viewer | None, reflection: Any) -> str:
+    if viewer is not None and viewer.masks(reflection):
+        return f"/review/anonymous/{viewer.handle(reflection.id)}"
+    return f"/review/reflections/{reflection.id}"
+
+
+def reflection_title(viewer: Viewer | None, reflection: Any) -> str:
+    if viewer is not None and viewer.masks(reflection):
+        return "An anonymous reflection"
+    return f"Reflection {reflection.id}"
+
+
+def evidence_link(viewer: Viewer | None, reflection: Any, attachment: Any, number: int) -> str:
+    """An evidence file's address; for a masked reflection its place in the reflection, since
+    evidence ids follow time too."""
+    if viewer is not None and viewer.masks(reflection):
+        return f"{reflection_link(viewer, reflection)}/evidence/{number}"
+    return f"/review/evidence/{attachment.id}"
 
 
 def page_headers(nonce: str) -> dict[str, str]:
@@ -134,7 +159,10 @@ async def current_viewer(request: Request, session: AsyncSession) -> Viewer:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = "/review/sign-in?" + urlencode({"next": target})
         raise HTTPException(303, "Sign in first.", headers={"Location": location})
-    return await viewer_for(session, user, services_of(request).settings.default_timezone)
+    services = services_of(request)
+    return await viewer_for(
+        session, user, services.settings.default_timezone, services.secret_key().encode()
+    )
 
 
 def id_in_path(name: str) -> Callable[[Request], int]:

@@ -130,13 +130,26 @@ class _Loader:
                     f"not {spec.slug!r}; use a database of its own for another study"
                 ]
             )
+        # Every consent version's text stays known, so a person asked again can be shown
+        # what changed since the version they agreed to.
+        earlier = dict(existing[0].options.get("consent_texts") or {}) if existing else {}
+        before = existing[0].options.get("consent") if existing else None
+        if isinstance(before, dict) and before.get("version"):
+            earlier.setdefault(str(before["version"]), str(before.get("text") or ""))
+        earlier[spec.consent.version] = spec.consent.text
         options = {
-            "consent": {"version": spec.consent.version, "text": spec.consent.text},
+            "consent": {
+                "version": spec.consent.version,
+                "text": spec.consent.text,
+                "changes": spec.consent.changes,
+            },
+            "consent_texts": earlier,
             "default_audience": spec.default_audience,
             "timezone": spec.timezone,
             "phase_models": spec.all_phase_models(),
             "prompts": spec.prompts.model_dump(mode="json"),
             "digest": spec.digest.as_json(),
+            "retention": spec.retention.model_dump(exclude_none=True),
         }
         row = existing[0] if existing else None
         created = row is None

@@ -108,6 +108,73 @@ class Strict(BaseModel):
 class Consent(Strict):
     version: str = Field(min_length=1, max_length=40)
     text: str = Field(min_length=1)
+    # What changed since the last version, in a sentence or two: shown to everyone who agreed to
+    # an earlier version when they are asked again.
+    changes: str = Field(default="", max_length=2000)
+
+
+DURATION = re.compile(r"^\s*(\d{1,4})\s*(day|week|month|year)s?\s*$", re.IGNORECASE)
+DAYS_IN = {"day": 1, "week": 7, "month": 30, "year": 365}
+# Shortest periods that do not break carbot itself: an inbound event id must outlive the
+# platform's redelivery, a digest row the weeks a digest can still be due or retried.
+SHORTEST = {"inbound_events": 7, "digests": 28}
+
+
+def duration_days(value: str) -> int:
+    """``"24 months"`` → 720 days (a month is 30 days, a year 365); ValueError otherwise."""
+    found = DURATION.match(value)
+    if not found or int(found.group(1)) == 0:
+        raise ValueError(
+            f"{value!r} is not a duration: use a whole number and days, weeks, months or years, "
+            "e.g. '24 months' or '90 days'"
+        )
+    return int(found.group(1)) * DAYS_IN[found.group(2).lower()]
+
+
+class Retention(Strict):
+    """How long carbot keeps each kind of data; unset kinds are kept until erased."""
+
+    reflections: str | None = None
+    evidence: str | None = None
+    inbound_events: str | None = None
+    deliveries: str | None = None
+    digests: str | None = None
+    audit_log: str | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _duration(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(
+                f"{value!r} has no unit: write e.g. '{value} days' or '{value} months'"
+            )
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a duration such as '24 months' or '90 days'")
+        days = duration_days(value)
+        shortest = SHORTEST.get(str(info.field_name), 1)
+        if days < shortest:
+            raise ValueError(f"{value!r} is too short: keep them at least {shortest} days")
+        return " ".join(value.split()).lower()
+
+    @model_validator(mode="after")
+    def _evidence_not_longer_than_reflections(self) -> Retention:
+        kept = self.days()
+        if "reflections" in kept and kept.get("evidence", 10**9) > kept["reflections"]:
+            raise ValueError(
+                "evidence files go with their reflection, so keep evidence no longer than "
+                f"reflections ({self.reflections})"
+            )
+        return self
+
+    def days(self) -> dict[str, int]:
+        """Each set kind's period in days."""
+        return {
+            kind: duration_days(value)
+            for kind, value in self.model_dump().items()
+            if value is not None
+        }
 
 
 class PromptOptions(Strict):
@@ -184,6 +251,7 @@ class StudySection(Strict):
     phase_models: dict[str, list[str]] = Field(default_factory=dict)
     prompts: PromptOptions = Field(default_factory=PromptOptions)
     digest: DigestOptions = Field(default_factory=DigestOptions)
+    retention: Retention = Field(default_factory=Retention)
 
     _slug = field_validator("slug")(_slug)
     _zone = field_validator("timezone")(_zone)

@@ -105,6 +105,7 @@ class StatusReport:
     deliveries: Counter[str] = field(default_factory=Counter)
     digests: Counter[str] = field(default_factory=Counter)
     failed_digests: list[FailedDigest] = field(default_factory=list)
+    retention: list[str] = field(default_factory=list)
 
 
 def iso_week(day: date) -> str:
@@ -153,6 +154,9 @@ async def study_status(services: Services, at: datetime) -> StatusReport:
             FailedDigest(d.kind, d.recipient, d.scope, d.period, d.attempts, d.last_error or "")
             for d in failed
         ]
+    from bot.engine.retention import plan_lines, preview
+
+    report.retention = plan_lines(await preview(services, at.astimezone(UTC)))
     return report
 
 
@@ -279,6 +283,9 @@ def status_lines(report: StatusReport) -> list[str]:
             f" ({failed.attempts} attempt{'s' if failed.attempts != 1 else ''}):"
             f" {failed.last_error or 'no error recorded'}"
         )
+    if report.retention:
+        lines.append("")
+        lines.extend(report.retention)
     return lines
 
 

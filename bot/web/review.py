@@ -28,8 +28,8 @@ from fastapi.responses import (
 
 from adapters.numbers import strict_id, strict_int
 from bot.errors import UsageError
-from bot.review import auth, codebook_import, coding, dashboard, pages, search
-from bot.review.access import author_label
+from bot.review import audit, auth, codebook_import, coding, dashboard, pages, search
+from bot.review.access import Viewer, author_label
 from bot.review.exports import FORMATS, context_of, record_export
 from bot.review.exports.csv import write_csv
 from bot.review.exports.refi import codebook_xml, write_qdpx
@@ -50,7 +50,7 @@ from bot.review.web import (
     shown_inline,
     signer_of,
 )
-from storage.models import AuditLog, Code, Coding
+from storage.models import Attachment, AuditLog, Code, Coding
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,16 @@ async def reflections(request: Request, page: str = "1") -> HTMLResponse:
         choices = await pages.filter_choices(session, viewer)
     rows = [(r, context_of(viewer, r)) for r in found.reflections]
     params = filters.as_params()
+    await audit.record(
+        services_of(request).sessions,
+        viewer,
+        "search",
+        "reflections",
+        filters=params,
+        page=found.page,
+        total=found.total,
+        shown=[r.id for r in found.reflections],
+    )
     return render(
         request,
         "reflections.html",
@@ -158,16 +168,46 @@ async def reflection_page(request: Request, reflection_id: ReflectionId) -> HTML
     return await _reflection(request, reflection_id)
 
 
+@router.get("/anonymous/{handle}", response_class=HTMLResponse)
+async def anonymous_reflection_page(request: Request, handle: str) -> HTMLResponse:
+    """A reflection shown to a lead as anonymous, reached by its handle, never by its id."""
+    return await _reflection(request, handle=handle)
+
+
+@router.get("/anonymous/{handle}/evidence/{number}")
+async def anonymous_evidence(request: Request, handle: str, number: int) -> Response:
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
+        reflection = await pages.reflection_by_handle(session, viewer, handle)
+        files = reflection.attachments if reflection is not None else []
+        if not 1 <= number <= len(files):
+            return not_found(request, viewer)
+    return await _evidence_file(request, viewer, files[number - 1])
+
+
 async def _reflection(
-    request: Request, reflection_id: int, message: str = "", status: int = 200
+    request: Request,
+    reflection_id: int = 0,
+    message: str = "",
+    status: int = 200,
+    handle: str = "",
 ) -> HTMLResponse:
     async with services_of(request).sessions() as session:
         viewer = await current_viewer(request, session)
-        reflection = await pages.visible_reflection(session, viewer, reflection_id)
+        reflection = (
+            await pages.reflection_by_handle(session, viewer, handle)
+            if handle
+            else await pages.visible_reflection(session, viewer, reflection_id)
+        )
         if reflection is None:
             return not_found(request, viewer)
         codings, memos = await pages.codings_and_memos(session, reflection)
+        if not viewer.can_code:
+            memos = []  # memos are for researchers and admins only
         codes = coding.flatten(await coding.codebook(session))
+    await audit.record(
+        services_of(request).sessions, viewer, "read_reflection", f"reflection:{reflection.id}"
+    )
     return render(
         request,
         "reflection.html",
@@ -180,6 +220,7 @@ async def _reflection(
         memos=memos,
         codes=codes,
         author=author_label(viewer, reflection, reflection.person),
+        can_code=viewer.can_code and not viewer.masks(reflection),
         message=message,
     )
 
@@ -255,9 +296,20 @@ async def evidence(request: Request, attachment_id: AttachmentId) -> Response:
         attachment = await pages.visible_attachment(session, viewer, attachment_id)
         if attachment is None:
             return not_found(request, viewer)
+    return await _evidence_file(request, viewer, attachment)
+
+
+async def _evidence_file(request: Request, viewer: Viewer, attachment: Attachment) -> Response:
     path = evidence_path(Path(services_of(request).settings.data_dir), attachment.path)
     if path is None:
         return not_found(request, viewer)
+    await audit.record(
+        services_of(request).sessions,
+        viewer,
+        "read_evidence",
+        f"attachment:{attachment.id}",
+        reflection=attachment.reflection_id,
+    )
     inline = shown_inline(attachment.kind, attachment.content_type)
     return FileResponse(
         path,
@@ -278,7 +330,7 @@ async def _codes_page(
         viewer = await current_viewer(request, session)
         nodes = coding.flatten(await coding.codebook(session))
         counts = await coding.code_counts(session, viewer)
-        memos = await pages.code_memos(session)
+        memos = await pages.code_memos(session) if viewer.can_code else {}
     columns = sorted({key for per_code in counts.values() for key in per_code})
     return render(
         request,
@@ -383,6 +435,37 @@ async def add_code_memo(request: Request, code_id: CodeId) -> Response:
     except UsageError as error:
         return await _codes_page(request, str(error), 400)
     return redirect(f"/review/codes#code-{code_id}")
+
+
+# ── the audit log (admins only) ────────────────────────────────────────────────────────────
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(request: Request) -> Response:
+    """Who read or did what, and when; filters by account, action and day. Admins only."""
+    params = request.query_params
+    filters = audit.AuditFilters(
+        actor=(params.get("actor") or "").strip()[:320],
+        action=(params.get("action") or "").strip()[:80],
+        date_from=audit.parse_day(params.get("from")),
+        date_to=audit.parse_day(params.get("to")),
+    )
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
+        if not viewer.is_admin:
+            return not_found(request, viewer)
+        found = await audit.entries(session, filters)
+        actions = await audit.actions(session)
+    return render(
+        request,
+        "audit.html",
+        viewer=viewer,
+        entries=found,
+        filters=filters,
+        actions=actions,
+        limit=audit.PAGE_LIMIT,
+        details_text=audit.details_text,
+    )
 
 
 # ── dashboard and exports ──────────────────────────────────────────────────────────────────

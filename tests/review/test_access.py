@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 import zipfile
 
 import pytest
@@ -13,11 +14,12 @@ from storage.models import AUDIENCES
 from tests.review.conftest import World, marker
 from tests.review.helpers import client, csrf, listed_ids, sign_in
 
-# role -> the (project, audience) pairs it may see
+# role -> the (project, audience) pairs it may see. Each project has one participant, so its
+# lead's digest holds every team_anonymous reflection back, and so does the workspace.
 SEES: dict[str, set[tuple[str, str]]] = {
     "researcher": {("fife", a) for a in ("researchers", "team_anonymous", "team")},
-    "lead": {("fife", "team"), ("fife", "team_anonymous")},
-    "dundee-lead": {("dundee", "team"), ("dundee", "team_anonymous")},
+    "lead": {("fife", "team")},
+    "dundee-lead": {("dundee", "team")},
     "admin": {(p, a) for p in ("fife", "dundee") for a in AUDIENCES if a != "private"},
 }
 ALL = [(p, a) for p in ("fife", "dundee") for a in AUDIENCES]
@@ -93,15 +95,11 @@ async def test_leads_see_names_only_on_team_reflections_and_never_study_codes(
         await sign_in(http, "lead@example.org")
         named = await http.get(f"/review/reflections/{world.reflections[('fife', 'team')]}")
         assert "Morag MacLeod" in named.text and "P-001" not in named.text
-        anonymous = await http.get(
-            f"/review/reflections/{world.reflections[('fife', 'team_anonymous')]}"
-        )
-        assert "Morag" not in anonymous.text and "P-001" not in anonymous.text
         rows = list(
             csv.DictReader(io.StringIO((await _export(http, "csv")).content.decode("utf-8-sig")))
         )
         by_audience = {r["audience"]: r["participant"] for r in rows}
-        assert by_audience == {"team": "Morag MacLeod", "team_anonymous": ""}
+        assert by_audience == {"team": "Morag MacLeod"}
 
 
 async def test_a_lead_typing_another_partnerships_reflection_url_gets_not_found(
@@ -174,3 +172,54 @@ async def test_evidence_that_is_not_a_picture_is_only_ever_a_download(world: Wor
     assert served.headers["content-type"] == "application/octet-stream"
     assert served.headers["content-disposition"].startswith("attachment")
     assert "sandbox" in served.headers["content-security-policy"]
+
+
+async def test_leads_and_participant_accounts_see_no_memos_on_any_page_or_export(
+    world: World,
+) -> None:
+    from sqlalchemy import select
+
+    from storage.models import Code, Memo, Person, User
+    from tests.review.conftest import PASSWORD_HASH
+
+    team = world.reflections[("fife", "team")]
+    async with world.services.sessions() as session, session.begin():
+        code = Code(name="Trust", color="#1f77b4", guid=str(uuid.uuid4()))
+        session.add(code)
+        await session.flush()
+        session.add_all(
+            [
+                Memo(code_id=code.id, text="codememo-researchers-think", guid=str(uuid.uuid4())),
+                Memo(reflection_id=team, text="reflectionmemo-quoting-her", guid=str(uuid.uuid4())),
+            ]
+        )
+        morag = await session.scalar(select(Person).where(Person.key == "morag"))
+        session.add(User(email="morag@example.org", person=morag, password_hash=PASSWORD_HASH))
+
+    async def everything(email: str) -> str:
+        async with client(world.services) as http:
+            await sign_in(http, email)
+            texts = [
+                (await http.get("/review/codes")).text,
+                (await http.get(f"/review/reflections/{team}")).text,
+            ]
+            for fmt in ("csv", "qdc", "qdpx"):
+                response = await _export(http, fmt)
+                if fmt == "qdpx":
+                    archive = zipfile.ZipFile(io.BytesIO(response.content))
+                    texts.extend(
+                        archive.read(n).decode("utf-8", "replace") for n in archive.namelist()
+                    )
+                else:
+                    texts.append(response.content.decode("utf-8-sig"))
+        return "\n".join(texts)
+
+    for email in ("researcher@example.org", "admin@example.org"):
+        seen = await everything(email)
+        assert "codememo-researchers-think" in seen and "reflectionmemo-quoting-her" in seen
+    for email in ("lead@example.org", "morag@example.org"):
+        seen = await everything(email)
+        assert "codememo-researchers-think" not in seen, email
+        assert "reflectionmemo-quoting-her" not in seen, email
+    lead_page = await everything("lead@example.org")
+    assert "marker-fife-team" in lead_page, "the lead still reads the reflection itself"

@@ -302,3 +302,34 @@ def test_a_file_over_five_megabytes_is_refused_before_it_is_read(
     monkeypatch.setattr(Path, "read_bytes", never)
     [problem] = check_study(path)
     assert problem == (f"{path}: 5,242,881 bytes is too large for a study file (the limit is 5 MB)")
+
+
+def test_retention_periods_are_checked_with_their_paths(write_study) -> None:  # type: ignore[no-untyped-def]
+    from tests.study.conftest import demo_data
+
+    data = demo_data()
+    data["study"]["retention"] = {
+        "reflections": "24 monhts",
+        "evidence": 90,
+        "inbound_events": "2 days",
+        "audit_log": "3 years",
+    }
+    problems = "\n".join(check_study(write_study(data)))
+    assert "study.retention.reflections: '24 monhts' is not a duration" in problems
+    assert "e.g. '24 months' or '90 days'" in problems
+    assert "study.retention.evidence: 90 has no unit: write e.g. '90 days'" in problems
+    assert "study.retention.inbound_events: '2 days' is too short: keep them at least 7" in problems
+    assert "audit_log" not in problems
+
+    data["study"]["retention"] = {"reflections": "12 months", "evidence": "2 years"}
+    problems = "\n".join(check_study(write_study(data)))
+    assert "study.retention: evidence files go with their reflection" in problems
+
+    data["study"]["retention"] = {"reflections": "24 Months", "evidence": "90 days"}
+    assert check_study(write_study(data)) == []
+    checked = read_study(write_study(data))
+    assert checked.study is not None
+    assert checked.study.study.retention.days() == {
+        "reflections": 720,
+        "evidence": 90,
+    }

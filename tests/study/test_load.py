@@ -326,3 +326,26 @@ async def test_a_cycle_nothing_refers_to_can_be_dropped_and_phases_renamed(
             select(Cycle).where(Cycle.project_id == wd.id, Cycle.key == "cycle-2")
         )
         assert last is not None and last.ends_on == date(2027, 12, 31)
+
+
+async def test_a_new_consent_version_keeps_the_earlier_texts_for_showing_what_changed(
+    services: Services, write_study: Callable[[dict[str, Any]], Path]
+) -> None:
+    data = demo_data()
+    first = data["study"]["consent"]
+    await load_study(services, write_study(data))
+    data["study"]["consent"] = {
+        "version": "v-next",
+        "text": first["text"] + "\nAnonymised answers may be shared with a commercial partner.",
+        "changes": "A commercial partner may see anonymised answers.",
+    }
+    await load_study(services, write_study(data))
+    async with services.sessions() as session:
+        study = await session.scalar(select(Study))
+    assert study is not None
+    assert study.options["consent"]["version"] == "v-next"
+    assert study.options["consent"]["changes"].startswith("A commercial partner")
+    assert study.options["consent_texts"] == {
+        str(first["version"]): first["text"],
+        "v-next": data["study"]["consent"]["text"],
+    }

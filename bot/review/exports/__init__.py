@@ -123,10 +123,20 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def reference(viewer: Viewer, reflection: Reflection) -> str:
+    """How a reflection is named to ``viewer``: its id, or (shown as a lead sees anonymous ones)
+    a handle that tells nothing of when it was written."""
+    if viewer.masks(reflection):
+        return f"anonymous-{viewer.handle(reflection.id)}"
+    return str(reflection.id)
+
+
 def context_of(viewer: Viewer, reflection: Reflection) -> Context:
+    """The context columns; time and channel left empty for a reflection ``viewer`` masks."""
     project = reflection.project
     delivery = reflection.delivery
     local = reflection.created_at.astimezone(ZoneInfo(viewer.timezone))
+    hide = viewer.masks(reflection)
     return Context(
         partnership=project.partnership.name if project else "",
         project=project.name if project else "",
@@ -138,10 +148,10 @@ def context_of(viewer: Viewer, reflection: Reflection) -> Context:
         answer_type=reflection.kind,
         answer=answer_text(reflection),
         audience=reflection.audience,
-        channel=reflection.channel,
+        channel="" if hide else reflection.channel,
         author=author_label(viewer, reflection, reflection.person) or "",
-        created_utc=iso_utc(reflection.created_at),
-        created_local=local.strftime("%Y-%m-%d %H:%M %Z"),
+        created_utc="" if hide else iso_utc(reflection.created_at),
+        created_local="" if hide else local.strftime("%Y-%m-%d %H:%M %Z"),
     )
 
 

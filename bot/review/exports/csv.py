@@ -22,6 +22,7 @@ from bot.review.exports import (
     export_code_names,
     in_batches,
     option_label,
+    reference,
 )
 from bot.review.search import Filters
 from storage.models import Reflection
@@ -97,7 +98,7 @@ async def write_csv(
             context = context_of(viewer, reflection)
             codes = sorted({code_names[c.code_id] for c in codings.get(reflection.id, [])})
             values: list[object] = [
-                reflection.id,
+                reflection.id if not viewer.masks(reflection) else reference(viewer, reflection),
                 context.created_utc,
                 context.created_local,
                 context.partnership,

@@ -120,9 +120,12 @@ def file_safe(name: str, limit: int = 150) -> str:
 
 
 def source_stem(reflection: Reflection, label: str | None, viewer: Viewer) -> str:
-    """``R123 · P-001 · 2027-03-04 · Family hub``: unique, and sorts by reflection."""
-    day = reflection.created_at.astimezone(ZoneInfo(viewer.timezone)).strftime("%Y-%m-%d")
+    """``R123 · P-001 · 2027-03-04 · Family hub``: unique, and sorts by reflection; a reflection
+    shown to a lead as anonymous is ``anonymous · Family hub · <handle>`` (no id, no day)."""
     project = reflection.project.name if reflection.project else "no project"
+    if viewer.masks(reflection):
+        return file_safe(f"anonymous · {project} · {viewer.handle(reflection.id)}")
+    day = reflection.created_at.astimezone(ZoneInfo(viewer.timezone)).strftime("%Y-%m-%d")
     return file_safe(f"R{reflection.id} · {label or 'anonymous'} · {day} · {project}")
 
 
@@ -292,7 +295,8 @@ class _Writer:
     async def add(self, pending: list[Reflection]) -> None:
         ids = [r.id for r in pending]
         codings = await codings_for(self.session, ids)
-        memos = await _memos_on(self.session, ids)
+        # Memos are the researchers' (and admins') work: nobody else's export carries them.
+        memos = await _memos_on(self.session, ids) if self.viewer.can_code else {}
         roles = await _roles(self.session, {r.person_id for r in pending})
         for reflection in pending:
             self.reflection(
@@ -306,7 +310,10 @@ class _Writer:
         self, reflection: Reflection, codings: list[Coding], memos: list[Memo], roles: set[str]
     ) -> None:
         ns = PROJECT_NS
-        guid = stable_guid("reflection", reflection.id)
+        hide = self.viewer.masks(reflection)
+        guid = stable_guid(
+            "reflection", self.viewer.handle(reflection.id) if hide else reflection.id
+        )
         content, moved = lf_text(answer_text(reflection))
         self.archive.writestr(f"sources/{guid}.txt", content.encode("utf-8"))
         context = context_of(self.viewer, reflection)
@@ -319,7 +326,7 @@ class _Writer:
             guid=guid,
             name=self.unique_name(stem),
             plainTextPath=f"internal://{guid}.txt",
-            creationDateTime=iso_utc(reflection.created_at),
+            creationDateTime="" if hide else iso_utc(reflection.created_at),
         )
         description = [f"Prompt: {context.prompt_text}"] if context.prompt_text else []
         description.extend(_memo_line(memo) for memo in memos)
@@ -340,7 +347,7 @@ class _Writer:
                 startPosition=str(start),
                 endPosition=str(end),
                 creatingUser=self.user(coding.created_by),
-                creationDateTime=iso_utc(coding.created_at),
+                creationDateTime="" if hide else iso_utc(coding.created_at),
             )
             self.coding(selection, coding)
         for memo in memos:
@@ -376,7 +383,7 @@ class _Writer:
         media = [a for a in reflection.attachments if a.kind in MEDIA]
         for number, attachment in enumerate(media, start=1):
             media_stem = stem if number == 1 else f"{stem} · {number}"
-            media_guid = self.media(attachment, media_stem, whole)
+            media_guid = self.media(attachment, media_stem, whole, hide)
             if media_guid:
                 source_guids.append(media_guid)
         if label is not None:
@@ -387,7 +394,9 @@ class _Writer:
             case.roles |= roles
             case.sources.extend(source_guids)
 
-    def media(self, attachment: Attachment, stem: str, whole: list[Coding]) -> str | None:
+    def media(
+        self, attachment: Attachment, stem: str, whole: list[Coding], hide: bool = False
+    ) -> str | None:
         """A photo or voice note as a picture or audio source, when its file is at hand; the
         reflection's whole-reflection codings cover the whole picture or clip."""
         tag = MEDIA[attachment.kind]
@@ -398,7 +407,7 @@ class _Writer:
                 extra={"action": "export_qdpx", "attachment": attachment.id},
             )
             return None
-        guid = stable_guid("attachment", attachment.id)
+        guid = stable_guid("attachment", stem if hide else attachment.id)
         suffix = Path(attachment.filename).suffix.lower() or ".bin"
         with (
             path.open("rb") as source_file,
@@ -412,7 +421,7 @@ class _Writer:
             guid=guid,
             name=self.unique_name(f"{stem}{suffix}"),
             path=f"internal://{guid}{suffix}",
-            creationDateTime=iso_utc(attachment.created_at),
+            creationDateTime="" if hide else iso_utc(attachment.created_at),
         )
         _sub(element, PROJECT_NS, "Description", text=f"Original file name: {attachment.filename}")
         extent = media_extent(attachment.kind, path)
@@ -459,6 +468,8 @@ class _Writer:
         code_memos = (
             (await self.session.execute(select(Memo).where(Memo.code_id.is_not(None)))).scalars()
         ).all()
+        if not self.viewer.can_code:
+            code_memos = []
         by_code: dict[int, list[Memo]] = {}
         for memo in sorted(code_memos, key=lambda m: m.id):
             by_code.setdefault(memo.code_id or 0, []).append(memo)
