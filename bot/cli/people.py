@@ -15,6 +15,7 @@ from bot.core.onboarding import issue_link_code
 from bot.errors import NotFound, UsageError
 from bot.privacy.access import write_export
 from bot.privacy.erasure import erase_person
+from bot.privacy.forget import forget_reflection
 from bot.services import Services
 from bot.web.webchat import chat_url, issue_webchat_link, revoke_webchat
 from storage.db import transaction
@@ -106,6 +107,39 @@ async def erase(services: Services, person_key: str, reason: str, dry_run: bool)
             f"Remove {person_key!r} from the study file too, or the next `carbot study load` "
             "adds them again as a new person (with nothing of the old data)."
         )
+
+
+@people.command("erase-reflection")
+@click.argument("reflection_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--reason", required=True, help="Why (kept in the audit log; no names).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@with_services
+async def erase_reflection(
+    services: Services, reflection_id: int, reason: str, dry_run: bool
+) -> None:
+    """Delete one reflection on its author's request (after the 24 hours of `undo`).
+
+    It goes with its evidence files, codings and memos; outbox digest copies quoting it lose
+    their text. One audit line is kept: the reflection's number, the author's study code, who,
+    why, counts.
+    """
+    try:
+        done = await forget_reflection(
+            services,
+            reflection_id,
+            actor="cli",
+            reason=reason,
+            now=datetime.now(UTC),
+            dry_run=dry_run,
+        )
+    except UsageError as error:
+        raise click.ClickException(str(error)) from error
+    verb = "Would erase" if dry_run else "Erased"
+    click.echo(
+        f"{verb} reflection {done.reflection_id} ({done.study_code}): {done.evidence_files} "
+        f"evidence file(s), {done.codings} coding(s), {done.memos} memo(s)"
+        + ("." if dry_run else f"; {done.outbox_cut} outbox digest(s) lost their text.")
+    )
 
 
 @people.command("export")

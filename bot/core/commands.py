@@ -212,6 +212,9 @@ async def cmd_undo(turn: Turn, _args: str) -> None:
     await session.delete(reflection)
     await session.flush()
     turn.files_to_unlink.extend(await unused_paths(session, removed))
+    if reflection.text:
+        turn.forget_in_outbox.append(reflection.text)
+    turn.forget_evidence.extend((a.path, a.sha256) for a in removed)
     state = await turn.state()
     if state is not None and state.state in ("which_project", "follow_up"):
         await turn.clear_state()

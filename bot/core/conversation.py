@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -48,6 +49,7 @@ from bot.core.onboarding import (
 from bot.core.parsing import parse_command
 from bot.core.turn import Turn
 from bot.privacy.erasure import erase_person
+from bot.privacy.outbox import cut_quotes
 from bot.services import Services
 from storage.models import ChannelIdentity, InboundEvent, Person
 
@@ -111,6 +113,13 @@ class Conversation:
             return InboundResult(replies=[await self._erase(erase.person_key, now)])
         if turn.files_to_unlink:
             await unlink_files(self.services.settings.data_dir, turn.files_to_unlink)
+        if turn.forget_in_outbox or turn.forget_evidence:
+            cut_quotes(
+                Path(self.services.settings.outbox_dir),
+                turn.forget_in_outbox,
+                turn.forget_evidence,
+                now,
+            )
         return InboundResult(replies=turn.replies, answered=turn.answered)
 
     async def _erase(self, person_key: str, now: datetime) -> OutboundText:

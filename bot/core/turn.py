@@ -25,6 +25,9 @@ class Turn:
     answered: Answered | None = None
     outcome: str = "handled"
     files_to_unlink: list[str] = field(default_factory=list)
+    # words and (path, sha256) files taken back: outbox digest copies quoting them lose their body
+    forget_in_outbox: list[str] = field(default_factory=list)
+    forget_evidence: list[tuple[str, str]] = field(default_factory=list)
 
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
         self.replies.append(OutboundText(text, choices))

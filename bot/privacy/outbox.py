@@ -16,7 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from bot.privacy.subject import Matcher, Subject
+from bot.privacy.subject import MIN_TEXT_CHARS, Matcher, Subject, normalise
 from digests.mail import safe_name
 from storage.files import write_private
 
@@ -109,3 +109,23 @@ def apply(hits: list[OutboxHit], now: datetime) -> tuple[int, int]:
         write_private(hit.path, bytes(replacement))
         cut += 1
     return deleted, cut
+
+
+def cut_quotes(
+    outbox_dir: Path, texts: list[str], evidence: list[tuple[str, str]], now: datetime
+) -> int:
+    """Cut the body of every outbox email quoting one of ``texts`` (or embedding one of the
+    ``evidence`` files); returns how many. Words shorter than the scan's minimum are too common
+    to attribute, and are left."""
+    phrases = {
+        normalise(text): "words from the answer"
+        for text in texts
+        if len(normalise(text)) >= MIN_TEXT_CHARS
+    }
+    if not phrases and not evidence:
+        return 0
+    subject = Subject(0, "", "", "", None, texts=texts, evidence=evidence)
+    hits = find(subject, Matcher({}, phrases), outbox_dir)
+    # never delete here: a digest sent to someone else keeps its headers
+    _deleted, cut = apply([OutboxHit(h.path, False, h.found) for h in hits], now)
+    return cut

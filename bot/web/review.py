@@ -28,6 +28,7 @@ from fastapi.responses import (
 
 from adapters.numbers import strict_id, strict_int
 from bot.errors import UsageError
+from bot.privacy.forget import forget_reflection
 from bot.review import audit, auth, codebook_import, coding, dashboard, pages, search
 from bot.review.access import Viewer, author_label
 from bot.review.exports import FORMATS, context_of, record_export
@@ -223,6 +224,31 @@ async def _reflection(
         can_code=viewer.can_code and not viewer.masks(reflection),
         message=message,
     )
+
+
+@router.post("/reflections/{reflection_id}/erase", response_class=HTMLResponse)
+async def erase_reflection(request: Request, reflection_id: ReflectionId) -> Response:
+    """An admin erases one reflection on the participant's request (see bot.privacy.forget)."""
+    form = await checked_form(request)
+    services = services_of(request)
+    async with services.sessions() as session:
+        viewer = await current_viewer(request, session)
+        if (
+            not viewer.is_admin
+            or await pages.visible_reflection(session, viewer, reflection_id) is None
+        ):
+            return not_found(request, viewer)
+    try:
+        done = await forget_reflection(
+            services,
+            reflection_id,
+            actor=viewer.actor,
+            reason=form.get("reason", ""),
+            now=datetime.now(UTC),
+        )
+    except UsageError as error:
+        return await _reflection(request, reflection_id, str(error), 400)
+    return render(request, "erased.html", 200, viewer, done=done)
 
 
 @router.post("/reflections/{reflection_id}/codings", response_class=HTMLResponse)

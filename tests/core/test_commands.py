@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -323,3 +324,30 @@ async def test_after_stop_the_dispatcher_sends_nothing(world: World) -> None:
 
     assert sent == 0
     assert world.channel.prompts == []
+
+
+def _outbox_with_a_quote(outbox: Path) -> tuple[Path, Path]:
+    outbox.mkdir(parents=True, exist_ok=True)
+    digest = outbox / "lead_weekly_7.eml"
+    digest.write_text(
+        "To: lead@example.org\nSubject: This week\n\n"
+        "Heard: \u201cThe kettle was on before nine and it felt calmer\u201d\n"
+    )
+    untouched = outbox / "lead_weekly_8.eml"
+    untouched.write_text("To: lead@example.org\nSubject: Another project\n\nNothing of theirs\n")
+    return digest, untouched
+
+
+async def test_undo_takes_the_words_out_of_a_digest_copy_already_in_the_outbox(
+    world: World,
+) -> None:
+    await _delivery(world)
+    await world.channel.say(world.who, "The kettle was on before nine and it felt calmer")
+    digest, untouched = _outbox_with_a_quote(Path(world.services.settings.outbox_dir))
+
+    await world.channel.say(world.who, "undo")
+
+    assert "deleted" in world.channel.new_texts()[-1].text
+    assert "kettle" not in digest.read_text()
+    assert "To: lead@example.org" in digest.read_text()  # the record that it went out stays
+    assert "Nothing of theirs" in untouched.read_text()
