@@ -82,10 +82,10 @@ async def erase(services: Services, person_key: str, reason: str, dry_run: bool)
 
     Reflections (private ones too), evidence files, codings and memos on them, deliveries,
     channel identities and web chat links, link codes, inbound events, conversation state,
-    search-index entries, digests sent to them and outbox emails quoting them. One audit line
-    is kept: study code, when, who, why, counts. Afterwards every table and file is scanned;
-    if anything of theirs remains this exits 1 and lists it. Places where others wrote about
-    them (researchers' memos) are listed for their authors to edit.
+    search-index entries, digests sent to them; outbox emails quoting them lose their body.
+    One audit line is kept: study code, when, who, why, counts. Afterwards every table and
+    file is scanned; if anything of theirs remains this exits 1 and lists it. Places where
+    others wrote about them (researchers' memos) are listed for their authors to edit.
     """
     try:
         report = await erase_person(
