@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digests.audience import (
@@ -52,7 +52,15 @@ from digests.model import (
 from digests.schedule import DigestSchedule, Week, is_plan_prompt
 from digests.themes import top_themes
 from digests.timeline import timeline_for
-from storage.models import Attachment, Delivery, Person, Project, Reflection, ResearchQuestion
+from storage.models import (
+    Attachment,
+    Delivery,
+    Membership,
+    Person,
+    Project,
+    Reflection,
+    ResearchQuestion,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ __all__ = [
     "build_weekly",
     "day_text",
     "format_rate",
+    "participant_count",
     "pooled",
     "review_link",
 ]
@@ -176,6 +185,21 @@ async def _rows(
         .order_by(Reflection.created_at, Reflection.id)
     )
     return list(result.all())
+
+
+async def participant_count(session: AsyncSession, project_id: int) -> int:
+    """How many people take part in the project now (active participants, not withdrawn)."""
+    count = await session.scalar(
+        select(func.count(func.distinct(Membership.person_id)))
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.project_id == project_id,
+            Membership.role == "participant",
+            Membership.active.is_(True),
+            Person.withdrawn_at.is_(None),
+        )
+    )
+    return int(count or 0)
 
 
 async def build_weekly(
@@ -341,6 +365,7 @@ async def build_weekly(
         timeline=timeline,
         themes=top_themes(shown_texts + [i.text for i in plans]),
         review_url=f"{public_url.rstrip('/')}/review",
+        participants=await participant_count(session, project.id),
     )
 
 

@@ -230,6 +230,24 @@ def test_a_project_without_a_lead_passes_the_check_with_a_warning(tmp_path: Path
     assert "people[1]: 'sam' is in no project's team (line 9)" in result.output
 
 
+def test_the_check_warns_about_a_team_too_small_for_anonymous_reporting(tmp_path: Path) -> None:
+    text = (
+        "study: {slug: s, name: S, consent: {version: '1', text: Kept safe.}}\n"
+        "partnerships:\n  - slug: fife\n    name: Fife\n    projects:\n"
+        "      - {slug: hub, name: Hub, team: {leads: [lorna], participants: [rachel, sam]}}\n"
+        "      - {slug: big, name: Big, team: {leads: [lorna], participants: [rachel, sam, ali]}}\n"
+        "people:\n  - {key: lorna, name: Lorna}\n  - {key: rachel, name: Rachel Hunter}\n"
+        "  - {key: sam, name: Sam Lee}\n  - {key: ali, name: Ali Khan}\n"
+    )
+    result = CliRunner().invoke(main, ["study", "check", str(_write(tmp_path, text))])
+    assert result.exit_code == 0, result.output
+    assert "partnerships[0].projects[0].team.participants: only 2 participants: too few for " in (
+        result.output
+    )
+    assert "anonymous reporting (at least 3 are needed)" in result.output
+    assert "projects[1].team.participants: only" not in result.output
+
+
 def test_the_studys_own_prompts_are_checked_by_the_prompt_library(tmp_path: Path) -> None:
     text = (
         "study:\n  slug: s\n  name: S\n  consent: {version: '1', text: Kept safe.}\n"
