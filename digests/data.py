@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,7 +51,7 @@ from digests.model import (
     review_link,
 )
 from digests.schedule import DigestSchedule, Week, is_plan_prompt
-from digests.themes import top_themes
+from digests.themes import Corpus, top_themes
 from digests.timeline import timeline_for
 from storage.models import (
     Attachment,
@@ -76,6 +77,7 @@ __all__ = [
     "participant_count",
     "pooled",
     "review_link",
+    "study_corpus",
 ]
 
 
@@ -185,6 +187,22 @@ async def _rows(
         .order_by(Reflection.created_at, Reflection.id)
     )
     return list(result.all())
+
+
+async def study_corpus(session: AsyncSession, audiences: Iterable[str]) -> Corpus:
+    """Every reflection with text that these audiences allow, over the whole study: the corpus
+    that a week's themes are weighed against (never a withdrawn person's)."""
+    texts = await session.scalars(
+        select(Reflection.text)
+        .join(Person, Reflection.person_id == Person.id)
+        .where(
+            Reflection.audience.in_(tuple(audiences)),
+            Reflection.kind.not_in(("scale", "choice")),
+            Reflection.text != "",
+            Person.withdrawn_at.is_(None),
+        )
+    )
+    return Corpus.of(texts)
 
 
 async def participant_count(session: AsyncSession, project_id: int) -> int:
@@ -363,7 +381,10 @@ async def build_weekly(
         aggregates_held_back=aggregates_held_back,
         confirmations=confirmations,
         timeline=timeline,
-        themes=top_themes(shown_texts + [i.text for i in plans]),
+        themes=top_themes(
+            shown_texts + [i.text for i in plans],
+            await study_corpus(session, visible_audiences(kind)),
+        ),
         review_url=f"{public_url.rstrip('/')}/review",
         participants=await participant_count(session, project.id),
     )
