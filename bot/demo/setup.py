@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.core.onboarding import record_consent
 from bot.core.people import active_consent
+from bot.demo.codebook import seed_codebook
 from bot.demo.seed import SeedReport, seed_demo
 from bot.review.auth import hash_password, new_password
 from bot.review.throttle import forget_address
@@ -234,6 +235,8 @@ async def prepare_demo(
         has_answers = await session.scalar(select(func.count()).select_from(Reflection))
     if not has_answers and weeks > 0:
         ready.seeded = await seed_demo(services, start, weeks=weeks)
+        async with transaction(services.sessions) as session:
+            ready.seeded.codings = await seed_codebook(session)
     async with transaction(services.sessions) as session:
         candidates = (await _candidates(session))[:people]
         for candidate in candidates:

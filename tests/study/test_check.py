@@ -181,7 +181,7 @@ def test_the_demo_study_is_a_full_programme_for_the_engine_and_the_demo() -> Non
         "West Dunbartonshire",
     ]
     assert len(projects) == 11
-    assert 28 <= len(study.people) <= 34
+    assert 34 <= len(study.people) <= 45
     day, last = date(2026, 9, 1), date(2027, 12, 31)
     for item in projects:
         phases = [phase for cycle in item.cycles for phase in cycle.phases]
@@ -189,6 +189,7 @@ def test_the_demo_study_is_a_full_programme_for_the_engine_and_the_demo() -> Non
         for before, after in pairwise(phases):
             assert after.starts_on == before.ends_on + timedelta(days=1), item.slug
         assert item.team.leads, f"{item.slug} has no lead"
+        assert 3 <= len(item.team.participants) <= 6, f"{item.slug}: too small or too big a team"
         assert 2 <= len(item.research_questions) <= 3
     assert {p.phase_model for p in projects} == {
         "scoping-exploring-testing",
