@@ -57,7 +57,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             )
             coded = await session.scalar(select(Coding.reflection_id).limit(1))
         await services.close()
-        eml = sorted(Path(settings.outbox_dir).glob("*.eml"))
+        eml = await asyncio.to_thread(lambda: sorted(Path(settings.outbox_dir).glob("*.eml")))
         assert ready.review_email and ready.review_password and eml and photo and coded
         paths = {
             "home": "/",
