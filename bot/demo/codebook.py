@@ -12,9 +12,9 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.review.access import cli_viewer
+from bot.review.access import Viewer, cli_viewer
 from bot.review.coding import add_code, add_memo, apply_code
-from storage.models import Code, Reflection
+from storage.models import Code, Reflection, User
 
 # (parent, colour, description, [(child, colour, description, marking words)])
 CODEBOOK = (
@@ -61,11 +61,12 @@ CODE_MEMOS = {
 REFLECTION_MEMO = "A clear example for the cross-partnership workshop."
 
 
-async def seed_codebook(session: AsyncSession) -> int:
-    """Add the demo codebook with codings and memos; returns how many codings were made."""
+async def seed_codebook(session: AsyncSession, by: User | None = None) -> int:
+    """Add the demo codebook with codings and memos, as written by ``by`` (else the command
+    line); returns how many codings were made."""
     if await session.scalar(select(func.count()).select_from(Code)):
         return 0
-    viewer = cli_viewer()
+    viewer = cli_viewer() if by is None else Viewer(by.id, by.email, is_admin=True)
     reflections = list(
         await session.scalars(
             select(Reflection)

@@ -295,6 +295,10 @@ class _Seeder:
         """``moment``, or the start of the person's next working period when it falls outside
         their hours; ``start`` (a working moment) when that would be too late."""
         working = next_working_moment(moment, pattern)
+        if working is not None and working != moment:
+            # not everyone answers on the dot when they start work
+            later = working + timedelta(minutes=7 + moment.minute % 41)
+            working = later if is_working_time(later, pattern) else working
         if working is None or working >= min(before, self.now):
             return start + timedelta(minutes=1)
         return working

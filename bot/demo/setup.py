@@ -235,8 +235,6 @@ async def prepare_demo(
         has_answers = await session.scalar(select(func.count()).select_from(Reflection))
     if not has_answers and weeks > 0:
         ready.seeded = await seed_demo(services, start, weeks=weeks)
-        async with transaction(services.sessions) as session:
-            ready.seeded.codings = await seed_codebook(session)
     async with transaction(services.sessions) as session:
         candidates = (await _candidates(session))[:people]
         for candidate in candidates:
@@ -256,4 +254,8 @@ async def prepare_demo(
         account = await _review_account(session)
         if account is not None:
             ready.review_email, ready.review_password = account
+        if ready.seeded is not None:
+            await session.flush()
+            by = await session.scalar(select(User).where(User.email == ready.review_email))
+            ready.seeded.codings = await seed_codebook(session, by)
     return ready
