@@ -188,7 +188,7 @@ class _Seeder:
             anchor = person.default_audience == "team"
             weeks_answered: set[date] = set()
             weeks_shared: set[date] = set()  # weeks with a written answer
-            first_slot: dict[date, datetime] = {}
+            first_slot: dict[date, tuple[datetime, Phase]] = {}
             for slot in slots:
                 local_day = slot.astimezone(pattern.zone).date()
                 monday = local_day - timedelta(days=local_day.weekday())
@@ -218,11 +218,11 @@ class _Seeder:
                     quotes[chosen.key] = text
                 if text and chosen.kind not in ("scale", "choice"):
                     weeks_shared.add(monday)
-                first_slot.setdefault(monday, slot)
+                first_slot.setdefault(monday, (slot, phase))
             if anchor:
-                for monday, slot in first_slot.items():
+                for monday, (slot, phase) in first_slot.items():
                     if monday not in weeks_shared:
-                        await self.team_note(person, project, slot, pattern)
+                        await self.team_note(person, project, slot, phase, pattern)
             await self.note(person, project, slots, pattern)
 
     async def delivery(
@@ -363,7 +363,12 @@ class _Seeder:
         return reflection.text or None
 
     async def team_note(
-        self, person: Person, project: Project, slot: datetime, pattern: WorkingPattern
+        self,
+        person: Person,
+        project: Project,
+        slot: datetime,
+        phase: Phase,
+        pattern: WorkingPattern,
     ) -> None:
         """A note shared with the team by name, in a week when the prompts were all ratings."""
         at = self.at_work(slot + timedelta(minutes=75), pattern, slot, slot + timedelta(days=7))
@@ -384,8 +389,10 @@ class _Seeder:
             Reflection(
                 person_id=person.id,
                 project_id=project.id,
+                cycle_id=phase.cycle_id,
+                phase_id=phase.id,
                 kind="note",
-                text=answers.text_answer(rng, project.slug, None),
+                text=answers.text_answer(rng, project.slug, phase.key),
                 audience="team",
                 channel="webchat",
                 created_at=at,
