@@ -3,7 +3,8 @@
 Read only from reflections whose audience allows researchers (``researchers``,
 ``team_anonymous``, ``team``; never ``private``), and pseudonymised: people appear by their
 study code, never by name. A theme is "shared" when reflections from at least two partnerships
-mention it — the learning "between case study partners" that the programme values.
+mention it — the learning "between case study partners" that the programme values — and it is
+weighed by TF-IDF against the study's whole corpus, so that its filler words are never themes.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digests.audience import visible_audiences
-from digests.data import COUNTED, review_link
+from digests.data import COUNTED, review_link, study_corpus
 from digests.model import Rate
 from digests.schedule import Week
-from digests.themes import terms
+from digests.themes import Corpus, terms
 from storage.models import Delivery, Partnership, Person, Project, Reflection, ResearchQuestion
 
 MAX_SHARED = 8
@@ -141,7 +142,8 @@ async def build_cross(
         summary.asked += 1
         summary.answered += status == "answered"
 
-    shared = _shared(term_partnerships, term_count)
+    corpus = await study_corpus(session, visible_audiences("cross_partnership"))
+    shared = _shared(term_partnerships, term_count, corpus)
     shared_terms = {theme.term for theme in shared}
     quotes: list[Quote] = []
     per_partnership: dict[str, int] = defaultdict(int)
@@ -171,10 +173,18 @@ async def build_cross(
     )
 
 
-def _shared(partnerships: dict[str, set[str]], counts: dict[str, int]) -> list[SharedTheme]:
+def _shared(
+    partnerships: dict[str, set[str]], counts: dict[str, int], corpus: Corpus
+) -> list[SharedTheme]:
+    """Terms from at least two partnerships, weighed by TF-IDF against the study's corpus; the
+    study's filler words are left out."""
     ranked = sorted(
-        (term for term, parts in partnerships.items() if len(parts) >= 2),
-        key=lambda t: (-len(partnerships[t]), -counts[t], -len(t.split()), t),
+        (
+            term
+            for term, parts in partnerships.items()
+            if len(parts) >= 2 and not corpus.is_filler(term)
+        ),
+        key=lambda t: (-len(partnerships[t]), -corpus.weight(t, counts[t]), -len(t.split()), t),
     )
     chosen: list[SharedTheme] = []
     for term in ranked:

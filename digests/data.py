@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digests.audience import (
@@ -50,9 +51,17 @@ from digests.model import (
     review_link,
 )
 from digests.schedule import DigestSchedule, Week, is_plan_prompt
-from digests.themes import top_themes
+from digests.themes import Corpus, top_themes
 from digests.timeline import timeline_for
-from storage.models import Attachment, Delivery, Person, Project, Reflection, ResearchQuestion
+from storage.models import (
+    Attachment,
+    Delivery,
+    Membership,
+    Person,
+    Project,
+    Reflection,
+    ResearchQuestion,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +74,10 @@ __all__ = [
     "build_weekly",
     "day_text",
     "format_rate",
+    "participant_count",
     "pooled",
     "review_link",
+    "study_corpus",
 ]
 
 
@@ -176,6 +187,37 @@ async def _rows(
         .order_by(Reflection.created_at, Reflection.id)
     )
     return list(result.all())
+
+
+async def study_corpus(session: AsyncSession, audiences: Iterable[str]) -> Corpus:
+    """Every reflection with text that these audiences allow, over the whole study: the corpus
+    that a week's themes are weighed against (never a withdrawn person's)."""
+    texts = await session.scalars(
+        select(Reflection.text)
+        .join(Person, Reflection.person_id == Person.id)
+        .where(
+            Reflection.audience.in_(tuple(audiences)),
+            Reflection.kind.not_in(("scale", "choice")),
+            Reflection.text != "",
+            Person.withdrawn_at.is_(None),
+        )
+    )
+    return Corpus.of(texts)
+
+
+async def participant_count(session: AsyncSession, project_id: int) -> int:
+    """How many people take part in the project now (active participants, not withdrawn)."""
+    count = await session.scalar(
+        select(func.count(func.distinct(Membership.person_id)))
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.project_id == project_id,
+            Membership.role == "participant",
+            Membership.active.is_(True),
+            Person.withdrawn_at.is_(None),
+        )
+    )
+    return int(count or 0)
 
 
 async def build_weekly(
@@ -339,8 +381,12 @@ async def build_weekly(
         aggregates_held_back=aggregates_held_back,
         confirmations=confirmations,
         timeline=timeline,
-        themes=top_themes(shown_texts + [i.text for i in plans]),
+        themes=top_themes(
+            shown_texts + [i.text for i in plans],
+            await study_corpus(session, visible_audiences(kind)),
+        ),
         review_url=f"{public_url.rstrip('/')}/review",
+        participants=await participant_count(session, project.id),
     )
 
 

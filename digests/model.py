@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from digests.audience import DigestKind
+from digests.audience import SMALL_N, DigestKind
 from digests.schedule import Week
 from digests.themes import Theme
 from digests.timeline import Timeline
@@ -154,6 +154,12 @@ class WeeklyDigest:
     timeline: Timeline | None
     themes: list[Theme]
     review_url: str
+    participants: int = SMALL_N  # taking part in the project now
+
+    @property
+    def too_small_for_anonymity(self) -> bool:
+        """Fewer than three participants: anonymous items and summaries can never be shown."""
+        return self.participants < SMALL_N
 
     @property
     def shown_count(self) -> int:

@@ -33,7 +33,7 @@ def demo_settings() -> Settings:
     return settings.model_copy(update={"public_url": f"http://{host}:{settings.web_port}"})
 
 
-def _show(settings: Settings, ready: DemoReady, speed: float) -> None:
+def _show(settings: Settings, ready: DemoReady, speed: float, *, running: bool = True) -> None:
     base = settings.public_url.rstrip("/")
     local = ready.start.astimezone(ZoneInfo(ready.zone))
     if ready.seeded is not None:
@@ -51,6 +51,13 @@ def _show(settings: Settings, ready: DemoReady, speed: float) -> None:
         if not settings.smtp_host:
             click.echo(f"  digests (no SMTP set, so written to the outbox): {base}/review/outbox")
     click.echo("")
+    if not running:
+        click.echo(
+            "Nothing is running (--no-run): the links and the review workspace answer once "
+            "carbot runs, e.g. with 'carbot run'."
+        )
+        click.echo("")
+        return
     click.echo(
         f"Demo clock: starts {local:%a %d %b %Y %H:%M} ({ready.zone}) and runs "
         f"{speed:g}× faster than real time; the first prompt arrives within a minute."
@@ -105,7 +112,7 @@ def up(study: Path | None, speed: float, weeks: int, people: int, no_run: bool) 
             await services.close()
 
     ready = run_async(prepare())
-    _show(settings, ready, speed)
+    _show(settings, ready, speed, running=not no_run)
     if not no_run:
         serve(settings, make_clock(speed, ready.start), speed)
 

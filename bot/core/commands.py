@@ -15,7 +15,7 @@ from bot.core.evidence import unused_paths
 from bot.core.matching import AnswerFields, answer_label, newest_open
 from bot.core.onboarding import withdraw_consent
 from bot.core.parsing import AUDIENCE_WORDS, NoSuchDate, parse_pause
-from bot.core.people import person_zone
+from bot.core.people import person_zone, too_small_for_anonymity
 from bot.core.turn import Turn
 from bot.privacy.held import held_counts, my_data_text
 from prompts.schedule import snooze_until, working_pattern
@@ -265,6 +265,9 @@ async def cmd_audience(turn: Turn, args: str) -> None:
             "Tap to change who can see your last answer, or send e.g. 'audience team' to "
             "change your default.",
         ]
+        small = await too_small_for_anonymity(turn.session, turn.person)
+        if small:
+            lines.append(texts.small_team([project.name for project in small]))
         choices = texts.audience_choices(":last") if latest else texts.audience_choices()
         turn.say("\n".join(line for line in lines if line), choices)
         return
@@ -276,6 +279,10 @@ async def set_audience(turn: Turn, audience: str, *, last: bool) -> None:
         turn.say("I don't know that audience.")
         return
     label = texts.AUDIENCE_LABELS[audience]
+    warning = ""
+    if audience == "team_anonymous":
+        small = await too_small_for_anonymity(turn.session, turn.person)
+        warning = f"\n\n{texts.small_team([p.name for p in small])}" if small else ""
     if last:
         reflection = await _last_reflection(turn, timedelta(days=3650))
         if reflection is None:
@@ -284,11 +291,11 @@ async def set_audience(turn: Turn, audience: str, *, last: bool) -> None:
         reflection.audience = audience
         reflection.updated_at = turn.now
         turn.outcome = "audience_last"
-        turn.say(f"Your last answer is now visible to: {label}.")
+        turn.say(f"Your last answer is now visible to: {label}.{warning}")
         return
     turn.person.default_audience = audience
     turn.outcome = "audience_default"
-    turn.say(f"From now on your answers are visible to: {label}. Send 'help' any time.")
+    turn.say(f"From now on your answers are visible to: {label}. Send 'help' any time.{warning}")
 
 
 async def cmd_status(turn: Turn, _args: str) -> None:

@@ -47,6 +47,7 @@ from bot.core.onboarding import (
     redeem_link_code,
 )
 from bot.core.parsing import parse_command
+from bot.core.people import too_small_for_anonymity
 from bot.core.turn import Turn
 from bot.privacy.erasure import erase_person
 from bot.privacy.outbox import cut_quotes
@@ -266,10 +267,9 @@ class Conversation:
             turn.outcome = "consented"
             waiting = await newest_open(turn.session, turn.person, turn.now)
             after = f"\n\n{texts.ANSWER_NOW}" if waiting is not None else ""
-            turn.say(
-                f"{texts.CONSENT_GIVEN}\n\n{texts.AUDIENCE_QUESTION}{after}",
-                texts.audience_choices(),
-            )
+            small = await too_small_for_anonymity(turn.session, turn.person)
+            question = texts.audience_question([project.name for project in small])
+            turn.say(f"{texts.CONSENT_GIVEN}\n\n{question}{after}", texts.audience_choices())
         elif consented:
             turn.say("You're taking part at the moment. Send 'stop' if you want to leave.")
         else:

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digests.audience import SMALL_N
+from digests.data import participant_count
 from storage.models import AUDIENCES, ConsentRecord, Membership, Person, Project, Study
 
 
@@ -21,6 +23,16 @@ async def active_projects(session: AsyncSession, person: Person) -> list[Project
         .order_by(Project.name, Project.id)
     )
     return list(rows)
+
+
+async def too_small_for_anonymity(session: AsyncSession, person: Person) -> list[Project]:
+    """The person's projects with fewer than :data:`SMALL_N` participants: there, "Team, no
+    name" cannot hide who wrote an answer, and the lead's digest holds such answers back."""
+    return [
+        project
+        for project in await active_projects(session, person)
+        if await participant_count(session, project.id) < SMALL_N
+    ]
 
 
 async def person_zone(session: AsyncSession, person: Person, default: str) -> ZoneInfo:

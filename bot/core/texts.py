@@ -85,6 +85,12 @@ AUDIENCE_QUESTION = (
     "Who should see your answers by default? You can change it for any single answer later.\n"
     + "\n".join(f"• {text}" for text in AUDIENCE_EXPLAINED.values())
 )
+SMALL_TEAM = (
+    "Please note: {projects} {has} fewer than 3 participants. In a team that small, "
+    "'Team, no name' cannot hide who you are — your lead could tell who wrote it — so the lead's "
+    "weekly digest holds such answers back. Choose 'Team, named' for answers your lead should "
+    "read, or 'Researchers' to share them only with the university team."
+)
 READY = "All set. I'll send your first question at a sensible time. Send 'help' any time."
 UNKNOWN_COMMAND = "Sorry, I don't know the command '{command}'. Send 'help' to see what I can do."
 FORGED_DELIVERY = (
@@ -156,6 +162,16 @@ def audience_choices(suffix: str = "") -> tuple[Choice, ...]:
 
 def saved(where: str, audience: str) -> str:
     return f"Saved to {where}, visible to: {AUDIENCE_LABELS[audience]}. Reply 'audience' to change."
+
+
+def audience_question(small_projects: list[str]) -> str:
+    """The audience question, with a plain warning when a team is too small to be anonymous."""
+    return AUDIENCE_QUESTION + (f"\n\n{small_team(small_projects)}" if small_projects else "")
+
+
+def small_team(projects: list[str]) -> str:
+    named = projects[0] if len(projects) == 1 else ", ".join(projects[:-1]) + f" and {projects[-1]}"
+    return SMALL_TEAM.format(projects=named, has="has" if len(projects) == 1 else "have")
 
 
 def human_date(day: date) -> str:

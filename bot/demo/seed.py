@@ -37,6 +37,7 @@ from prompts.schedule import (
     expires_at,
     is_working_time,
     local_instant,
+    next_working_moment,
     reminder_at,
     working_pattern,
 )
@@ -66,11 +67,13 @@ class SeedReport:
     deliveries: int = 0
     reflections: int = 0
     files: int = 0
+    codings: int | None = None  # set once the demo codebook is seeded
 
     def __str__(self) -> str:
+        coded = "" if self.codings is None else f", {self.codings} codings"
         return (
             f"{self.deliveries} deliveries, {self.reflections} reflections, "
-            f"{self.files} evidence files"
+            f"{self.files} evidence files{coded}"
         )
 
 
@@ -180,7 +183,17 @@ class _Seeder:
             )
             recent: list[str] = []
             quotes: dict[str, str] = {}
+            # someone who shares with the team by name answers their first prompt of each week,
+            # so that every lead's digest has something in it
+            anchor = person.default_audience == "team"
+            weeks_answered: set[date] = set()
+            weeks_shared: set[date] = set()  # weeks with a written answer
+            first_slot: dict[date, tuple[datetime, Phase]] = {}
             for slot in slots:
+                local_day = slot.astimezone(pattern.zone).date()
+                monday = local_day - timedelta(days=local_day.weekday())
+                must_answer = anchor and monday not in weeks_answered
+                weeks_answered.add(monday)
                 phase = _phase_on(phases, slot.astimezone(pattern.zone).date())
                 assert phase is not None
                 chosen = self.library.choose(
@@ -190,11 +203,27 @@ class _Seeder:
                 if slot in taken:
                     continue
                 text = await self.delivery(
-                    person, project, identity, phase, slot, chosen, cadence, pattern, questions
+                    person,
+                    project,
+                    identity,
+                    phase,
+                    slot,
+                    chosen,
+                    cadence,
+                    pattern,
+                    questions,
+                    must_answer=must_answer,
                 )
                 if text:
                     quotes[chosen.key] = text
-            await self.note(person, project, slots)
+                if text and chosen.kind not in ("scale", "choice"):
+                    weeks_shared.add(monday)
+                first_slot.setdefault(monday, (slot, phase))
+            if anchor:
+                for monday, (slot, phase) in first_slot.items():
+                    if monday not in weeks_shared:
+                        await self.team_note(person, project, slot, phase, pattern)
+            await self.note(person, project, slots, pattern)
 
     async def delivery(
         self,
@@ -207,6 +236,8 @@ class _Seeder:
         cadence: Cadence,
         pattern: WorkingPattern,
         questions: list[Any],
+        *,
+        must_answer: bool = False,
     ) -> str | None:
         rng = random.Random(f"{person.key}:{project.slug}:{slot.isoformat()}")
         keenness = random.Random(person.key).uniform(0.45, 0.9)
@@ -234,7 +265,7 @@ class _Seeder:
             created_at=slot - timedelta(days=1),
             updated_at=slot,
         )
-        roll = rng.random()
+        roll = 0.0 if must_answer else rng.random()
         reminded = remind is not None and (roll >= keenness * 0.7)
         if reminded and remind is not None:
             delivery.reminded_at = remind
@@ -243,16 +274,34 @@ class _Seeder:
         self.report.deliveries += 1
         if roll < keenness:
             start = remind if reminded and remind is not None else slot
-            answered_at = start + (expiry - start) * rng.uniform(0.005, 0.3)
+            answered_at = self.at_work(
+                start + timedelta(minutes=rng.randrange(3, 240)), pattern, start, expiry
+            )
             delivery.status, delivery.answered_at = "answered", answered_at
             await self.session.flush()
-            return await self.reflection(rng, person, project, delivery, chosen, answered_at)
+            return await self.reflection(
+                rng, person, project, delivery, chosen, answered_at, keep_audience=must_answer
+            )
         if roll < keenness + 0.07:
             delivery.status, delivery.skipped_at = "skipped", slot + timedelta(minutes=25)
             delivery.reminded_at = delivery.reminder_ref = None
         else:
             delivery.status, delivery.expired_at = "expired", expiry
         return None
+
+    def at_work(
+        self, moment: datetime, pattern: WorkingPattern, start: datetime, before: datetime
+    ) -> datetime:
+        """``moment``, or the start of the person's next working period when it falls outside
+        their hours; ``start`` (a working moment) when that would be too late."""
+        working = next_working_moment(moment, pattern)
+        if working is not None and working != moment:
+            # not everyone answers on the dot when they start work
+            later = working + timedelta(minutes=7 + moment.minute % 41)
+            working = later if is_working_time(later, pattern) else working
+        if working is None or working >= min(before, self.now):
+            return start + timedelta(minutes=1)
+        return working
 
     async def reflection(
         self,
@@ -262,9 +311,11 @@ class _Seeder:
         delivery: Delivery,
         chosen: ChosenPrompt,
         at: datetime,
+        *,
+        keep_audience: bool = False,
     ) -> str | None:
         audience = person.default_audience or project.default_audience
-        if rng.random() < 0.3:
+        if rng.random() < 0.3 and not keep_audience:
             audience = rng.choice(AUDIENCES)
         reflection = Reflection(
             person_id=person.id,
@@ -311,11 +362,54 @@ class _Seeder:
         self.report.reflections += 1
         return reflection.text or None
 
-    async def note(self, person: Person, project: Project, slots: list[datetime]) -> None:
+    async def team_note(
+        self,
+        person: Person,
+        project: Project,
+        slot: datetime,
+        phase: Phase,
+        pattern: WorkingPattern,
+    ) -> None:
+        """A note shared with the team by name, in a week when the prompts were all ratings."""
+        at = self.at_work(slot + timedelta(minutes=75), pattern, slot, slot + timedelta(days=7))
+        if at >= self.now:
+            return
+        exists = await self.session.scalar(
+            select(Reflection.id).where(
+                Reflection.person_id == person.id,
+                Reflection.project_id == project.id,
+                Reflection.kind == "note",
+                Reflection.created_at == at,
+            )
+        )
+        if exists is not None:
+            return
+        rng = random.Random(f"team-note:{person.key}:{project.slug}:{slot.isoformat()}")
+        self.session.add(
+            Reflection(
+                person_id=person.id,
+                project_id=project.id,
+                cycle_id=phase.cycle_id,
+                phase_id=phase.id,
+                kind="note",
+                text=answers.text_answer(rng, project.slug, phase.key),
+                audience="team",
+                channel="webchat",
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        self.report.reflections += 1
+
+    async def note(
+        self, person: Person, project: Project, slots: list[datetime], pattern: WorkingPattern
+    ) -> None:
         rng = random.Random(f"note:{person.key}:{project.slug}")
         if rng.random() > 0.35:
             return
-        at = slots[rng.randrange(len(slots))] + timedelta(hours=2, minutes=rng.randrange(60))
+        slot = slots[rng.randrange(len(slots))]
+        later = slot + timedelta(hours=2, minutes=rng.randrange(60))
+        at = self.at_work(later, pattern, slot, slot + timedelta(days=7))
         exists = await self.session.scalar(
             select(Reflection.id).where(
                 Reflection.person_id == person.id,

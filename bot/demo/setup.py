@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.core.onboarding import record_consent
 from bot.core.people import active_consent
+from bot.demo.codebook import seed_codebook
 from bot.demo.seed import SeedReport, seed_demo
 from bot.review.auth import hash_password, new_password
 from bot.review.throttle import forget_address
@@ -253,4 +254,8 @@ async def prepare_demo(
         account = await _review_account(session)
         if account is not None:
             ready.review_email, ready.review_password = account
+        if ready.seeded is not None:
+            await session.flush()
+            by = await session.scalar(select(User).where(User.email == ready.review_email))
+            ready.seeded.codings = await seed_codebook(session, by)
     return ready

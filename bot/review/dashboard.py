@@ -1,8 +1,9 @@
 """The participation dashboard: response rate over time and answers per phase, per project.
 
-Aggregate only: the figures come from delivery rows (answered ÷ sent + reminded + answered +
-expired; skipped and cancelled left out), counted per ISO week and per phase, and nothing here
-names or lists a person.
+Aggregate only: the figures come from delivery rows (answered ÷ answered + expired; skipped
+and cancelled left out), counted per ISO week and per phase, and nothing here
+names or lists a person. A prompt still open (sent, reminded) is not yet unanswered, so a week's
+rate counts settled prompts only; the current, unfinished week is shown as "so far".
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +21,11 @@ from bot.review.access import Viewer
 from storage.models import Delivery, Phase, Project
 
 COUNTED = ("sent", "reminded", "answered", "expired")
-WIDTH, HEIGHT, PAD = 640, 220, 36
+OPEN = ("sent", "reminded")
+# The chart is laid out in percentages of its width and pixels of its height, so that its text
+# keeps its real size (no viewBox scaling) on a phone and on a desktop alike.
+HEIGHT, TOP, BOTTOM = 220, 24, 36
+LEFT, RIGHT = 6.0, 96.0  # per cent of the width
 
 
 @dataclass
@@ -27,10 +33,16 @@ class Week:
     monday: date
     asked: int
     answered: int
+    open: int = 0  # sent or reminded, still waiting for an answer
+    so_far: bool = False  # the current, unfinished week
+
+    @property
+    def settled(self) -> int:
+        return self.asked - self.open
 
     @property
     def rate(self) -> float:
-        return self.answered / self.asked if self.asked else 0.0
+        return self.answered / self.settled if self.settled else 0.0
 
 
 @dataclass
@@ -47,33 +59,57 @@ class ProjectParticipation:
     def answered(self) -> int:
         return sum(w.answered for w in self.weeks)
 
-    def chart(self) -> dict[str, object]:
-        """Points for an inline SVG line chart of the weekly response rate (0–100 %)."""
-        weeks = self.weeks
-        step = (WIDTH - 2 * PAD) / max(1, len(weeks) - 1)
+    @property
+    def open(self) -> int:
+        return sum(w.open for w in self.weeks)
+
+    def chart(self) -> Chart:
+        """An inline SVG line chart of the weekly response rate (0–100 %).
+
+        A week with nothing settled yet (the current week on a Monday) is left out; the current
+        week otherwise ends the line dashed, its point hollow and its label "so far".
+        """
+        weeks = [w for w in self.weeks if w.settled]
+        step = (RIGHT - LEFT) / max(1, len(weeks) - 1)
+        inner = HEIGHT - TOP - BOTTOM
         points = [
-            (round(PAD + i * step, 1), round(HEIGHT - PAD - w.rate * (HEIGHT - 2 * PAD), 1))
+            ChartPoint(
+                x=round(LEFT + i * step, 2),
+                y=round(TOP + (1 - w.rate) * inner, 1),
+                week=w,
+                # at most five labels, evenly spaced, counted back from the latest week
+                labelled=(len(weeks) - 1 - i) % max(1, -(-len(weeks) // 4)) == 0,
+            )
             for i, w in enumerate(weeks)
         ]
-        return {
-            "width": WIDTH,
-            "height": HEIGHT,
-            "pad": PAD,
-            "points": points,
-            "polyline": " ".join(f"{x},{y}" for x, y in points),
-            "labels": [
-                (x, w.monday.strftime("%d %b"))
-                for (x, _), w in zip(points, weeks, strict=True)
-                if len(weeks) <= 8 or weeks.index(w) % max(1, len(weeks) // 6) == 0
-            ],
-        }
+        grid = [(pct, round(TOP + (1 - pct / 100) * inner, 1)) for pct in (0, 50, 100)]
+        return Chart(HEIGHT, points, list(pairwise(points)), grid)
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float  # per cent of the width
+    y: float  # pixels from the top
+    week: Week
+    labelled: bool
+
+
+@dataclass(frozen=True)
+class Chart:
+    height: int
+    points: list[ChartPoint]
+    segments: list[tuple[ChartPoint, ChartPoint]]
+    grid: list[tuple[int, float]]  # (per cent, y)
 
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-async def participation(session: AsyncSession, viewer: Viewer) -> list[ProjectParticipation]:
+async def participation(
+    session: AsyncSession, viewer: Viewer, today: date
+) -> list[ProjectParticipation]:
+    """Each project's weekly figures; ``today``'s week is the one "so far"."""
     allowed = viewer.project_ids()
     query = select(Project).options(selectinload(Project.partnership)).order_by(Project.name)
     if allowed is not None:
@@ -82,7 +118,8 @@ async def participation(session: AsyncSession, viewer: Viewer) -> list[ProjectPa
     if not projects:
         return []
     ids = [p.id for p in projects]
-    weekly: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    this_week = _monday(today)
+    weekly: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     rows = await session.execute(
         select(Delivery.project_id, Delivery.slot, Delivery.status).where(
             Delivery.project_id.in_(ids), Delivery.status.in_(COUNTED)
@@ -92,6 +129,7 @@ async def participation(session: AsyncSession, viewer: Viewer) -> list[ProjectPa
         bucket = weekly[project_id][_monday(slot.date())]
         bucket[0] += 1
         bucket[1] += status == "answered"
+        bucket[2] += status in OPEN  # not unanswered yet: still waiting for an answer
     phase_rows = await session.execute(
         select(Delivery.project_id, Phase.name, Phase.position, func.count(Delivery.id))
         .join(Phase, Phase.id == Delivery.phase_id)
@@ -105,8 +143,8 @@ async def participation(session: AsyncSession, viewer: Viewer) -> list[ProjectPa
     out = []
     for project in projects:
         weeks = [
-            Week(monday, asked, answered)
-            for monday, (asked, answered) in sorted(weekly[project.id].items())
+            Week(monday, asked, answered, still_open, so_far=monday == this_week)
+            for monday, (asked, answered, still_open) in sorted(weekly[project.id].items())
         ]
         out.append(ProjectParticipation(project, weeks, list(phases[project.id].items())))
     return out

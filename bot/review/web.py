@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.numbers import strict_id
+from bot.core.texts import AUDIENCE_SHORT
 from bot.review import auth
 from bot.review.access import Viewer, viewer_for
 from bot.services import Services
@@ -26,6 +27,8 @@ templates = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=select_autoescape(default=True),
 )
+# Audiences in the words the chat's buttons use ("Team, no name"), not their stored values.
+templates.filters["audience"] = lambda value: AUDIENCE_SHORT.get(value, value)
 
 
 def services_of(request: Request) -> Services:

@@ -18,6 +18,7 @@ from bot.study.schema import (
     StudySection,
     phase_key,
 )
+from digests.audience import SMALL_N
 from prompts.library import PromptLibraryError, load_library
 
 
@@ -33,6 +34,17 @@ def warnings(study: StudyFile) -> list[Problem]:
                 found.append(Problem((*loc, "team"), "no lead: nobody gets this project's digest"))
             if not project.cycles:
                 found.append(Problem((*loc, "cycles"), "no cycles: nobody is asked anything"))
+            participants = len(set(project.team.participants))
+            if 0 < participants < SMALL_N:
+                found.append(
+                    Problem(
+                        (*loc, "team", "participants"),
+                        f"only {participants} participant{'s' if participants > 1 else ''}: "
+                        f"too few for anonymous reporting (at least {SMALL_N} are needed), so "
+                        "their 'Team, no name' answers never reach the lead's digest; "
+                        "participants are told so when they choose who sees their answers",
+                    )
+                )
     for index, person in enumerate(study.people):
         if person.key not in in_a_team:
             found.append(Problem(("people", index), f"{person.key!r} is in no project's team"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp
 
 from adapters.base import Channel
@@ -31,6 +32,13 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     app = _App(title="carbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.https = services.settings.public_url.lower().startswith("https://")
     app.state.services = services
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    async def home(request: Request) -> HTMLResponse:
+        """A short front page: the review sign-in, and what web chat links are."""
+        from bot.review.web import render
+
+        return render(request, "home.html")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

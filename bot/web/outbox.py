@@ -22,14 +22,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot.review.access import Viewer
-from bot.review.web import ReviewRoute, current_viewer, not_found, services_of
-from digests.render import HTML
+from bot.review.web import ReviewRoute, current_viewer, not_found, render, services_of
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/review/outbox"
 router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ReviewRoute)
-_PAGE = HTML.get_template("outbox.html")
 
 
 @dataclass(frozen=True)
@@ -94,8 +92,15 @@ async def listing(request: Request) -> HTMLResponse:
         return not_found(request, viewer)
     folder = Path(services_of(request).settings.outbox_dir)
     entries = await asyncio.to_thread(_entries, folder)
-    page = _PAGE.render(title="Outbox", prefix=PREFIX, listing=entries, folder=str(folder))
-    return HTMLResponse(page, headers={"Cache-Control": "private, no-store"})
+    return render(
+        request,
+        "outbox.html",
+        viewer=viewer,
+        page_title="Outbox",
+        prefix=PREFIX,
+        listing=entries,
+        folder=str(folder),
+    )
 
 
 @router.get("/{name}", response_class=HTMLResponse)
@@ -107,17 +112,23 @@ async def show(request: Request, name: str) -> HTMLResponse:
     message = _read(path)
     html_part = message.get_body(("html",))
     text_part = message.get_body(("plain",))
-    page = _PAGE.render(
-        title=str(message["Subject"] or path.name),
+    page = render(
+        request,
+        "outbox.html",
+        viewer=viewer,
+        page_title=str(message["Subject"] or path.name),
         prefix=PREFIX,
         message=_entry(path, message),
         html=html_part.get_content() if html_part is not None else "",
         text=text_part.get_content() if text_part is not None else "",
     )
     # the digest's own HTML is inert in the sandboxed frame; no script runs on this page at all
-    policy = "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
-    headers = {"Content-Security-Policy": policy, "Cache-Control": "private, no-store"}
-    return HTMLResponse(page, headers=headers)
+    page.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    )
+    return page
 
 
 @router.get("/{name}/raw")

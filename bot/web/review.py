@@ -501,7 +501,7 @@ async def audit_page(request: Request) -> Response:
 async def dashboard_page(request: Request) -> HTMLResponse:
     async with services_of(request).sessions() as session:
         viewer = await current_viewer(request, session)
-        projects = await dashboard.participation(session, viewer)
+        projects = await dashboard.participation(session, viewer, datetime.now(UTC).date())
     return render(request, "dashboard.html", viewer=viewer, projects=projects)
 
 

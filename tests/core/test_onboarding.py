@@ -179,3 +179,39 @@ async def test_an_unreachable_identity_that_writes_again_is_reachable_again(worl
 
     refreshed = await world.get(ChannelIdentity, world.identity.id)
     assert (refreshed.status, refreshed.status_reason) == ("active", None)
+
+
+async def test_in_a_team_of_two_the_audience_question_says_no_name_cannot_hide_who_you_are(
+    world: World,
+) -> None:
+    world.channel.name = "telegram"
+    person, code = await _new_person(world)  # the second participant of the project
+    await _without_consent(world, person)
+    await world.channel.say("tg-2", f"/start {code}")
+    world.channel.unique_reply()
+
+    await world.channel.tap("tg-2", "consent:yes")
+
+    reply = world.channel.unique_reply().text
+    assert f"{world.rows.project.name} has fewer than 3 participants" in reply
+    assert "'Team, no name' cannot hide who you are" in reply
+    assert "the lead's weekly digest holds such answers back" in reply
+    await world.channel.tap("tg-2", "audience:team_anonymous")
+    assert "cannot hide who you are" in world.channel.unique_reply().text
+
+
+async def test_in_a_team_of_three_the_audience_question_makes_no_such_warning(
+    world: World,
+) -> None:
+    async with world.services.sessions() as session, session.begin():
+        await make_person(session, world.rows.project, name="Calum Ross")
+    world.channel.name = "telegram"
+    person, code = await _new_person(world)  # the third participant
+    await _without_consent(world, person)
+    await world.channel.say("tg-3", f"/start {code}")
+    world.channel.unique_reply()
+
+    await world.channel.tap("tg-3", "consent:yes")
+
+    reply = world.channel.unique_reply().text
+    assert "Who should see your answers" in reply and "cannot hide" not in reply

@@ -76,6 +76,27 @@ async def test_an_admin_sees_the_outbox_and_each_message_safely(services: Any) -
     assert escape.status_code == 404 and missing.status_code == 404
 
 
+async def test_the_outbox_pages_sit_in_the_review_workspace_with_its_menu_and_sign_out(
+    services: Any,
+) -> None:
+    await _written(services)
+    await send_due_digests(services, WEEKLY_TIME)
+    (path,) = services.settings.outbox_dir.glob("*.eml")
+
+    async with await _client(services, "admin@example.org") as client:
+        pages = [
+            await client.get("/review/outbox"),
+            await client.get(f"/review/outbox/{path.name}"),
+        ]
+
+    for page in pages:
+        assert '<nav aria-label="Review workspace">' in page.text
+        assert '<a href="/review/reflections">Reflections</a>' in page.text
+        assert "Sign out</button>" in page.text and 'action="/review/sign-out"' in page.text
+        assert '<main id="main"' in page.text
+        assert "form-action 'self'" in page.headers["content-security-policy"]
+
+
 async def test_the_outbox_is_for_admins_only_and_does_not_exist_for_anyone_else(
     services: Any,
 ) -> None:

@@ -121,6 +121,27 @@ async def test_anonymous_reflections_from_fewer_than_three_people_are_held_back(
         assert "anon one" not in text and "anon three" not in text
         assert "named" in text
         assert "3 anonymous reflections held back to protect anonymity" in text
+        assert "They will appear once 3 people have, within 4 weeks." in text
+
+
+async def test_a_team_of_two_is_told_what_is_held_back_without_a_promise_it_can_never_keep(
+    services: Any,
+) -> None:
+    async with transaction(services.sessions) as session:
+        team = await add_team(session, members=2)
+        a, b = team.members
+        await add_reflection(session, team, a, "anon one", audience="team_anonymous")
+        await add_reflection(session, team, b, "named by b", audience="team")
+
+    digest = await _digest(services, team)
+
+    assert digest.participants == 2 and digest.too_small_for_anonymity
+    for text in _texts(digest):
+        assert "anon one" not in text and "named by b" in text
+        assert "1 anonymous reflection held back to protect anonymity" in text
+        assert "with 2 participants in this project" in text
+        assert "cannot hide who wrote them" in text
+        assert "will appear" not in text and "once 3 people" not in text
 
 
 async def test_anonymous_reflections_from_three_people_appear_without_names_or_dates(

@@ -19,7 +19,7 @@ from bot.review.access import cli_viewer
 from bot.review.coding import add_code
 from bot.services import Services
 from bot.web.app import create_app
-from storage.models import Base
+from storage.models import Base, Partnership
 from tests.conftest import chromium_path, make_settings, requires_chromium
 from tests.review.conftest import GAELIC, PASSWORD, World, build_world
 
@@ -51,6 +51,10 @@ def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
         world = await build_world(services, settings.data_dir)
         async with services.sessions() as session, session.begin():
             await add_code(session, cli_viewer(), "Place", color="#2a9d8f")
+            # long names, as real partnerships have them, must wrap on a phone
+            fife = await session.get(Partnership, world.partnerships["fife"])
+            assert fife is not None
+            fife.name = "Fife Children and Families Strategic Partnership Collaborative"
         await services.close()
         return world
 
@@ -158,20 +162,41 @@ def test_a_lead_typing_another_partnerships_reflection_url_gets_404(
     page.close()
 
 
-@pytest.mark.parametrize("email", ["researcher@example.org", "lead@example.org"])
-def test_every_page_fits_a_phone_screen_without_sideways_scrolling(
+@pytest.mark.parametrize(
+    "email", ["researcher@example.org", "lead@example.org", "admin@example.org"]
+)
+def test_every_page_fits_a_320px_screen_without_sideways_scrolling(
     served: tuple[str, World], browser, email: str
 ) -> None:  # type: ignore[no-untyped-def]
     base, world = served
-    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page = browser.new_page(viewport={"width": 320, "height": 640})
     _sign_in(page, base, email)
-    one = world.gaelic if email.startswith("researcher") else world.reflections[("fife", "team")]
+    one = world.reflections[("fife", "team")] if email.startswith("lead") else world.gaelic
     paths = ["/review/reflections", f"/review/reflections/{one}", "/review/dashboard"]
     paths += ["/review/export"] + (["/review/codes"] if email.startswith("researcher") else [])
+    paths += ["/review/outbox"] if email.startswith("admin") else []
     for path in paths:
         page.goto(base + path)
         width = page.evaluate("() => document.documentElement.scrollWidth")
-        assert width <= 390, f"{path} is {width}px wide on a 390px phone"
+        assert width <= 320, f"{path} is {width}px wide on a 320px phone"
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_the_participation_charts_text_is_at_least_12px_at_every_width(
+    served: tuple[str, World], browser, width: int
+) -> None:  # type: ignore[no-untyped-def]
+    base, _world = served
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    _sign_in(page, base, "researcher@example.org")
+    page.goto(f"{base}/review/dashboard")
+    heights = page.evaluate(
+        """() => [...document.querySelectorAll('svg.chart text')].map(t => ({
+             size: parseFloat(getComputedStyle(t).fontSize),
+             shown: t.getBoundingClientRect().height,
+           }))"""
+    )
+    assert heights, "the dashboard shows no chart"
+    assert all(h["size"] >= 12 and h["shown"] >= 12 for h in heights), heights
 
 
 def test_a_keyboard_user_skips_the_menu_and_codes_a_whole_reflection(

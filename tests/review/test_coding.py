@@ -117,8 +117,45 @@ async def test_the_dashboard_shows_rates_and_phases_without_naming_anyone(world:
     assert page.status_code == 200
     assert "Fife family hub" in page.text and "Dundee family hub" not in page.text
     assert "2 of 4 prompts answered (50%)" in page.text  # the skipped one is left out
-    assert "<svg" in page.text and "<polyline" in page.text
+    assert '<svg class="chart"' in page.text and "<circle" in page.text
     assert "Morag" not in page.text and "P-001" not in page.text
+
+
+async def test_the_current_week_is_shown_so_far_and_its_open_prompts_are_not_a_fall_to_0(
+    world: World,
+) -> None:
+    from bot.review.dashboard import participation
+
+    today = (WHEN + timedelta(days=2)).date()  # the week of the fixture's first answers
+    async with world.services.sessions() as session, session.begin():
+        first = await session.scalar(
+            select(Delivery).where(Delivery.project_id == world.projects["fife"]).limit(1)
+        )
+        assert first is not None
+        for hours in (1, 2, 3):  # three prompts sent today, not answered yet
+            session.add(
+                Delivery(
+                    person_id=first.person_id,
+                    project_id=first.project_id,
+                    slot=WHEN + timedelta(days=2, hours=hours),
+                    due_at=WHEN,
+                    prompt_key=f"open-{hours}",
+                    prompt_kind="text",
+                    prompt_text="?",
+                    status="sent",
+                )
+            )
+    async with world.services.sessions() as session:
+        everything = await participation(session, cli_viewer(), today)
+    (fife,) = [p for p in everything if p.project.id == world.projects["fife"]]
+    last = fife.weeks[-1]
+    assert last.so_far and last.open == 3 and last.rate == 1.0
+    assert fife.chart().points[-1].week.so_far
+
+    async with client(world.services) as http:
+        await sign_in(http, "lead@example.org")
+        page = (await http.get("/review/dashboard")).text
+    assert "3 still open" in page
 
 
 def test_overlapping_passages_are_cut_into_pieces_for_highlighting() -> None:

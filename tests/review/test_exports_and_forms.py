@@ -185,11 +185,15 @@ async def test_the_export_page_tells_each_role_how_participants_appear(world: Wo
     assert "by study code" in researcher and "by name" not in researcher
 
 
-async def test_the_list_shows_each_reflections_audience(world: World) -> None:
+async def test_the_list_shows_each_reflections_audience_in_the_chats_words(world: World) -> None:
     async with client(world.services) as http:
         await sign_in(http, "researcher@example.org")
         page = (await http.get("/review/reflections")).text
-    assert "audience: team_anonymous" in page and "audience: researchers" in page
+        one = (await http.get(f"/review/reflections/{world.gaelic}")).text
+    assert "Audience: Team, no name" in page and "Audience: Researchers" in page
+    assert "Audience: Team, named" in page
+    assert "<dt>Audience</dt><dd>Researchers</dd>" in one
+    assert "Audience: team_anonymous" not in page
 
 
 @pytest.mark.parametrize(

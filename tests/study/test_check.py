@@ -181,7 +181,7 @@ def test_the_demo_study_is_a_full_programme_for_the_engine_and_the_demo() -> Non
         "West Dunbartonshire",
     ]
     assert len(projects) == 11
-    assert 28 <= len(study.people) <= 34
+    assert 34 <= len(study.people) <= 45
     day, last = date(2026, 9, 1), date(2027, 12, 31)
     for item in projects:
         phases = [phase for cycle in item.cycles for phase in cycle.phases]
@@ -189,6 +189,7 @@ def test_the_demo_study_is_a_full_programme_for_the_engine_and_the_demo() -> Non
         for before, after in pairwise(phases):
             assert after.starts_on == before.ends_on + timedelta(days=1), item.slug
         assert item.team.leads, f"{item.slug} has no lead"
+        assert 3 <= len(item.team.participants) <= 6, f"{item.slug}: too small or too big a team"
         assert 2 <= len(item.research_questions) <= 3
     assert {p.phase_model for p in projects} == {
         "scoping-exploring-testing",
@@ -228,6 +229,24 @@ def test_a_project_without_a_lead_passes_the_check_with_a_warning(tmp_path: Path
         result.output
     )
     assert "people[1]: 'sam' is in no project's team (line 9)" in result.output
+
+
+def test_the_check_warns_about_a_team_too_small_for_anonymous_reporting(tmp_path: Path) -> None:
+    text = (
+        "study: {slug: s, name: S, consent: {version: '1', text: Kept safe.}}\n"
+        "partnerships:\n  - slug: fife\n    name: Fife\n    projects:\n"
+        "      - {slug: hub, name: Hub, team: {leads: [lorna], participants: [rachel, sam]}}\n"
+        "      - {slug: big, name: Big, team: {leads: [lorna], participants: [rachel, sam, ali]}}\n"
+        "people:\n  - {key: lorna, name: Lorna}\n  - {key: rachel, name: Rachel Hunter}\n"
+        "  - {key: sam, name: Sam Lee}\n  - {key: ali, name: Ali Khan}\n"
+    )
+    result = CliRunner().invoke(main, ["study", "check", str(_write(tmp_path, text))])
+    assert result.exit_code == 0, result.output
+    assert "partnerships[0].projects[0].team.participants: only 2 participants: too few for " in (
+        result.output
+    )
+    assert "anonymous reporting (at least 3 are needed)" in result.output
+    assert "projects[1].team.participants: only" not in result.output
 
 
 def test_the_studys_own_prompts_are_checked_by_the_prompt_library(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_status_shows_phases_days_left_roles_this_weeks_deliveries_and_failed_di
     assert "In-work poverty: Cycle 1 · Observe, until Tue 01 Dec 2026 (ends today)" in out
     assert "Family hub approach: Cycle 1 · Exploring evidence" in out
     assert "    this week: 2 planned · 1 sent · 1 answered" in out
-    assert "People: 31 active (16 participants, 10 leads, 4 researchers, 1 admin)" in out
+    assert "People: 39 active (24 participants, 10 leads, 4 researchers, 1 admin)" in out
     assert "1 paused or on leave today" in out
     assert "Deliveries this week (2026-W49): 2 planned · 1 sent · 2 answered" in out
     assert "Digests: 2 sent, 1 failed, 0 pending, 0 sending" in out
@@ -195,5 +195,5 @@ def test_study_show_prints_projects_cycles_teams_and_study_codes(
     assert "2 prompt(s) a week on mon, thu, at 10:30" in out
     assert "      Exploring evidence: 2026-10-13 – 2026-12-25" in out
     assert "    leads: Gillian Rennie, Lorna Kinnear" in out
-    assert "People: 31 active, 0 inactive" in out
+    assert "People: 39 active, 0 inactive" in out
     assert "priya-raman: Priya Raman, mon,tue,wed,thu,fri 09:00–17:30 (America/Toronto)" in out

@@ -34,7 +34,7 @@ async def test_loading_the_demo_twice_leaves_identical_database_content(
     any_services: Services,
 ) -> None:
     first = await load_study(any_services, DEMO)
-    assert first.created["person"] == 31 and first.created["project"] == 11
+    assert first.created["person"] == 39 and first.created["project"] == 11
     before = await dump(any_services)
     second = await load_study(any_services, DEMO)
     assert not second.changed
@@ -256,7 +256,7 @@ async def test_the_database_holds_what_the_file_says_in_the_agreed_shape(
         roles = await session.scalars(select(Membership.role).distinct())
         assert set(roles) == {"lead", "participant", "researcher", "admin"}
         audit = await session.scalar(select(AuditLog).where(AuditLog.action == "study.load"))
-        assert audit is not None and audit.details["created"]["person"] == 31
+        assert audit is not None and audit.details["created"]["person"] == 39
 
 
 async def test_a_cycle_with_deliveries_cannot_be_dropped_from_the_file(
