@@ -8,6 +8,7 @@ get that passage coded. Seeding does nothing when the study already has codes.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,9 +62,11 @@ CODE_MEMOS = {
 REFLECTION_MEMO = "A clear example for the cross-partnership workshop."
 
 
-async def seed_codebook(session: AsyncSession, by: User | None = None) -> int:
+async def seed_codebook(
+    session: AsyncSession, by: User | None = None, at: datetime | None = None
+) -> int:
     """Add the demo codebook with codings and memos, as written by ``by`` (else the command
-    line); returns how many codings were made."""
+    line) at ``at`` (the demo clock's start; else now); returns how many codings were made."""
     if await session.scalar(select(func.count()).select_from(Code)):
         return 0
     viewer = cli_viewer() if by is None else Viewer(by.id, by.email, is_admin=True)
@@ -77,7 +80,8 @@ async def seed_codebook(session: AsyncSession, by: User | None = None) -> int:
     codings = 0
     for name, color, description, children in CODEBOOK:
         parent = await add_code(session, viewer, name, color=color, description=description)
-        await add_memo(session, viewer, CODE_MEMOS[name], code_id=parent.id)
+        memo = await add_memo(session, viewer, CODE_MEMOS[name], code_id=parent.id)
+        memo.created_at = at or memo.created_at
         for child_name, child_color, child_description, words in children:
             child = await add_code(
                 session,

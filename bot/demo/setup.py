@@ -257,5 +257,5 @@ async def prepare_demo(
         if ready.seeded is not None:
             await session.flush()
             by = await session.scalar(select(User).where(User.email == ready.review_email))
-            ready.seeded.codings = await seed_codebook(session, by)
+            ready.seeded.codings = await seed_codebook(session, by, start)
     return ready
