@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean migration
+.PHONY: install demo test lint format bench screenshots clean migration
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+## make screenshots: every demo page (web chat, review, digests) at 390 and 1280 px into var/shots/
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.shots var/shots
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
