@@ -25,7 +25,7 @@ def participation_chart(history: Sequence[WeekRate]) -> Markup:
         rate = week.rate
         percent = 0 if rate is None else max(0, min(100, round(rate * 100)))
         current = index == len(history) - 1
-        label = escape(week.label.split("-")[-1]) + (Markup(" (this week)") if current else "")
+        label = escape(week.label.split("-")[-1]) + (Markup(" (this digest)") if current else "")
         cell = "height:14px;font-size:1px;line-height:1px;"
         if percent == 0:
             bar = f'<td style="background:{TRACK};{cell}">&nbsp;</td>'

@@ -370,3 +370,18 @@ async def test_held_back_anonymous_reflections_expire_after_four_weeks(services:
     digest = await _digest(services, team)
 
     assert digest.sections == [] and digest.held_back == 1
+
+
+async def test_a_digest_names_its_own_week_and_never_calls_it_this_week(services: Any) -> None:
+    """Leads read Monday's digest days later; "this week" would then mean the wrong week."""
+    async with transaction(services.sessions) as session:
+        team = await add_team(session, members=3)
+        await add_delivery(session, team, team.members[0], at(MONDAY + timedelta(days=1), 10))
+
+    digest = await _digest(services, team)
+
+    texts = _texts(digest)
+    assert any("(this digest)" in text for text in texts)  # the chart marks its own week
+    for text in texts:
+        assert "this week" not in text
+        assert f"No reflections were shared with the team in {digest.week.span_text()}" in text
