@@ -7,9 +7,11 @@ sees a prompt arrive within a minute (``--demo-speed``).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -54,3 +56,29 @@ class FrozenClock:
     def advance(self, delta: timedelta) -> datetime:
         self.current = self.current + delta
         return self.current
+
+
+DEMO_CLOCK_FILE = "demo-clock.json"
+
+
+def save_demo_clock(data_dir: Path, now: datetime, speed: float) -> Path:
+    """Remember where the demo clock stands, so a later ``carbot run`` carries it on."""
+    path = Path(data_dir) / DEMO_CLOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"now": now.astimezone(UTC).isoformat(), "speed": speed}))
+    return path
+
+
+def saved_demo_clock(data_dir: Path) -> tuple[datetime, float] | None:
+    """The demo clock as the demo last left it (time, speed), or None when there is none or
+    the file cannot be read."""
+    path = Path(data_dir) / DEMO_CLOCK_FILE
+    try:
+        saved = json.loads(path.read_text())
+        now = datetime.fromisoformat(saved["now"])
+        speed = float(saved["speed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if now.tzinfo is None or speed <= 0:
+        return None
+    return now, speed

@@ -10,6 +10,7 @@ import click
 
 from bot.cli import run_async, with_services
 from bot.cli.run import make_clock, parse_start, serve
+from bot.clock import save_demo_clock
 from bot.demo.seed import seed_demo
 from bot.demo.setup import DemoReady, prepare_demo
 from bot.services import Services
@@ -54,7 +55,8 @@ def _show(settings: Settings, ready: DemoReady, speed: float, *, running: bool =
     if not running:
         click.echo(
             "Nothing is running (--no-run): the links and the review workspace answer once "
-            "carbot runs, e.g. with 'carbot run'."
+            "carbot runs, e.g. with 'carbot run', which starts the demo clock at "
+            f"{local:%a %d %b %Y %H:%M} ({ready.zone}) and runs it at {speed:g}× real speed."
         )
         click.echo("")
         return
@@ -113,8 +115,10 @@ def up(study: Path | None, speed: float, weeks: int, people: int, no_run: bool) 
 
     ready = run_async(prepare())
     _show(settings, ready, speed, running=not no_run)
-    if not no_run:
-        serve(settings, make_clock(speed, ready.start), speed)
+    if no_run:
+        save_demo_clock(settings.data_dir, ready.start, speed)
+        return
+    serve(settings, make_clock(speed, ready.start), speed)
 
 
 @demo.command("seed")

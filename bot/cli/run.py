@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.clock import Clock, ScaledClock, SystemClock
+from bot.clock import Clock, ScaledClock, SystemClock, save_demo_clock, saved_demo_clock
 from bot.settings import Settings, get_settings
 
 
@@ -33,11 +33,28 @@ def make_clock(speed: float, start: datetime | None) -> Clock:
 
 
 def serve(settings: Settings, clock: Clock, speed: float) -> None:
-    """Run until SIGTERM/SIGINT and exit with the runner's status."""
+    """Run until SIGTERM/SIGINT and exit with the runner's status. A demo clock's time is
+    saved on the way out, so the next ``carbot run`` carries it on."""
     from bot.runner import run
 
     status = asyncio.run(run(settings, clock, speed=speed))
+    if isinstance(clock, ScaledClock):
+        save_demo_clock(settings.data_dir, clock.now(), clock.speed)
     sys.exit(status)
+
+
+def demo_clock_carried_on(settings: Settings) -> Clock | None:
+    """The demo's clock from where the demo left it, when this data directory ran the demo."""
+    saved = saved_demo_clock(settings.data_dir)
+    if saved is None:
+        return None
+    moment, speed = saved
+    click.echo(
+        f"carbot run: carrying on the demo clock from {moment:%Y-%m-%d %H:%M} UTC at "
+        f"{speed:g}× real time (delete {settings.data_dir}/demo-clock.json for the real clock).",
+        err=True,
+    )
+    return ScaledClock(start=moment, speed=speed)
 
 
 @click.command("run")
@@ -57,6 +74,10 @@ def serve(settings: Settings, clock: Clock, speed: float) -> None:
 def run_command(demo_speed: float | None, demo_start: str | None) -> None:
     """Run carbot: web app, planning, dispatch, reminders, digests and channels.
 
+    After `carbot demo up` in the same data directory (run or --no-run), the demo's clock
+    carries on from where the demo left it, at the demo's speed, unless --demo-speed or
+    --demo-start is given.
+
     Stops cleanly on SIGTERM or Ctrl+C: sends in flight finish, claimed deliveries are handed
     back, and the exit status is 0.
     """
@@ -71,4 +92,13 @@ def run_command(demo_speed: float | None, demo_start: str | None) -> None:
     speed = demo_speed if demo_speed is not None else settings.demo_speed
     if speed <= 0:
         raise click.BadParameter("must be positive", param_hint="CARBOT_DEMO_SPEED")
-    serve(settings, make_clock(speed, parse_start(demo_start)), speed)
+    told = (
+        demo_speed is not None
+        or demo_start is not None
+        or "demo_speed" in settings.model_fields_set
+    )
+    carried = None if told else demo_clock_carried_on(settings)
+    if carried is not None:
+        serve(settings, carried, carried.speed)
+    else:
+        serve(settings, make_clock(speed, parse_start(demo_start)), speed)

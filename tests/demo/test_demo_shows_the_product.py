@@ -151,3 +151,23 @@ def test_demo_up_with_no_run_does_not_claim_to_run(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Nothing is running (--no-run)" in result.stdout
     assert "Ctrl+C" not in result.stdout and "faster than real time" not in result.stdout
+    saved = (tmp_path / "data" / "demo-clock.json").read_text()
+    assert '"speed": 60' in saved  # `carbot run` carries the demo clock on from here
+
+
+def test_carbot_run_carries_on_the_demo_clock_where_the_demo_left_it(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.cli.run import demo_clock_carried_on
+    from bot.clock import ScaledClock, save_demo_clock
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    assert demo_clock_carried_on(settings) is None  # never a demo here: the real clock
+    left = datetime(2026, 11, 30, 9, 55, tzinfo=UTC)
+    save_demo_clock(settings.data_dir, left, 60.0)
+    clock = demo_clock_carried_on(settings)
+    assert isinstance(clock, ScaledClock)
+    assert (clock.speed, abs((clock.now() - left).total_seconds()) < 60) == (60.0, True)
+    (settings.data_dir / "demo-clock.json").write_text("{not json")
+    assert demo_clock_carried_on(settings) is None
