@@ -321,6 +321,9 @@ class Delivery(Timestamped, Base):
     prompt_text: Mapped[str] = mapped_column(Text)  # as sent, with any carry-forward quote
     prompt_options: Mapped[list[Any]] = mapped_column(default=list)  # [{"value","label"}]
     status: Mapped[str] = mapped_column(String(20), default="planned")
+    # why and when it last changed state (bot.engine.deliveries.TRANSITIONS names the reasons)
+    status_reason: Mapped[str | None] = mapped_column(String(40))
+    status_at: Mapped[datetime | None] = mapped_column()
     identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(80))

@@ -17,8 +17,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from bot.engine.deliveries import move_many
 from bot.engine.planner import plan_once
 from bot.services import Services
 from bot.settings import Settings
@@ -115,11 +116,9 @@ async def _write(services: Services, projects: list[SimProject], persons: list[S
 async def _pretend_sent(services: Services, now: datetime) -> None:
     """What dispatch would do with the due prompts, minus the sending."""
     async with services.sessions() as session, session.begin():
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.status == "planned", Delivery.due_at <= now)
-            .values(status="sent", sent_at=Delivery.due_at)
-        )
+        due = [Delivery.due_at <= now]
+        await move_many(session, due, "sending", "claimed", now, expected_from="planned")
+        await move_many(session, due, "sent", "sent", now, values={"sent_at": Delivery.due_at})
 
 
 async def simulate_database(

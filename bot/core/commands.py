@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from bot.core import texts
 from bot.core.answers import save_note
@@ -17,6 +17,7 @@ from bot.core.onboarding import withdraw_consent
 from bot.core.parsing import AUDIENCE_WORDS, NoSuchDate, parse_pause
 from bot.core.people import person_zone, too_small_for_anonymity
 from bot.core.turn import Turn
+from bot.engine.deliveries import move
 from bot.privacy.held import held_counts, my_data_text
 from prompts.schedule import snooze_until, working_pattern
 from storage.models import (
@@ -81,7 +82,9 @@ async def cmd_pause(turn: Turn, args: str) -> None:
     skipped = 0
     for delivery in planned:
         if delivery.due_at.astimezone(pattern.zone).date() <= until:
-            skipped += await _transition(turn, delivery, ("planned",), "skipped")
+            skipped += await move(
+                turn.session, delivery, "skipped", "paused", turn.now, expected_from="planned"
+            )
     turn.outcome = "paused"
     turn.say(
         f"Paused until {texts.human_date(until)} — no questions until then"
@@ -99,17 +102,6 @@ async def cmd_resume(turn: Turn, _args: str) -> None:
         turn.say("Welcome back — questions will start again at your next usual time.")
 
 
-async def _transition(turn: Turn, delivery: Delivery, source: tuple[str, ...], to: str) -> int:
-    stamp = {"skipped": "skipped_at", "cancelled": "cancelled_at"}[to]
-    result = await turn.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status.in_(source))
-        .values(status=to, updated_at=turn.now, **{stamp: turn.now})
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def cmd_snooze(turn: Turn, args: str) -> None:
     option = (args or "later").strip().lower()
     if option not in ("later", "tomorrow"):
@@ -121,20 +113,16 @@ async def cmd_snooze(turn: Turn, args: str) -> None:
         return
     pattern = working_pattern(turn.person, await _zone_key(turn))
     due = snooze_until(turn.now, "later" if option == "later" else "tomorrow", pattern)
-    result = await turn.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status.in_(OPEN_STATUSES))
-        .values(
-            status="planned",
-            due_at=due,
-            snoozed=True,
-            updated_at=turn.now,
-            lease_owner=None,
-            lease_until=None,
-        )
-        .execution_options(synchronize_session=False)
+    snoozed = await move(
+        turn.session,
+        delivery,
+        "planned",
+        "snoozed",
+        turn.now,
+        expected_from=(delivery.status,),
+        values={"due_at": due, "snoozed": True},
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not snoozed:  # answered, expired or changed by another message meanwhile
         turn.say("That question has just closed, so there's nothing to snooze.")
         return
     turn.outcome = "snoozed"
@@ -143,7 +131,7 @@ async def cmd_snooze(turn: Turn, args: str) -> None:
 
 async def cmd_skip(turn: Turn, _args: str) -> None:
     delivery = await newest_open(turn.session, turn.person, turn.now)
-    if delivery is not None and await _transition(turn, delivery, OPEN_STATUSES, "skipped"):
+    if delivery is not None and await _skip(turn, delivery):
         turn.outcome = "skipped"
         turn.say("Skipped — no problem. Skipping never counts against you.")
         return
@@ -153,13 +141,25 @@ async def cmd_skip(turn: Turn, _args: str) -> None:
         .order_by(Delivery.due_at)
         .limit(1)
     )
-    if upcoming is not None and await _transition(turn, upcoming, ("planned",), "skipped"):
+    if upcoming is not None and await _skip(turn, upcoming):
         turn.outcome = "skipped"
         zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
         when = texts.human_time(upcoming.due_at.astimezone(zone))
         turn.say(f"Skipped your next question (due {when}). Skipping never counts against you.")
         return
     turn.say("There's no question to skip right now.")
+
+
+async def _skip(turn: Turn, delivery: Delivery) -> bool:
+    """The person's skip of one delivery, if it is still as they saw it."""
+    return await move(
+        turn.session,
+        delivery,
+        "skipped",
+        "skipped_by_person",
+        turn.now,
+        expected_from=(delivery.status,),
+    )
 
 
 async def _last_reflection(turn: Turn, window: timedelta) -> Reflection | None:
@@ -207,6 +207,27 @@ async def cmd_undo(turn: Turn, _args: str) -> None:
         reflection.text or "",
         [(a.kind, a.filename) for a in removed],
     )
+    others = 0
+    if delivery is not None:
+        others = (
+            await session.scalar(
+                select(func.count())
+                .select_from(Reflection)
+                .where(Reflection.delivery_id == delivery.id, Reflection.id != reflection.id)
+            )
+            or 0
+        )
+    reopened: str | None = None
+    if delivery is not None and not others and delivery.status == "answered":
+        # open again (or expired, if its window has passed), unless it changed meanwhile
+        reopened = _reopened_status(turn, delivery)
+        values = {"answered_at": None}
+        if not await move(
+            session, delivery, reopened, "undone", turn.now, expected_from="answered", values=values
+        ):
+            turn.outcome = "refused"
+            turn.say(texts.UNDO_RACED)
+            return
     await session.execute(delete(Coding).where(Coding.reflection_id == reflection.id))
     await session.execute(delete(Memo).where(Memo.reflection_id == reflection.id))
     await session.delete(reflection)
@@ -222,26 +243,18 @@ async def cmd_undo(turn: Turn, _args: str) -> None:
     if delivery is None:
         turn.say(texts.undone_note(what))
         return
-    left = await turn.session.scalar(
-        select(func.count()).select_from(Reflection).where(Reflection.delivery_id == delivery.id)
-    )
-    if left:
+    if others:
         turn.say(texts.undone_addition(what, delivery.prompt_text))
         return
-    _reopen(turn, delivery)
-    turn.say(texts.undone_answer(what, delivery.prompt_text, delivery.status in OPEN_STATUSES))
+    status = reopened or delivery.status
+    turn.say(texts.undone_answer(what, delivery.prompt_text, status in OPEN_STATUSES))
 
 
-def _reopen(turn: Turn, delivery: Delivery) -> None:
-    """An answered prompt whose last reflection was taken back: open again, or expired."""
-    if delivery.status != "answered":
-        return
-    open_again = delivery.expires_at is None or delivery.expires_at > turn.now
-    status = ("reminded" if delivery.reminded_at else "sent") if open_again else "expired"
-    delivery.status = status
-    delivery.answered_at = None
-    if status == "expired":
-        delivery.expired_at = turn.now
+def _reopened_status(turn: Turn, delivery: Delivery) -> str:
+    """Where an answered prompt goes when its last reflection is taken back."""
+    if delivery.expires_at is not None and delivery.expires_at <= turn.now:
+        return "expired"
+    return "reminded" if delivery.reminded_at else "sent"
 
 
 async def cmd_audience(turn: Turn, args: str) -> None:
@@ -344,10 +357,7 @@ async def cmd_stop(turn: Turn, _args: str) -> None:
         )
     )
     for delivery in pending:
-        if delivery.status == "planned":
-            await _transition(turn, delivery, ("planned",), "cancelled")
-        else:
-            await _transition(turn, delivery, OPEN_STATUSES, "skipped")
+        await move(turn.session, delivery, "skipped", "withdrawn", turn.now)
     await turn.clear_state()
     turn.outcome = "withdrawn"
     turn.say(texts.WITHDRAWAL, texts.withdrawal_choices())

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundMessage
 from adapters.numbers import json_int
+from bot.engine.deliveries import move
 from storage.models import OPEN_STATUSES, Cycle, Delivery, Person, Phase, Project, Reflection
 
 FOLLOW_UP_WINDOW = timedelta(minutes=30)
@@ -90,13 +91,7 @@ async def newest_open(session: AsyncSession, person: Person, now: datetime) -> D
 
 async def mark_answered(session: AsyncSession, delivery: Delivery, now: datetime) -> bool:
     """open → answered, as a conditional update that must change exactly one row."""
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status.in_(OPEN_STATUSES))
-        .values(status="answered", answered_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await move(session, delivery, "answered", "answered", now):
         return False
     await session.refresh(delivery)
     return True

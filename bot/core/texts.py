@@ -213,6 +213,12 @@ def removed_parts(kind: str, value: str, words: str, files: list[tuple[str, str]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+UNDO_RACED = (
+    "That question changed just now (it may have closed), so I haven't taken anything back. "
+    "Send 'undo' again if you still want to."
+)
+
+
 def undone_addition(what: str, question: str) -> str:
     return (
         f'Done — I removed {what} from your answer to "{excerpt(question)}". '

@@ -15,14 +15,15 @@ from storage.models import Person, Project
 
 
 def unavailable_reason(person: Person, project: Project, now: datetime) -> tuple[str, str] | None:
-    """None when the person may be prompted for ``project`` now; else (new status, why)."""
+    """None when the person may be prompted for ``project`` now; else (new status, reason)."""
     if person.withdrawn_at is not None:
-        return "skipped", "the person withdrew"
-    if not person.active:
-        return "cancelled", "the person is no longer in the study"
-    if not project.active:
-        return "cancelled", "the project is no longer active"
+        return "skipped", "withdrawn"
+    if not person.active or not project.active:
+        return "cancelled", "left"
     pattern = working_pattern(person, project.partnership.timezone)
-    if is_paused(now.astimezone(pattern.zone).date(), pattern):
-        return "skipped", "the person has paused prompts"
+    today = now.astimezone(pattern.zone).date()
+    if person.paused_until is not None and today <= person.paused_until:
+        return "skipped", "paused"
+    if is_paused(today, pattern):
+        return "cancelled", "leave"
     return None

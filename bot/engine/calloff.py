@@ -15,10 +15,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.engine.deliveries import move, why
 from bot.services import Services
 from prompts.schedule import WorkingPattern, is_paused, is_working_time, working_pattern
 from storage.db import transaction
@@ -131,21 +132,21 @@ def _verdict(
     day = delivery.due_at.astimezone(pattern.zone).date()
     slot_day = delivery.slot.astimezone(pattern.zone).date()
     if withdrawn:
-        return "skipped", "the person withdrew"
+        return "skipped", "withdrawn"
     if person.paused_until is not None and day <= person.paused_until:
-        return "skipped", f"the person paused prompts until {person.paused_until.isoformat()}"
+        return "skipped", "paused"
     if not project.active or (person.id, project.id) not in eligible:
-        return "cancelled", "the person is no longer prompted in this project"
+        return "cancelled", "left"
     if delivery.phase is not None and not (
         delivery.phase.starts_on <= slot_day <= delivery.phase.ends_on
     ):
-        return "cancelled", "its phase has ended"
+        return "cancelled", "phase"
     if not any(first <= slot_day <= last for first, last in phase_ranges.get(project.id, [])):
-        return "cancelled", "no phase of the project runs on that day"
+        return "cancelled", "phase"
     if is_paused(day, pattern):
-        return "cancelled", "it falls in the person's leave"
+        return "cancelled", "leave"
     if not is_working_time(delivery.slot, pattern):
-        return "cancelled", "it is no longer inside the person's working time"
+        return "cancelled", "hours"
     return None
 
 
@@ -153,19 +154,14 @@ async def _call_off(
     services: Services, delivery_id: int, verdict: tuple[str, str], now: datetime
 ) -> int:
     status, reason = verdict
-    stamp = {"skipped_at": now} if status == "skipped" else {"cancelled_at": now}
     async with transaction(services.sessions) as session:
-        result = await session.execute(
-            update(Delivery)
-            .where(and_(Delivery.id == delivery_id, Delivery.status == "planned"))
-            .values(status=status, last_error=reason, updated_at=now, **stamp)
-        )
-    if result.rowcount:  # type: ignore[attr-defined]
+        moved = await move(session, delivery_id, status, reason, now, expected_from="planned")
+    if moved:
         log.info(
             "delivery %d %s: %s",
             delivery_id,
             status,
-            reason,
+            why(reason),
             extra={"action": f"delivery_{status}", "delivery_id": delivery_id},
         )
         return 1

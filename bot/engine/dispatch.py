@@ -50,7 +50,8 @@ from adapters.base import (
 from bot.clock import Clock
 from bot.core.onboarding import outdated_consent, reconsent_request
 from bot.engine.availability import unavailable_reason
-from bot.engine.leases import claim_due, release, transition
+from bot.engine.deliveries import move, why
+from bot.engine.leases import claim_due, release, renew_lease
 from bot.services import Services
 from prompts.cadence import Cadence
 from prompts.schedule import expires_at, next_working_moment, reminder_at, working_pattern
@@ -199,16 +200,24 @@ class _Dispatch:
         self.worker = worker
         self.lease = timedelta(seconds=services.settings.dispatch_lease_seconds)
         self.max_attempts = services.settings.dispatch_max_attempts
-        self.mine = {"status": "sending", "lease_owner": worker}
-        self.cleared = {"lease_owner": None, "lease_until": None}
+        self.mine = [Delivery.lease_owner == worker]
 
-    async def _settle(self, delivery_id: int, values: Mapping[str, Any], what: str) -> None:
+    async def _settle(
+        self, delivery_id: int, to: str, reason: str, values: Mapping[str, Any] | None = None
+    ) -> None:
         async with transaction(self.services.sessions) as session:
-            changes = {"updated_at": self.timer.now(), **values, **self.cleared}
-            if not await transition(session, delivery_id, self.mine, changes):
-                log.warning(
-                    "delivery %s: lease lost before it could be marked %s", delivery_id, what
-                )
+            moved = await move(
+                session,
+                delivery_id,
+                to,
+                reason,
+                self.timer.now(),
+                expected_from="sending",
+                where=self.mine,
+                values=values,
+            )
+        if not moved:
+            log.warning("delivery %s: lease lost before it could be marked %s", delivery_id, to)
 
     async def load(self, delivery_ids: list[int]) -> None:
         """Read the whole claimed batch at once (its rows are this worker's while leased)."""
@@ -242,42 +251,25 @@ class _Dispatch:
         if delivery.attempts > self.max_attempts:  # claimed again and again: workers died on it
             await self._settle(
                 delivery_id,
-                {
-                    "status": "failed",
-                    "failed_at": now,
-                    "last_error": f"gave up after {self.max_attempts} attempts",
-                },
                 "failed",
+                "gave_up",
+                {"last_error": f"gave up after {self.max_attempts} attempts"},
             )
             log.error("delivery %s failed: every attempt to send it was cut short", delivery_id)
             return False
         reason = unavailable_reason(person, project, now)
         if reason is not None:
-            status, why = reason
-            await self._settle(
-                delivery_id, {"status": status, f"{status}_at": now, "last_error": why}, status
-            )
-            log.info("delivery %s %s: %s", delivery_id, status, why)
+            status, cause = reason
+            await self._settle(delivery_id, status, cause)
+            log.info("delivery %s %s: %s", delivery_id, status, why(cause))
             return False
         expiry, _ = answer_times(delivery.due_at, project, person)
         if expiry <= now:
-            await self._settle(
-                delivery_id,
-                {
-                    "status": "cancelled",
-                    "cancelled_at": now,
-                    "last_error": "its answer window passed before it could be sent",
-                },
-                "cancelled",
-            )
+            await self._settle(delivery_id, "cancelled", "window_passed")
             return False
         identity = self._identity(person.id)
         if identity is None:
-            await self._settle(
-                delivery_id,
-                {"status": "failed", "failed_at": now, "last_error": NO_CHANNEL},
-                "failed",
-            )
+            await self._settle(delivery_id, "failed", "no_channel", {"last_error": NO_CHANNEL})
             log.warning("delivery %s failed: %s", delivery_id, NO_CHANNEL)
             return False
         to = recipient(identity)
@@ -289,8 +281,8 @@ class _Dispatch:
         # batch outlived it and another worker took the row), do not send.
         if self.timer.now() - self.claimed_at > self.lease / 3:
             async with transaction(self.services.sessions) as session:
-                renewed = await transition(
-                    session, delivery_id, self.mine, {"lease_until": self.timer.now() + self.lease}
+                renewed = await renew_lease(
+                    session, delivery_id, self.worker, self.timer.now() + self.lease
                 )
             if not renewed:
                 log.warning("delivery %s: lease lost before sending; not sent", delivery_id)
@@ -318,12 +310,8 @@ class _Dispatch:
                 await channel.send_text(to, self.outdated[person_id])
             except DeliveryError as exc:
                 log.warning("delivery %s: could not ask for consent again: %s", delivery_id, exc)
-        now = self.timer.now()
-        why = "waiting for consent to the study's current version"
-        await self._settle(
-            delivery_id, {"status": "skipped", "skipped_at": now, "last_error": why}, "skipped"
-        )
-        log.info("delivery %s skipped: %s", delivery_id, why)
+        await self._settle(delivery_id, "skipped", "awaiting_consent")
+        log.info("delivery %s skipped: %s", delivery_id, why("awaiting_consent"))
         return False
 
     async def _sent(
@@ -332,7 +320,6 @@ class _Dispatch:
         sent_at = self.timer.now()
         expiry, remind = answer_times(sent_at, project, person)
         values = {
-            "status": "sent",
             "sent_at": sent_at,
             "message_ref": ref.ref,
             "identity_id": identity_id,
@@ -340,7 +327,7 @@ class _Dispatch:
             "remind_at": remind,
             "last_error": None,
         }
-        await self._settle(delivery_id, values, "sent")
+        await self._settle(delivery_id, "sent", "sent", values)
         log.info(
             "delivery %s sent",
             delivery_id,
@@ -358,23 +345,33 @@ class _Dispatch:
         retry_at = next_working_moment(retry_at, pattern) or retry_at
         error = str(exc)[:1000] or exc.__class__.__name__
         async with transaction(self.services.sessions) as session:
+            values: dict[str, Any] = {"last_error": error}
             if exc.permanent:
-                values: dict[str, Any] = {"status": "failed", "failed_at": now}
+                to, reason = "failed", "send_failed"
                 await mark_unreachable(session, identity_id, error)
                 self.unreachable.add(identity_id)
             elif attempts >= self.max_attempts:
-                values = {"status": "failed", "failed_at": now}
+                to, reason = "failed", "send_failed"
             else:
-                values = {"status": "planned", "due_at": retry_at}
-            values.update(last_error=error, updated_at=now, **self.cleared)
-            changed = await transition(session, delivery_id, self.mine, values)
+                to, reason = "planned", "retry"
+                values["due_at"] = retry_at
+            changed = await move(
+                session,
+                delivery_id,
+                to,
+                reason,
+                now,
+                expected_from="sending",
+                where=self.mine,
+                values=values,
+            )
         if changed:
             log.warning(
                 "delivery %s: send failed (attempt %d, %s): now %s",
                 delivery_id,
                 attempts,
                 "permanent" if exc.permanent else "transient",
-                values["status"],
+                to,
                 extra={"action": "delivery.send_failed", "delivery_id": delivery_id},
             )
 
@@ -402,14 +399,15 @@ async def dispatch_once(
     sent = 0
     for position, delivery_id in enumerate(claimed):
         if stop is not None and stop.is_set():
-            await release(services, claimed[position:], worker=worker)
+            await release(services, claimed[position:], worker=worker, now=step.timer.now())
             break
         try:
             if await step.deliver(delivery_id):
                 sent += 1
         except asyncio.CancelledError:
             # The send in flight may have reached the platform: its lease recovers it later.
-            await asyncio.shield(release(services, claimed[position + 1 :], worker=worker))
+            rest = claimed[position + 1 :]
+            await asyncio.shield(release(services, rest, worker=worker, now=step.timer.now()))
             raise
         except Exception:
             # Not a send failure (those are recorded above) but a bug or a lost database: the

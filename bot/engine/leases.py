@@ -10,29 +10,33 @@ again once their lease has run out; each claim counts as an attempt.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.engine.deliveries import move, move_many
 from bot.services import Services
 from storage.db import is_sqlite, transaction
-from storage.models import Delivery
+from storage.models import Delivery, utcnow
 
 log = logging.getLogger(__name__)
 
 
-async def transition(
-    session: AsyncSession, delivery_id: int, expect: Mapping[str, Any], values: Mapping[str, Any]
+async def renew_lease(
+    session: AsyncSession, delivery_id: int, worker: str, lease_until: datetime
 ) -> bool:
-    """Move one delivery if it is still as ``expect`` says; True when exactly one row changed."""
-    conditions = [Delivery.id == delivery_id]
-    for column, value in expect.items():
-        attribute = getattr(Delivery, column)
-        conditions.append(attribute.is_(None) if value is None else attribute == value)
-    result = await session.execute(update(Delivery).where(*conditions).values(**values))
+    """Extend ``worker``'s lease on a delivery it is still sending (not a change of state)."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "sending",
+            Delivery.lease_owner == worker,
+        )
+        .values(lease_until=lease_until)
+    )
     return cast(int, getattr(result, "rowcount", 0)) == 1
 
 
@@ -46,13 +50,7 @@ def _due(now: datetime) -> Any:
 async def claim_due(services: Services, now: datetime, *, worker: str, limit: int) -> list[int]:
     """Claim up to ``limit`` due deliveries for ``worker``; returns their ids, oldest due first."""
     lease_until = now + timedelta(seconds=services.settings.dispatch_lease_seconds)
-    claim = {
-        "status": "sending",
-        "lease_owner": worker,
-        "lease_until": lease_until,
-        "attempts": Delivery.attempts + 1,
-        "updated_at": now,
-    }
+    claim = {"lease_owner": worker, "lease_until": lease_until, "attempts": Delivery.attempts + 1}
     candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.due_at, Delivery.id)
     if not is_sqlite(services.engine):
         async with transaction(services.sessions) as session:
@@ -60,7 +58,9 @@ async def claim_due(services: Services, now: datetime, *, worker: str, limit: in
                 await session.scalars(candidates.limit(limit).with_for_update(skip_locked=True))
             )
             if ids:
-                await session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(**claim))
+                await move_many(
+                    session, [Delivery.id.in_(ids)], "sending", "claimed", now, values=claim
+                )
         return ids
     # SQLite has one writer at a time: read the candidates, then claim each with an UPDATE that
     # re-checks it is still due, in one write transaction.
@@ -70,34 +70,28 @@ async def claim_due(services: Services, now: datetime, *, worker: str, limit: in
     if ids:
         async with transaction(services.sessions) as session:
             for delivery_id in ids:
-                result = await session.execute(
-                    update(Delivery).where(Delivery.id == delivery_id, _due(now)).values(**claim)
-                )
-                if cast(int, getattr(result, "rowcount", 0)) == 1:
+                if await move(
+                    session, delivery_id, "sending", "claimed", now, where=[_due(now)], values=claim
+                ):
                     claimed.append(delivery_id)
     return claimed
 
 
-async def release(services: Services, delivery_ids: list[int], *, worker: str) -> int:
+async def release(
+    services: Services, delivery_ids: list[int], *, worker: str, now: datetime | None = None
+) -> int:
     """Give unsent claims back (``planned``, the attempt not counted); returns how many."""
     if not delivery_ids:
         return 0
     async with transaction(services.sessions) as session:
-        result = await session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id.in_(delivery_ids),
-                Delivery.status == "sending",
-                Delivery.lease_owner == worker,
-            )
-            .values(
-                status="planned",
-                lease_owner=None,
-                lease_until=None,
-                attempts=Delivery.attempts - 1,
-            )
+        released = await move_many(
+            session,
+            [Delivery.id.in_(delivery_ids), Delivery.lease_owner == worker],
+            "planned",
+            "released",
+            now or utcnow(),  # a release on shutdown has no step clock
+            values={"attempts": Delivery.attempts - 1},
         )
-    released = cast(int, getattr(result, "rowcount", 0))
     if released:
         log.info("released %d claimed deliveries", released, extra={"action": "dispatch.release"})
     return released

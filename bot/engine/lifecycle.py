@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
@@ -23,8 +23,8 @@ from adapters.base import Channel, DeliveryError
 from bot.clock import Clock
 from bot.core.onboarding import outdated_consent
 from bot.engine.availability import unavailable_reason
+from bot.engine.deliveries import move, move_many
 from bot.engine.dispatch import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
-from bot.engine.leases import transition
 from bot.services import Services
 from prompts.schedule import WorkingPattern, next_working_moment, working_pattern
 from storage.db import transaction
@@ -82,15 +82,18 @@ async def _remind(
 ) -> bool:
     claimed_at = timer.now()
     async with transaction(services.sessions) as session:
-        result = await session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, *_remindable(now))
-            .values(status="reminded", reminded_at=claimed_at, updated_at=claimed_at)
-        )
-        if cast(int, getattr(result, "rowcount", 0)) != 1:
+        if not await move(
+            session,
+            delivery_id,
+            "reminded",
+            "reminding",
+            claimed_at,
+            where=_remindable(now),
+            values={"reminded_at": claimed_at},
+        ):
             return False  # answered, expired, or another worker took it
-    claimed = {"status": "reminded", "reminder_ref": None, "reminded_at": claimed_at}
-    no_reminder = {"status": "sent", "reminded_at": None, "remind_at": None}
+    claimed = [Delivery.reminder_ref.is_(None), Delivery.reminded_at == claimed_at]
+    no_reminder = {"reminded_at": None, "remind_at": None}
     async with services.sessions() as session:
         delivery = (
             await session.scalars(
@@ -119,7 +122,15 @@ async def _remind(
             or outdated is not None
         ):
             async with transaction(services.sessions) as write:
-                await transition(write, delivery_id, claimed, no_reminder)
+                await move(
+                    write,
+                    delivery_id,
+                    "sent",
+                    "no_reminder",
+                    timer.now(),
+                    where=claimed,
+                    values=no_reminder,
+                )
             return False
         prompt = outbound_prompt(delivery, reminder=True)
         to = recipient(identity)
@@ -154,7 +165,7 @@ async def _reminder_failed(
     services: Services,
     delivery_id: int,
     identity_id: int,
-    claimed: Mapping[str, Any],
+    claimed: Sequence[Any],
     expires: datetime | None,
     pattern: WorkingPattern,
     timer: Timer,
@@ -162,12 +173,7 @@ async def _reminder_failed(
 ) -> None:
     now = timer.now()
     error = str(exc)[:1000] or exc.__class__.__name__
-    values: dict[str, Any] = {
-        "status": "sent",
-        "reminded_at": None,
-        "last_error": error,
-        "updated_at": now,
-    }
+    values: dict[str, Any] = {"reminded_at": None, "last_error": error}
     if exc.permanent:
         values["remind_at"] = None
     else:
@@ -177,7 +183,7 @@ async def _reminder_failed(
     async with transaction(services.sessions) as session:
         if exc.permanent:
             await mark_unreachable(session, identity_id, error)
-        await transition(session, delivery_id, claimed, values)
+        await move(session, delivery_id, "sent", "no_reminder", now, where=claimed, values=values)
     log.warning(
         "delivery %s: reminder failed (%s)",
         delivery_id,
@@ -189,16 +195,13 @@ async def _reminder_failed(
 async def expire_once(services: Services, now: datetime) -> int:
     """Close every sent or reminded prompt whose answer window has ended; returns how many."""
     async with transaction(services.sessions) as session:
-        result = await session.execute(
-            update(Delivery)
-            .where(
-                Delivery.status.in_(("sent", "reminded")),
-                Delivery.expires_at.is_not(None),
-                Delivery.expires_at <= now,
-            )
-            .values(status="expired", expired_at=now, updated_at=now)
+        expired = await move_many(
+            session,
+            [Delivery.expires_at.is_not(None), Delivery.expires_at <= now],
+            "expired",
+            "expired",
+            now,
         )
-    expired = cast(int, getattr(result, "rowcount", 0))
     if expired:
         log.info("%d prompt(s) expired", expired, extra={"action": "delivery.expired"})
     return expired

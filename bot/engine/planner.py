@@ -2,8 +2,9 @@
 
 ``plan_once(services, now)`` is called by the scheduler every minute (and by tests at a frozen
 time). It inserts each delivery with ``INSERT … ON CONFLICT DO NOTHING`` on the unique key
-(person, project, slot), so a restart or a second worker never plans a prompt twice; and it
-cancels or skips planned deliveries that should no longer go out, each by a conditional UPDATE.
+(person, project, slot), so a restart or a second worker never plans a prompt twice; it calls
+off planned deliveries that should no longer go out, and plans again a slot called off for a
+reason that was since taken back — each by a move of ``bot.engine.deliveries``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.engine.calloff import eligible_person_clauses, tidy_planned
+from bot.engine.deliveries import CALLED_OFF, RETURNABLE, move
 from bot.services import Services
 from prompts.cadence import Cadence
 from prompts.library import Library, PromptLibraryError, load_library, neighbours
@@ -50,6 +52,7 @@ UNIQUE_KEY = ("person_id", "project_id", "slot")
 # what a called-off delivery forgets when its slot is planned again
 REVIVED_RESETS: dict[str, Any] = {
     "cancelled_at": None,
+    "skipped_at": None,
     "last_error": None,
     "attempts": 0,
     "identity_id": None,
@@ -137,10 +140,25 @@ async def _taken(
     """Each person's prompts between ``start`` and ``end``, of every project."""
     rows = await session.execute(
         select(Delivery.person_id, Delivery.slot).where(
-            Delivery.slot >= start, Delivery.slot < end, Delivery.status.not_in(NOT_COUNTED)
+            Delivery.slot >= start, Delivery.slot < end, _occupies_its_slot()
         )
     )
     return _grouped(rows.all())
+
+
+def _may_come_back() -> Any:
+    """Called off before it was sent, for a reason that may be taken back."""
+    return and_(
+        Delivery.status.in_(CALLED_OFF),
+        Delivery.sent_at.is_(None),
+        func.coalesce(Delivery.status_reason, "").in_(RETURNABLE),
+    )
+
+
+def _occupies_its_slot() -> Any:
+    """A delivery the planner plans around: not cancelled, and not skipped for a reason that
+    may be taken back (a lifted pause gives its slot back)."""
+    return and_(Delivery.status.not_in(NOT_COUNTED), not_(_may_come_back()))
 
 
 async def _insert_batch(
@@ -166,6 +184,7 @@ async def _insert_batch(
                 slots,
                 timelines[person.id],
                 answers[(person.id, plan.project.id)],
+                now,
             )
     return inserted
 
@@ -243,6 +262,7 @@ async def _insert_person(
     slots: list[datetime],
     timeline: list[tuple[datetime, str]],
     answers: dict[str, str],
+    now: datetime,
 ) -> int:
     questions = [rq for rq in plan.project.research_questions if rq.active]
     rq_ids = {rq.key: rq.id for rq in questions}
@@ -274,8 +294,8 @@ async def _insert_person(
             "status": "planned",
         }
         connection = await session.connection()
-        result = await connection.execute(_insert_or_revive(session, values), values)
-        if result.rowcount:
+        result = await connection.execute(_insert(session), values)
+        if result.rowcount or await _revive(session, values, now):
             inserted += 1
             bisect.insort(timeline, (slot, chosen.key))
             source = library.carry_forward_sources().get(chosen.key)
@@ -284,22 +304,33 @@ async def _insert_person(
     return inserted
 
 
-def _insert_or_revive(session: AsyncSession, values: dict[str, Any]) -> Any:
-    """``INSERT … ON CONFLICT (person_id, project_id, slot)`` for this dialect: an existing row
-    is left alone, unless it was called off (``cancelled``) and never sent — then the slot is
-    planned afresh, so a person whose leave or hours change back still gets that prompt. The
-    ``WHERE`` keeps this idempotent: a second planner finds the row ``planned`` and does nothing.
-    """
+def _insert(session: AsyncSession) -> Any:
+    """``INSERT … ON CONFLICT (person_id, project_id, slot) DO NOTHING`` for this dialect."""
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    insert = module.insert(Delivery.__table__)
-    revived = {name: insert.excluded[name] for name in values if name not in UNIQUE_KEY}
-    revived.update(REVIVED_RESETS)
-    table = Delivery.__table__
-    return insert.on_conflict_do_update(
-        index_elements=list(UNIQUE_KEY),
-        set_=revived,
-        where=(table.c.status == "cancelled") & table.c.sent_at.is_(None),
+    return module.insert(Delivery.__table__).on_conflict_do_nothing(index_elements=list(UNIQUE_KEY))
+
+
+async def _revive(session: AsyncSession, values: dict[str, Any], now: datetime) -> bool:
+    """The slot is already in the table: plan it afresh if it was called off, never sent, for
+    a reason that may come back (a person whose pause is lifted, whose leave or hours change
+    back, gets that prompt). The move is conditional, so a second planner does nothing."""
+    existing = await session.scalar(
+        select(Delivery.id).where(
+            *(getattr(Delivery, name) == values[name] for name in UNIQUE_KEY), _may_come_back()
+        )
+    )
+    if existing is None:
+        return False
+    fresh = {name: value for name, value in values.items() if name not in (*UNIQUE_KEY, "status")}
+    return await move(
+        session,
+        existing,
+        "planned",
+        "replanned",
+        now,
+        where=[_may_come_back()],
+        values={**fresh, **REVIVED_RESETS},
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from adapters.base import DeliveryError, OutboundPrompt, OutboundText, Recipient
+from bot.engine.deliveries import transition_for, why
 from bot.engine.dispatch import dispatch_once
 from bot.engine.leases import claim_due, release_leases
 from bot.services import Services
@@ -231,14 +232,10 @@ async def test_it_uses_the_preferred_identity_else_the_most_recently_linked(
 @pytest.mark.parametrize(
     ("change", "status", "reason"),
     [
-        ({"withdrawn_at": NOW - timedelta(hours=1)}, "skipped", "the person withdrew"),
-        ({"paused_until": NOW.date()}, "skipped", "the person has paused prompts"),
-        (
-            {"pauses": [{"from": "2027-03-08", "until": "2027-03-12"}]},
-            "skipped",
-            "the person has paused prompts",
-        ),
-        ({"active": False}, "cancelled", "the person is no longer in the study"),
+        ({"withdrawn_at": NOW - timedelta(hours=1)}, "skipped", "withdrawn"),
+        ({"paused_until": NOW.date()}, "skipped", "paused"),
+        ({"pauses": [{"from": "2027-03-08", "until": "2027-03-12"}]}, "cancelled", "leave"),
+        ({"active": False}, "cancelled", "left"),
     ],
 )
 async def test_it_does_not_send_to_someone_who_withdrew_paused_or_left_since_planning(
@@ -254,8 +251,9 @@ async def test_it_does_not_send_to_someone_who_withdrew_paused_or_left_since_pla
     assert await dispatch_once(services, {"webchat": channel}, NOW, worker="w1") == 0
 
     row = await get(services, delivery_id)
-    assert (row.status, row.last_error) == (status, reason)
+    assert (row.status, row.status_reason, row.last_error) == (status, reason, why(reason))
     assert getattr(row, f"{status}_at") is not None
+    assert transition_for(status, reason).to == status
     assert channel.sent == []
 
 
