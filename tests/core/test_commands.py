@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.core.parsing import parse_command, parse_pause
+from bot.engine.planner import plan_once
 from storage.models import (
     Attachment,
     ConsentRecord,
@@ -353,3 +358,74 @@ async def test_undo_takes_the_words_out_of_a_digest_copy_already_in_the_outbox(
     assert "kettle" not in digest.read_text()
     assert "To: lead@example.org" in digest.read_text()  # the record that it went out stays
     assert "Nothing of theirs" in untouched.read_text()
+
+
+@contextmanager
+def meanwhile(world: World, delivery_id: int, marker: str, status: str) -> Iterator[None]:
+    """Another message changes the delivery to ``status`` just before the command's own
+    UPDATE of it (the first one whose SQL mentions ``marker``) reaches the database."""
+    done: list[bool] = []
+
+    def race(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if not done and statement.startswith("UPDATE deliveries") and marker in statement:
+            done.append(True)
+            cursor.execute(f"UPDATE deliveries SET status = '{status}' WHERE id = {delivery_id}")
+
+    engine = world.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", race)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", race)
+    assert done, "the command never updated the delivery"
+
+
+async def test_snooze_of_a_prompt_answered_meanwhile_changes_nothing_and_says_so(
+    any_world: World,
+) -> None:
+    world = any_world
+    delivery = await _delivery(world)
+
+    with meanwhile(world, delivery.id, "snoozed", "answered"):
+        await world.channel.say(world.who, "snooze")
+
+    row = await world.get(Delivery, delivery.id)
+    assert (row.status, row.snoozed, row.due_at) == ("answered", False, delivery.due_at)
+    assert "nothing to snooze" in world.channel.unique_reply().text
+
+
+async def test_undo_of_an_answer_whose_prompt_changed_meanwhile_takes_nothing_back(
+    any_world: World,
+) -> None:
+    world = any_world
+    delivery = await _delivery(world, kind="scale", text="How well did the hub meeting go?")
+    await world.channel.tap(world.who, "4", delivery_id=delivery.id)
+    world.channel.new_texts()
+
+    with meanwhile(world, delivery.id, "answered_at", "expired"):
+        await world.channel.say(world.who, "undo")
+
+    assert "haven't taken anything back" in world.channel.unique_reply().text
+    assert await world.count(Reflection) == 1
+    assert (await world.get(Delivery, delivery.id)).status == "expired"
+
+
+async def test_prompts_skipped_by_a_pause_are_planned_again_after_resume(
+    any_world: World,
+) -> None:
+    world = any_world
+    services = world.services
+    await plan_once(services, NOW, horizon=timedelta(days=7))
+    planned = [d for d in await world.all(Delivery) if d.status == "planned"]
+    assert planned
+
+    await world.channel.say(world.who, "pause 2 weeks")
+    assert {(d.status, d.status_reason) for d in await world.all(Delivery)} == {
+        ("skipped", "paused")
+    }
+    await world.channel.say(world.who, "resume")
+    world.channel.new_texts()
+    await plan_once(services, NOW + timedelta(minutes=1), horizon=timedelta(days=7))
+
+    rows = await world.all(Delivery)
+    assert [(d.slot, d.status) for d in rows] == [(d.slot, "planned") for d in planned]

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
+from bot.engine.calloff import tidy_planned
+from bot.engine.deliveries import move, transition_for
 from bot.engine.planner import neighbours, plan_once
 from bot.services import Services
 from prompts.library import load_library
@@ -304,7 +306,13 @@ async def test_planned_prompts_are_called_off_when_a_person_withdraws_pauses_or_
         ("cancelled", 23), ("planned", 23), ("cancelled", 25), ("planned", 25),
     ]  # fmt: skip
     assert [s[:2] for s in statuses(ids[4])] == [("planned", 23), ("planned", 25)]
+    assert Counter(d.status_reason for d in rows if d.status_at == now) == {
+        "withdrawn": 1, "paused": 2, "leave": 1, "hours": 2,
+    }  # fmt: skip
     for delivery in rows:
+        if delivery.status_at == now:  # each cause ends where the table says, in its words
+            transition = transition_for(delivery.status, delivery.status_reason or "")
+            assert delivery.last_error == transition.why
         if delivery.status == "skipped":
             assert delivery.skipped_at == now and delivery.cancelled_at is None
         if delivery.status == "cancelled":
@@ -432,3 +440,70 @@ async def test_a_sent_prompt_is_never_planned_again(services: Services) -> None:
 
     assert await plan_once(services, MONDAY + timedelta(hours=1), horizon=timedelta(days=7)) == 0
     assert (await deliveries(services))[0].status == "cancelled"
+
+
+async def set_person(services: Services, person_id: int, **values: Any) -> None:
+    async with transaction(services.sessions) as session:
+        await session.execute(update(Person).where(Person.id == person_id).values(**values))
+
+
+async def test_pause_then_resume_brings_back_the_prompts_of_the_lifted_days(
+    any_services: Services,
+) -> None:
+    services = any_services
+    project_id = await make_project(services)
+    person_id = await make_person(services, "pat", [project_id])
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+    await set_person(services, person_id, paused_until=date(2027, 3, 26))
+    await plan_once(services, MONDAY + timedelta(hours=1), horizon=timedelta(days=7))
+    paused = await deliveries(services)
+    assert [(d.status, d.status_reason, d.slot.day) for d in paused] == [
+        ("skipped", "paused", 23),
+        ("skipped", "paused", 25),
+    ]
+
+    # resumed on Wednesday: Tuesday's prompt has gone by, Thursday's is still ahead
+    wednesday = MONDAY + timedelta(days=2, hours=9)
+    await set_person(services, person_id, paused_until=None)
+    revived = await plan_once(services, wednesday, horizon=timedelta(days=2))
+    again = await plan_once(services, wednesday + timedelta(minutes=1), horizon=timedelta(days=2))
+
+    rows = await deliveries(services)
+    assert (revived, again) == (1, 0)
+    assert [(d.status, d.status_reason, d.slot.day) for d in rows] == [
+        ("skipped", "paused", 23),
+        ("planned", "replanned", 25),
+    ]
+    assert (rows[1].skipped_at, rows[1].last_error, rows[1].due_at) == (None, None, rows[1].slot)
+
+
+async def test_a_prompt_called_off_for_new_hours_comes_back_when_the_hours_change_back(
+    services: Services,
+) -> None:
+    project_id = await make_project(services)
+    person_id = await make_person(services, "hal", [project_id])
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+    await set_person(services, person_id, work_starts=time(12, 0))
+    assert await tidy_planned(services, MONDAY + timedelta(hours=1)) == 2  # the call-off step
+    assert {d.status_reason for d in await deliveries(services)} == {"hours"}
+    await set_person(services, person_id, work_starts=time(9, 0))
+
+    await plan_once(services, MONDAY + timedelta(hours=2), horizon=timedelta(days=7))
+
+    rows = await deliveries(services)
+    assert [(d.status, d.status_reason, d.slot.day) for d in rows] == [
+        ("planned", "replanned", 23),
+        ("planned", "replanned", 25),
+    ]
+
+
+async def test_a_prompt_the_person_skipped_is_not_planned_again(services: Services) -> None:
+    project_id = await make_project(services)
+    await make_person(services, "sky", [project_id])
+    await plan_once(services, MONDAY, horizon=timedelta(days=7))
+    [first, _] = await deliveries(services)
+    async with transaction(services.sessions) as session:
+        await move(session, first.id, "skipped", "skipped_by_person", MONDAY)
+
+    assert await plan_once(services, MONDAY + timedelta(hours=1), horizon=timedelta(days=7)) == 0
+    assert (await deliveries(services))[0].status == "skipped"
