@@ -60,18 +60,24 @@ def _pause(start: Any, end: Any) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
+def leave_periods(person: Any) -> tuple[tuple[date, date], ...]:
+    """A person's leave (``pauses``: ``{"from", "until"}`` ISO dates, inclusive), in order."""
+    periods: list[tuple[date, date]] = []
+    for entry in getattr(person, "pauses", None) or []:
+        if isinstance(entry, dict):
+            pause = _pause(entry.get("from"), entry.get("until"))
+            if pause is not None:
+                periods.append(pause)
+    return tuple(sorted(periods))
+
+
 def working_pattern(person: Any, partnership_zone: str) -> WorkingPattern:
     """The working pattern of a ``storage.models.Person`` (or anything with its attributes).
 
     ``timezone`` None means the partnership's zone; ``pauses`` is a list of ``{"from", "until"}``
     ISO dates (inclusive); ``paused_until`` pauses everything up to and including that date.
     """
-    pauses: list[tuple[date, date]] = []
-    for entry in getattr(person, "pauses", None) or []:
-        if isinstance(entry, dict):
-            pause = _pause(entry.get("from"), entry.get("until"))
-            if pause is not None:
-                pauses.append(pause)
+    pauses = list(leave_periods(person))
     paused_until = getattr(person, "paused_until", None)
     if paused_until is not None:
         pauses.append((date.min, paused_until))

@@ -146,8 +146,10 @@ async def simulate_database(
             quiet.setLevel(logging.WARNING)  # a line per planning run would drown the report
             try:
                 while now < finish:
-                    await plan_once(services, now, horizon=min(timedelta(days=2), finish - now))
+                    # what fell due since the last step went out (dispatch runs every few
+                    # seconds), before planning checks what is still planned
                     await _pretend_sent(services, now)
+                    await plan_once(services, now, horizon=min(timedelta(days=2), finish - now))
                     now += timedelta(hours=step_hours)
             finally:
                 quiet.setLevel(level)

@@ -1,29 +1,61 @@
-"""Whether a person can be prompted right now: the checks made just before a send.
+"""The facts :func:`prompts.verdict.verdict` needs, read off a person, a project and a delivery.
 
-The planner decides who is prompted when; by the time a delivery is due the person may have
-withdrawn, paused for leave or left the study, and the project may have ended. Skipping is not
-failing: a withdrawn or paused person's prompt is ``skipped``, one that no longer belongs to the
-study is ``cancelled``.
+The planner, the call-off, dispatch and reminders all ask the same pure verdict; this module only
+gathers its arguments from the rows each of them has loaded.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from prompts.schedule import is_paused, working_pattern
-from storage.models import Person, Project
+from prompts.schedule import Phases, WorkingPattern, leave_periods, working_pattern
+from prompts.verdict import Consent, Verdict, verdict
+from storage.models import Delivery, Person, Project
 
 
-def unavailable_reason(person: Person, project: Project, now: datetime) -> tuple[str, str] | None:
-    """None when the person may be prompted for ``project`` now; else (new status, reason)."""
-    if person.withdrawn_at is not None:
-        return "skipped", "withdrawn"
-    if not person.active or not project.active:
-        return "cancelled", "left"
-    pattern = working_pattern(person, project.partnership.timezone)
-    today = now.astimezone(pattern.zone).date()
-    if person.paused_until is not None and today <= person.paused_until:
-        return "skipped", "paused"
-    if is_paused(today, pattern):
-        return "cancelled", "leave"
-    return None
+def consent_of(person: Person, *, consenting: bool = True, outdated: bool = False) -> Consent:
+    """``withdrawn`` when the person withdrew or holds no consent, ``outdated`` when they have
+    not yet agreed to the study's current version, else ``given``."""
+    if person.withdrawn_at is not None or not consenting:
+        return "withdrawn"
+    return "outdated" if outdated else "given"
+
+
+def own_phase(delivery: Delivery) -> Phases | None:
+    """The dates of the phase a delivery was planned in (None when it has none)."""
+    phase = delivery.phase
+    return None if phase is None else [(phase.starts_on, phase.ends_on)]
+
+
+def judge(
+    person: Person,
+    project: Project,
+    slot: datetime,
+    now: datetime,
+    *,
+    zone: str | None = None,
+    due: datetime | None = None,
+    phases: Phases | None = None,
+    consent: Consent | None = None,
+    in_project: bool | None = None,
+    pattern: WorkingPattern | None = None,
+) -> Verdict:
+    """The verdict on prompting ``person`` for ``project`` at ``slot``, as of ``now``.
+
+    ``zone`` is the partnership's (read from ``project.partnership`` when not given);
+    ``in_project`` defaults to the person and the project being active; ``pattern`` is the
+    person's working pattern when the caller has it already.
+    """
+    if pattern is None:
+        pattern = working_pattern(person, zone or project.partnership.timezone)
+    return verdict(
+        pattern,
+        in_project=(person.active and project.active) if in_project is None else in_project,
+        phases=phases,
+        paused_until=person.paused_until,
+        leave=leave_periods(person),
+        consent=consent or consent_of(person),
+        slot=slot,
+        now=now,
+        due=due,
+    )

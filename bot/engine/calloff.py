@@ -1,10 +1,10 @@
 """Calling off planned deliveries that must not go out any more (a step of planning).
 
-Skipping is not failing: a withdrawn or self-paused person's prompt is ``skipped``; one whose
-project, membership or phase ended, that falls in leave, or that is no longer inside the person's
-working time is ``cancelled``. Each change is a conditional UPDATE (``WHERE status='planned'``)
-that stores its time and its reason (``last_error``), so a delivery being claimed by dispatch at
-the same moment is left alone.
+Each planned delivery gets the verdict of :mod:`prompts.verdict`; one called off is moved to the
+status the delivery table gives its reason (a withdrawn or self-paused person's prompt is
+``skipped``; one whose project, membership or phase ended, that falls in leave, or that is no
+longer inside the person's working time is ``cancelled``). Each change is a conditional move from
+``planned``, so a delivery being claimed by dispatch at the same moment is left alone.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.engine.deliveries import move, why
+from bot.engine.availability import consent_of, judge, own_phase
+from bot.engine.deliveries import called_off_status, move, why
 from bot.services import Services
-from prompts.schedule import WorkingPattern, is_paused, is_working_time, working_pattern
 from storage.db import transaction
 from storage.models import (
     ChannelIdentity,
@@ -88,18 +88,29 @@ async def tidy_planned(services: Services, now: datetime) -> int:
                 )
             ).scalars()
         )
-        phase_ends = await _phase_ranges(session)
+        phase_ranges = await _phase_ranges(session)
     changed = 0
     for delivery, person, project, zone in rows:
         try:
-            pattern = working_pattern(person, zone or services.settings.default_timezone)
+            decided = judge(
+                person,
+                project,
+                delivery.slot,
+                now,
+                zone=zone or services.settings.default_timezone,
+                due=delivery.due_at,
+                phases=own_phase(delivery) or phase_ranges.get(project.id, []),
+                consent=consent_of(person, consenting=person.id in consenting),
+                in_project=project.active and (person.id, project.id) in eligible,
+            )
         except (ValueError, ZoneInfoNotFoundError) as exc:
             log.warning("cannot check delivery %d: %s", delivery.id, exc)
             continue
-        withdrawn = person.withdrawn_at is not None or person.id not in consenting
-        verdict = _verdict(delivery, person, project, pattern, eligible, phase_ends, withdrawn)
-        if verdict is not None:
-            changed += await _call_off(services, delivery.id, verdict, now)
+        if decided.called_off and decided.reason != "awaiting_consent":
+            reason = decided.reason or ""
+            changed += await _call_off(
+                services, delivery.id, called_off_status(reason), reason, now
+            )
     return changed
 
 
@@ -115,45 +126,9 @@ async def _phase_ranges(session: AsyncSession) -> dict[int, list[tuple[date, dat
     return ranges
 
 
-def _verdict(
-    delivery: Delivery,
-    person: Person,
-    project: Project,
-    pattern: WorkingPattern,
-    eligible: set[Any],
-    phase_ranges: dict[int, list[tuple[date, date]]],
-    withdrawn: bool,
-) -> tuple[str, str] | None:
-    """``(status, reason)`` for a planned delivery that must not be sent, else None.
-
-    The working-time check looks at the planned slot, not ``due_at``: dispatch may move
-    ``due_at`` (backoff, snooze) and answers for keeping that inside working time itself.
-    """
-    day = delivery.due_at.astimezone(pattern.zone).date()
-    slot_day = delivery.slot.astimezone(pattern.zone).date()
-    if withdrawn:
-        return "skipped", "withdrawn"
-    if person.paused_until is not None and day <= person.paused_until:
-        return "skipped", "paused"
-    if not project.active or (person.id, project.id) not in eligible:
-        return "cancelled", "left"
-    if delivery.phase is not None and not (
-        delivery.phase.starts_on <= slot_day <= delivery.phase.ends_on
-    ):
-        return "cancelled", "phase"
-    if not any(first <= slot_day <= last for first, last in phase_ranges.get(project.id, [])):
-        return "cancelled", "phase"
-    if is_paused(day, pattern):
-        return "cancelled", "leave"
-    if not is_working_time(delivery.slot, pattern):
-        return "cancelled", "hours"
-    return None
-
-
 async def _call_off(
-    services: Services, delivery_id: int, verdict: tuple[str, str], now: datetime
+    services: Services, delivery_id: int, status: str, reason: str, now: datetime
 ) -> int:
-    status, reason = verdict
     async with transaction(services.sessions) as session:
         moved = await move(session, delivery_id, status, reason, now, expected_from="planned")
     if moved:

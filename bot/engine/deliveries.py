@@ -135,6 +135,14 @@ def transition_for(to: str, reason: str) -> Transition:
         raise IllegalMove(f"no transition to {to!r} for {reason!r}") from None
 
 
+def called_off_status(reason: str) -> str:
+    """The status a call-off for ``reason`` ends in (``skipped`` or ``cancelled``)."""
+    statuses = {t.to for t in TRANSITIONS if t.reason == reason and t.to in CALLED_OFF}
+    if len(statuses) != 1:
+        raise IllegalMove(f"{reason!r} is not a reason to call a delivery off")
+    return statuses.pop()
+
+
 def why(reason: str) -> str:
     """The words for a reason (the first row that has it)."""
     return next(t.why for t in TRANSITIONS if t.reason == reason)

@@ -49,8 +49,8 @@ from adapters.base import (
 )
 from bot.clock import Clock
 from bot.core.onboarding import outdated_consent, reconsent_request
-from bot.engine.availability import unavailable_reason
-from bot.engine.deliveries import move, why
+from bot.engine.availability import consent_of, judge, own_phase
+from bot.engine.deliveries import called_off_status, move, why
 from bot.engine.leases import claim_due, release, renew_lease
 from bot.services import Services
 from prompts.cadence import Cadence
@@ -257,11 +257,16 @@ class _Dispatch:
             )
             log.error("delivery %s failed: every attempt to send it was cut short", delivery_id)
             return False
-        reason = unavailable_reason(person, project, now)
-        if reason is not None:
-            status, cause = reason
-            await self._settle(delivery_id, status, cause)
-            log.info("delivery %s %s: %s", delivery_id, status, why(cause))
+        consent = consent_of(person, outdated=person.id in self.outdated)
+        decided = judge(
+            person, project, delivery.slot, now, due=delivery.due_at, phases=own_phase(delivery),
+            consent=consent,
+        )  # fmt: skip
+        if decided.called_off and decided.reason != "awaiting_consent":
+            reason = decided.reason or ""
+            status = called_off_status(reason)
+            await self._settle(delivery_id, status, reason)
+            log.info("delivery %s %s: %s", delivery_id, status, why(reason))
             return False
         expiry, _ = answer_times(delivery.due_at, project, person)
         if expiry <= now:
@@ -274,7 +279,7 @@ class _Dispatch:
             return False
         to = recipient(identity)
         channel = self.channels[identity.channel]
-        if person.id in self.outdated:
+        if decided.called_off:  # awaiting consent: ask again instead of prompting
             return await self._ask_again(delivery_id, person.id, to, channel)
         prompt = outbound_prompt(delivery)
         # Late in a long batch, renew the lease before the platform call; if it was lost (the

@@ -22,11 +22,12 @@ from sqlalchemy.orm import selectinload
 from adapters.base import Channel, DeliveryError
 from bot.clock import Clock
 from bot.core.onboarding import outdated_consent
-from bot.engine.availability import unavailable_reason
+from bot.engine.availability import consent_of, judge
 from bot.engine.deliveries import move, move_many
 from bot.engine.dispatch import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
 from bot.services import Services
 from prompts.schedule import WorkingPattern, next_working_moment, working_pattern
+from prompts.verdict import Decision
 from storage.db import transaction
 from storage.models import ChannelIdentity, Delivery, Project
 
@@ -111,15 +112,17 @@ async def _remind(
             if delivery.identity_id is not None
             else None
         )
-        unavailable = unavailable_reason(delivery.person, delivery.project, claimed_at)
         # A person asked to agree to a new consent version gets no reminder until they agree.
-        outdated = await outdated_consent(session, delivery.person)
+        outdated = await outdated_consent(session, delivery.person) is not None
+        consent = consent_of(delivery.person, outdated=outdated)
+        decided = judge(
+            delivery.person, delivery.project, delivery.slot, claimed_at, consent=consent
+        )
         if (
             identity is None
             or identity.status != "active"
             or identity.channel not in channels
-            or unavailable is not None
-            or outdated is not None
+            or decided.decision is not Decision.SEND
         ):
             async with transaction(services.sessions) as write:
                 await move(

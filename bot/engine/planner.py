@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.engine.availability import judge
 from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.engine.deliveries import CALLED_OFF, RETURNABLE, move
 from bot.services import Services
@@ -115,6 +116,7 @@ async def plan_once(
                 seed=f"{person.key}:{plan.project.slug}",
                 taken=taken[person.id],
             )
+            slots = [slot for slot in slots if _may_plan(plan, person, pattern, slot, now)]
             if slots:
                 taken[person.id].extend(slots)  # the person's other projects keep clear of them
                 work.append((plan, person, pattern, slots))
@@ -124,6 +126,16 @@ async def plan_once(
     if inserted:
         log.info("planned %d deliveries", inserted, extra={"action": "plan", "count": inserted})
     return inserted
+
+
+def _may_plan(
+    plan: ProjectPlan, person: Person, pattern: WorkingPattern, slot: datetime, now: datetime
+) -> bool:
+    """The one verdict agrees: an eligible person (the query chose them) may have this slot."""
+    decided = judge(
+        person, plan.project, slot, now, phases=plan.phase_ranges, in_project=True, pattern=pattern
+    )
+    return not decided.called_off
 
 
 def _grouped(pairs: Iterable[tuple[int, V]]) -> dict[int, list[V]]:
