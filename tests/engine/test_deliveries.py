@@ -37,7 +37,8 @@ def _updates_delivery(node: ast.expr) -> bool:
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else None
             name = name or (node.func.id if isinstance(node.func, ast.Name) else None)
-            if name == "update" and node.args and ast.unparse(node.args[0]) == "Delivery":
+            target = ast.unparse(node.args[0]) if node.args else ""
+            if name == "update" and target in ("Delivery", "Delivery.__table__"):
                 return True
             node = node.func
         elif isinstance(node, ast.Attribute):
@@ -89,6 +90,7 @@ def test_no_code_outside_the_delivery_module_changes_a_delivery_status_by_hand()
     "snippet",
     [
         "update(Delivery).where(Delivery.id == 1).values(status='sent')",
+        "sa.update(Delivery.__table__).values(status='sent')",
         "await s.execute(update(Delivery).where(x).values(**changes))",
         "delivery.status = 'skipped'",
         "insert(Delivery.__table__).on_conflict_do_update(set_={'status': 'planned'})",
