@@ -33,7 +33,6 @@ from typing import Any
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -51,7 +50,7 @@ from adapters.base import (
     Recipient,
 )
 from adapters.slack import blocks as kit
-from adapters.slack.api import SlackApi, SlackError, Sleep
+from adapters.slack.api import SlackApi, SlackError, Sleep, web_client
 from adapters.slack.errors import NotCommittedYet
 from adapters.slack.gate import check_request, log_refusal
 from adapters.slack.home import HomeProvider, home_view
@@ -63,6 +62,8 @@ SEEN_EVENTS = 2000
 CONNECT_WAIT = 10.0  # seconds start() waits for the first Socket Mode connection
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
 LATE_FAILURE = "Sorry — that didn't go through. Please try again in a minute."
+SENT_MARK = "carbot_prompt"  # the metadata event type that names a prompt's delivery
+HISTORY_LOOKBACK = 100  # messages of a DM searched for a post whose outcome was not known
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -130,7 +131,7 @@ class SlackChannel:
         self._app_token = app_token
         self._signing_secret = signing_secret or ""
         self._api_base_url = api_base_url
-        self.client = AsyncWebClient(token=bot_token, base_url=api_base_url)
+        self.client = web_client(bot_token, api_base_url)
         self.api = SlackApi(self.client, post_interval=post_interval, sleep=sleep)
         self.app = AsyncApp(
             client=self.client,
@@ -165,7 +166,7 @@ class SlackChannel:
         """Open the Socket Mode connection: a refused app token raises at once; otherwise the
         SDK keeps (re)connecting in the background, as it does after any disconnect."""
         assert self._app_token is not None
-        socket_client = AsyncWebClient(token=self._app_token, base_url=self._api_base_url)
+        socket_client = web_client(self._app_token, self._api_base_url)
         self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=socket_client)
         socket_api = SlackApi(socket_client, sleep=self.api._sleep)
         opened = await _at_start(
@@ -194,8 +195,27 @@ class SlackChannel:
 
     async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:
         """Post ``prompt`` in the person's DM. A reminder goes in the original prompt's thread,
-        also shown in the DM (``reply_broadcast``), so that it points at what it reminds of."""
+        also shown in the DM (``reply_broadcast``), so that it points at what it reminds of.
+
+        Each post carries message metadata naming its delivery (and whether it is the
+        reminder). When an earlier attempt may have reached Slack (``prompt.resend``: the
+        connection broke before Slack answered, or a worker died mid-send), the DM's recent
+        history is searched for that mark first, and a post found there is kept instead of
+        posting again. A failed search raises, so nothing is posted blindly."""
         channel = await self.api.dm_channel(to.external_id)
+        mark = {
+            "event_type": SENT_MARK,
+            "event_payload": {"delivery_id": prompt.delivery_id, "reminder": prompt.reminder},
+        }
+        if prompt.resend:
+            ts = await self._find_posted(channel, mark)
+            if ts is not None:
+                log.info(
+                    "delivery %s was already posted on Slack; kept that post",
+                    prompt.delivery_id,
+                    extra={"action": "slack.already_posted"},
+                )
+                return MessageRef(CHANNEL, f"{channel}:{ts}")
         params: dict[str, Any] = {}
         original = _split_or_none(prompt.reminds) if prompt.reminder else None
         if original is not None and original[0] == channel:
@@ -205,9 +225,27 @@ class SlackChannel:
             text=prompt.text,
             blocks=kit.prompt_blocks(prompt),
             unfurl_links=False,
+            metadata=mark,
             **params,
         )
         return MessageRef(CHANNEL, f"{channel}:{ts}")
+
+    async def _find_posted(self, channel: str, mark: dict[str, Any]) -> str | None:
+        """The ts of the recent message in ``channel`` carrying ``mark``, if there is one."""
+        history = await self.api.call(
+            "conversations.history",
+            channel=channel,
+            limit=HISTORY_LOOKBACK,
+            include_all_metadata=True,
+        )
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == mark["event_type"]
+                and metadata.get("event_payload") == mark["event_payload"]
+            ):
+                return str(message["ts"])
+        return None
 
     async def send_text(self, to: Recipient, message: OutboundText) -> MessageRef:
         return await self._post_text(to.external_id, message)

@@ -108,6 +108,8 @@ def outbound_prompt(delivery: Delivery, *, reminder: bool = False) -> OutboundPr
         context=prompt_context(delivery.project, delivery.phase.name if delivery.phase else None),
         reminder=reminder,
         reminds=delivery.message_ref if reminder else None,
+        # a prompt claimed before (attempts count claims), a reminder that failed before
+        resend=delivery.last_error is not None if reminder else delivery.attempts > 1,
     )
 
 
