@@ -8,8 +8,10 @@ each request's signature.
 The acknowledgement rule (DESIGN: "a reply is committed before the platform is acknowledged"),
 within Slack's three seconds:
 
-* **Events** (DM messages, files) and **modal submissions** are acknowledged only after the
-  core has committed them (:meth:`SlackChannel.until_committed`). Work still running after
+* **Events** (DM messages, files) and **modal submissions** are acknowledged as soon as the
+  core has committed them (:meth:`SlackChannel.until_committed`); the replies go out after the
+  ack, paced, in order for each person (:meth:`SlackChannel.after_ack`), so a burst of DMs is
+  never held past Slack's deadline behind the one-a-second reply pace. Work still running after
   ``ack_budget`` seconds (a big file) carries on, and Slack gets a failure instead of an ack —
   so Slack redelivers the event (or keeps the modal open with its text for another *Submit*).
   The redelivery waits for the work already running and is acknowledged once it has
@@ -145,6 +147,7 @@ class SlackChannel:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[str, bool] = OrderedDict()  # event id → finished
         self._running: dict[str, asyncio.Task[Any]] = {}  # event id → work not yet finished
+        self._replying: dict[str, asyncio.Task[Any]] = {}  # user → their latest replies' task
         from adapters.slack.listeners import register
 
         register(self.app, self)
@@ -329,6 +332,25 @@ class SlackChannel:
             raise NotCommittedYet(event_id)
         if not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]  # Slack answers 500 and retries
+
+    def after_ack(self, user: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work()`` (replies to ``user``, paced) once their earlier replies have gone,
+        without holding up the acknowledgement of what they sent."""
+        before = self._replying.get(user)
+
+        async def in_turn() -> None:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            await work()
+
+        task = self._spawn(in_turn())
+        self._replying[user] = task
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            if self._replying.get(user) is done:
+                del self._replying[user]
+
+        task.add_done_callback(forget)
 
     def _spawn(self, work: Awaitable[None]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
