@@ -4,7 +4,9 @@ Every move is a conditional UPDATE that must change exactly one row. On PostgreS
 transaction selects the due rows ``FOR UPDATE SKIP LOCKED`` and marks them ``sending`` with the
 worker's lease, so concurrent workers take disjoint rows; on SQLite (one writer at a time) each
 row is claimed by its own conditional UPDATE. Rows left ``sending`` by a worker that died are due
-again once their lease has run out; each claim counts as an attempt.
+again once their lease has run out. A claim is not an attempt: the dispatcher counts one just
+before each platform call (:func:`bot.engine.dispatch` marks the row), so a worker killed while
+it holds a batch uses up an attempt only of the one row it was sending.
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ async def claim_due(services: Services, now: datetime, *, worker: str, limit: in
         "status": "sending",
         "lease_owner": worker,
         "lease_until": lease_until,
-        "attempts": Delivery.attempts + 1,
         "updated_at": now,
     }
     candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.due_at, Delivery.id)
@@ -79,7 +80,7 @@ async def claim_due(services: Services, now: datetime, *, worker: str, limit: in
 
 
 async def release(services: Services, delivery_ids: list[int], *, worker: str) -> int:
-    """Give unsent claims back (``planned``, the attempt not counted); returns how many."""
+    """Give unsent claims back (``planned``); returns how many."""
     if not delivery_ids:
         return 0
     async with transaction(services.sessions) as session:
@@ -94,7 +95,6 @@ async def release(services: Services, delivery_ids: list[int], *, worker: str) -
                 status="planned",
                 lease_owner=None,
                 lease_until=None,
-                attempts=Delivery.attempts - 1,
             )
         )
     released = cast(int, getattr(result, "rowcount", 0))
