@@ -221,7 +221,6 @@ class _Dispatch:
 
     async def load(self, delivery_ids: list[int]) -> None:
         """Read the whole claimed batch at once (its rows are this worker's while leased)."""
-        self.claimed_at = self.timer.now()
         async with self.services.sessions() as session:
             self.loaded = await _load_batch(session, delivery_ids)
             people = {loaded.person.id for loaded in self.loaded.values()}
