@@ -63,6 +63,9 @@ class OutboundPrompt:
     context: str | None = None  # e.g. "Family hub · Exploring evidence"
     reminder: bool = False
     reminds: str | None = None  # a reminder's original prompt (its MessageRef.ref), if known
+    # An earlier attempt may have reached the platform: a channel that can look up what it
+    # sent does so before sending again (Slack); one that cannot sends again (at-least-once).
+    resend: bool = False
 
 
 @dataclass(frozen=True)

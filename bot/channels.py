@@ -1,6 +1,6 @@
 """Which channels this process runs: web chat always; Telegram and Slack when configured.
 
-``build_channels(services, clock=...)`` returns the channels, not yet started; ``carbot run``
+``build_channels(services)`` returns the channels, not yet started; ``carbot run``
 starts each with the conversation core's handler and mounts their routes on the web app.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from adapters.base import Channel
-from bot.clock import Clock
 from bot.engine.slack_wiring import slack_channel
 from bot.engine.telegram_wiring import telegram_channel
 from bot.services import Services
@@ -57,13 +56,13 @@ def missing_channel_settings(settings: Settings) -> list[str]:
     return problems
 
 
-def build_channels(services: Services, *, clock: Clock | None = None) -> list[Channel]:
-    """The channels whose settings are present, web chat first."""
-    channels: list[Channel] = [webchat_channel(services, clock=clock)]
+def build_channels(services: Services) -> list[Channel]:
+    """The channels whose settings are present, web chat first (on ``services.clock``)."""
+    channels: list[Channel] = [webchat_channel(services)]
     telegram = telegram_channel(services.settings)
     if telegram is not None:
         channels.append(telegram)
-    slack = slack_channel(services, clock=clock)
+    slack = slack_channel(services)
     if slack is not None:
         channels.append(slack)
     names = ", ".join(channel.name for channel in channels)

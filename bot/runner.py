@@ -114,7 +114,7 @@ async def run(
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.web_host, settings.web_port, exc)
         return 1
-    services = Services.from_settings(settings)
+    services = Services.from_settings(settings, clock=clock)
     problem = await schema_problem(services)
     if problem is not None:
         log.error("%s", problem)
@@ -123,14 +123,14 @@ async def run(
         return 1
     if channels is None:
         try:
-            channels = build_channels(services, clock=clock)
+            channels = build_channels(services)
         except ValueError as exc:  # a channel's settings do not fit together
             log.error("a channel is not fully configured: %s", exc)
             sock.close()
             await services.close()
             return 2
     channels = list(channels)
-    conversation = Conversation(services, clock=clock)
+    conversation = Conversation(services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -165,7 +165,7 @@ async def run(
             jobs = Jobs(
                 services,
                 {channel.name: channel for channel in started},
-                clock,
+                services.clock,
                 worker=worker_name(),
                 tick=tick_for_speed(speed),
             )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 from storage.db import create_engine, session_factory
 from storage.files import write_private
@@ -18,11 +20,21 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    clock: Clock = field(default_factory=SystemClock)  # "now" for everything carbot does
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Services:
         engine = create_engine(settings.database_url)
-        return cls(settings=settings, engine=engine, sessions=session_factory(engine))
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            clock=clock or SystemClock(),
+        )
+
+    def with_clock(self, clock: Clock) -> Services:
+        """The same services (one engine, one pool) seeing time through ``clock``."""
+        return dataclasses.replace(self, clock=clock)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -5,9 +5,13 @@ the first claim, and a second worker's insert fails and finds the row. Sending n
 ``sending`` with a lease, taken by a conditional UPDATE that must change exactly one row::
 
     pending ──claim──▶ sending ──ok──▶ sent
+                          │  ├─nothing to send (empty week, ``empty_week: skip``)─▶ skipped
                           │  └─lease expires (crash)─▶ claimable again
                           └─error─▶ failed ──next_attempt_at passes──▶ claimable again
                                       └─permanent, or attempts used up: stays failed (visible)
+
+A digest is claimed *before* it is built, so only the claiming worker builds it; ``sent``,
+``skipped`` and ``failed`` for good are settled, and no worker looks at them again.
 
 The attempt number taken by the claim is a fencing token: a sender whose lease was taken over
 cannot mark the row afterwards.
@@ -147,6 +151,30 @@ async def mark_sent(
     return done
 
 
+async def mark_skipped(
+    sessions: async_sessionmaker[AsyncSession],
+    digest_id: int,
+    attempt: int,
+    reason: str,
+    summary: dict[str, Any],
+) -> bool:
+    """Record that the digest was deliberately not sent, and why (``summary["skipped"]``)."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(Digest)
+            .where(Digest.id == digest_id, Digest.status == "sending", Digest.attempts == attempt)
+            .values(
+                status="skipped",
+                lease_until=None,
+                next_attempt_at=None,
+                last_error=None,
+                summary={**summary, "skipped": reason},
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def mark_failed(
     sessions: async_sessionmaker[AsyncSession],
     digest_id: int,
@@ -181,7 +209,7 @@ async def mark_failed(
 
 
 async def settled(session: AsyncSession, keys: list[DigestKey]) -> set[DigestKey]:
-    """Those of ``keys`` that need nothing more: sent, or failed for good."""
+    """Those of ``keys`` that need nothing more: sent, skipped, or failed for good."""
     if not keys:
         return set()
     periods = {k.period for k in keys}
@@ -190,7 +218,7 @@ async def settled(session: AsyncSession, keys: list[DigestKey]) -> set[DigestKey
             select(Digest.kind, Digest.recipient, Digest.scope, Digest.period).where(
                 Digest.period.in_(periods),
                 or_(
-                    Digest.status == "sent",
+                    Digest.status.in_(("sent", "skipped")),
                     and_(Digest.status == "failed", Digest.next_attempt_at.is_(None)),
                 ),
             )

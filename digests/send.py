@@ -175,6 +175,7 @@ async def _build(sessions: Sessions, config: DigestConfig, due: Due) -> WeeklyDi
         )
 
 
+EMPTY_SKIPPED = "an empty week (nothing asked, nothing shared) and the schedule says skip"
 INLINE_PHOTO_BYTES = 500 * 1024
 INLINE_PHOTOS = 6
 INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # never SVG
@@ -246,11 +247,10 @@ async def send_one(
     now: datetime,
     cache: BuiltCache | None = None,
 ) -> bool:
-    """Claim, build, send and record one digest. True when this call sent it."""
-    digest = await build(sessions, config, due, cache)
-    if digest.is_empty and due.schedule.empty_week == "skip":
-        log.info("nothing to send for %s %s (empty week)", due.key.scope, due.key.period)
-        return False
+    """Claim, build, send and record one digest. True when this call sent it.
+
+    The claim comes first, so a digest that another worker holds (or has settled) is never
+    built here; an empty week that the schedule skips is recorded ``skipped``, once."""
     digest_id = await ledger.ensure(sessions, due.key, due.person_id, now)
     attempt = await ledger.claim(sessions, digest_id, now, config.lease_seconds)
     if attempt is None:
@@ -258,6 +258,18 @@ async def send_one(
     domain = mail_domain(config.mail_from)
     message_id = f"<carbot-digest-{digest_id}@{domain}>"
     try:
+        digest = await build(sessions, config, due, cache)
+        if digest.is_empty and due.schedule.empty_week == "skip":
+            await ledger.mark_skipped(sessions, digest_id, attempt, EMPTY_SKIPPED, _summary(digest))
+            log.info(
+                "skipped the %s digest for %s %s: %s",
+                due.key.kind,
+                due.key.scope,
+                due.key.period,
+                EMPTY_SKIPPED,
+                extra={"action": "digest_skipped"},
+            )
+            return False
         related = None
         if config.inline_photos and isinstance(digest, WeeklyDigest):
             related = await asyncio.to_thread(embed_photos, digest, config.data_dir, domain)

@@ -442,7 +442,9 @@ class Digest(Base):
     __tablename__ = "digests"
     __table_args__ = (
         UniqueConstraint("kind", "recipient", "scope", "period"),
-        CheckConstraint(_in("status", ("pending", "sending", "sent", "failed")), name="status"),
+        CheckConstraint(
+            _in("status", ("pending", "sending", "sent", "failed", "skipped")), name="status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -457,7 +459,7 @@ class Digest(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
-    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)  # skipped: {"skipped": why}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 

@@ -8,8 +8,10 @@ each request's signature.
 The acknowledgement rule (DESIGN: "a reply is committed before the platform is acknowledged"),
 within Slack's three seconds:
 
-* **Events** (DM messages, files) and **modal submissions** are acknowledged only after the
-  core has committed them (:meth:`SlackChannel.until_committed`). Work still running after
+* **Events** (DM messages, files) and **modal submissions** are acknowledged as soon as the
+  core has committed them (:meth:`SlackChannel.until_committed`); the replies go out after the
+  ack, paced, in order for each person (:meth:`SlackChannel.after_ack`), so a burst of DMs is
+  never held past Slack's deadline behind the one-a-second reply pace. Work still running after
   ``ack_budget`` seconds (a big file) carries on, and Slack gets a failure instead of an ack —
   so Slack redelivers the event (or keeps the modal open with its text for another *Submit*).
   The redelivery waits for the work already running and is acknowledged once it has
@@ -33,7 +35,6 @@ from typing import Any
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -51,7 +52,7 @@ from adapters.base import (
     Recipient,
 )
 from adapters.slack import blocks as kit
-from adapters.slack.api import SlackApi, SlackError, Sleep
+from adapters.slack.api import SlackApi, SlackError, Sleep, web_client
 from adapters.slack.errors import NotCommittedYet
 from adapters.slack.gate import check_request, log_refusal
 from adapters.slack.home import HomeProvider, home_view
@@ -63,6 +64,8 @@ SEEN_EVENTS = 2000
 CONNECT_WAIT = 10.0  # seconds start() waits for the first Socket Mode connection
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
 LATE_FAILURE = "Sorry — that didn't go through. Please try again in a minute."
+SENT_MARK = "carbot_prompt"  # the metadata event type that names a prompt's delivery
+HISTORY_LOOKBACK = 100  # messages of a DM searched for a post whose outcome was not known
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -130,7 +133,7 @@ class SlackChannel:
         self._app_token = app_token
         self._signing_secret = signing_secret or ""
         self._api_base_url = api_base_url
-        self.client = AsyncWebClient(token=bot_token, base_url=api_base_url)
+        self.client = web_client(bot_token, api_base_url)
         self.api = SlackApi(self.client, post_interval=post_interval, sleep=sleep)
         self.app = AsyncApp(
             client=self.client,
@@ -144,6 +147,7 @@ class SlackChannel:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[str, bool] = OrderedDict()  # event id → finished
         self._running: dict[str, asyncio.Task[Any]] = {}  # event id → work not yet finished
+        self._replying: dict[str, asyncio.Task[Any]] = {}  # user → their latest replies' task
         from adapters.slack.listeners import register
 
         register(self.app, self)
@@ -165,7 +169,7 @@ class SlackChannel:
         """Open the Socket Mode connection: a refused app token raises at once; otherwise the
         SDK keeps (re)connecting in the background, as it does after any disconnect."""
         assert self._app_token is not None
-        socket_client = AsyncWebClient(token=self._app_token, base_url=self._api_base_url)
+        socket_client = web_client(self._app_token, self._api_base_url)
         self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=socket_client)
         socket_api = SlackApi(socket_client, sleep=self.api._sleep)
         opened = await _at_start(
@@ -194,8 +198,27 @@ class SlackChannel:
 
     async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:
         """Post ``prompt`` in the person's DM. A reminder goes in the original prompt's thread,
-        also shown in the DM (``reply_broadcast``), so that it points at what it reminds of."""
+        also shown in the DM (``reply_broadcast``), so that it points at what it reminds of.
+
+        Each post carries message metadata naming its delivery (and whether it is the
+        reminder). When an earlier attempt may have reached Slack (``prompt.resend``: the
+        connection broke before Slack answered, or a worker died mid-send), the DM's recent
+        history is searched for that mark first, and a post found there is kept instead of
+        posting again. A failed search raises, so nothing is posted blindly."""
         channel = await self.api.dm_channel(to.external_id)
+        mark = {
+            "event_type": SENT_MARK,
+            "event_payload": {"delivery_id": prompt.delivery_id, "reminder": prompt.reminder},
+        }
+        if prompt.resend:
+            ts = await self._find_posted(channel, mark)
+            if ts is not None:
+                log.info(
+                    "delivery %s was already posted on Slack; kept that post",
+                    prompt.delivery_id,
+                    extra={"action": "slack.already_posted"},
+                )
+                return MessageRef(CHANNEL, f"{channel}:{ts}")
         params: dict[str, Any] = {}
         original = _split_or_none(prompt.reminds) if prompt.reminder else None
         if original is not None and original[0] == channel:
@@ -205,9 +228,27 @@ class SlackChannel:
             text=prompt.text,
             blocks=kit.prompt_blocks(prompt),
             unfurl_links=False,
+            metadata=mark,
             **params,
         )
         return MessageRef(CHANNEL, f"{channel}:{ts}")
+
+    async def _find_posted(self, channel: str, mark: dict[str, Any]) -> str | None:
+        """The ts of the recent message in ``channel`` carrying ``mark``, if there is one."""
+        history = await self.api.call(
+            "conversations.history",
+            channel=channel,
+            limit=HISTORY_LOOKBACK,
+            include_all_metadata=True,
+        )
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == mark["event_type"]
+                and metadata.get("event_payload") == mark["event_payload"]
+            ):
+                return str(message["ts"])
+        return None
 
     async def send_text(self, to: Recipient, message: OutboundText) -> MessageRef:
         return await self._post_text(to.external_id, message)
@@ -291,6 +332,25 @@ class SlackChannel:
             raise NotCommittedYet(event_id)
         if not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]  # Slack answers 500 and retries
+
+    def after_ack(self, user: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work()`` (replies to ``user``, paced) once their earlier replies have gone,
+        without holding up the acknowledgement of what they sent."""
+        before = self._replying.get(user)
+
+        async def in_turn() -> None:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            await work()
+
+        task = self._spawn(in_turn())
+        self._replying[user] = task
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            if self._replying.get(user) is done:
+                del self._replying[user]
+
+        task.add_done_callback(forget)
 
     def _spawn(self, work: Awaitable[None]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)

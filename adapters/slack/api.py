@@ -4,6 +4,13 @@ Every call goes through :meth:`SlackApi.call`, which turns ``SlackApiError`` and
 into :class:`DeliveryError` (permanent for a user or conversation that is gone, transient
 otherwise), waits out a ``429`` for as long as ``Retry-After`` says (within reason), and keeps
 ``chat.postMessage`` to at most one message per second in each conversation.
+
+No call is repeated after it may have reached Slack. slack_sdk's default retry handler makes a
+call again when the connection breaks — even after Slack took a ``chat.postMessage`` and before
+it answered, which posts the message twice. :func:`web_client` keeps only the retry that cannot
+do that: a connection that could not be opened at all (nothing was sent). A ``429`` is waited
+out and made again here, because Slack refused it. Any other failure is raised, and carbot's
+dispatcher, which owns retrying, decides (see ``SlackChannel.send_prompt``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import DeliveryError
@@ -42,6 +50,14 @@ _GET_METHODS = frozenset(
 FILE_HOSTS = frozenset({"files.slack.com"})
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    """An ``AsyncWebClient`` that retries a call only when it could not connect at all."""
+    unsent = AsyncConnectionErrorRetryHandler(
+        max_retry_count=1, error_types=[aiohttp.ClientConnectorError]
+    )
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=[unsent])
 
 
 class SlackError(DeliveryError):

@@ -120,9 +120,13 @@ async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> No
     result = await channel.handle(message)
     if result is None:
         return
-    await channel.say(user, result, thread_ts if in_thread else None)
-    if result.answered and result.answered.message_ref and not result.duplicate:
-        await channel.show_answered(result.answered.message_ref, result.answered.label, None)
+
+    async def reply() -> None:
+        await channel.say(user, result, thread_ts if in_thread else None)
+        if result.answered and result.answered.message_ref and not result.duplicate:
+            await channel.show_answered(result.answered.message_ref, result.answered.label, None)
+
+    channel.after_ack(user, reply)  # stored: Slack is acknowledged now, the replies follow
 
 
 async def on_edited(channel: SlackChannel, event: Payload) -> None:
@@ -192,11 +196,15 @@ async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payloa
     result = await channel.handle(message)
     if result is None:
         return
-    await channel.say(user, result)
-    if result.answered and not result.duplicate:
-        target = result.answered.message_ref or ref
-        if target:
-            await channel.show_answered(target, result.answered.label, None)
+
+    async def reply() -> None:
+        await channel.say(user, result)
+        if result.answered and not result.duplicate:
+            target = result.answered.message_ref or ref
+            if target:
+                await channel.show_answered(target, result.answered.label, None)
+
+    channel.after_ack(user, reply)  # stored: the modal closes now, the replies follow
 
 
 async def on_person_command(

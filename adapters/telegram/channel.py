@@ -74,7 +74,7 @@ class TelegramConfig:
     poll_timeout: float = 30.0  # seconds one getUpdates long poll may wait
     per_window: int = 30  # messages per second, overall
     per_chat_interval: float = 1.0  # seconds between two messages to one chat
-    send_retries: int = 2  # extra attempts after a 5xx or a dropped connection
+    send_retries: int = 2  # extra attempts after a 5xx or a connection that could not be made
     retry_backoff: float = 0.5
     request_timeout: float = 10.0  # seconds to wait for Telegram's answer to a call
     lock_retry_seconds: float = 15.0  # how often a waiting worker tries to become the poller
@@ -248,6 +248,7 @@ class TelegramChannel:
                 ),
                 retries=self.config.send_retries,
                 backoff=self.config.retry_backoff,
+                idempotent=False,
             )
         assert sent is not None
         return sent

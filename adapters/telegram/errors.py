@@ -4,9 +4,12 @@
   permanent: sending again cannot help, and the core marks the identity unreachable.
 - 429 reaching this far (the rate limiter already waited out its retries) is transient, with
   Telegram's ``retry_after``.
-- 5xx and connection failures are retried a few times here with a short backoff, then reported as
-  transient so the dispatcher tries again later. A timeout is reported at once: the message may
-  have arrived, so only the dispatcher (which knows the delivery) decides whether to try again.
+- A 5xx (Telegram answered that it failed) and a connection that could not be opened (nothing
+  was sent) are retried a few times here with a short backoff, then reported as transient so
+  the dispatcher tries again later.
+- A timeout, or a connection that broke after the request went out, is reported at once for a
+  send (``idempotent=False``): the message may have arrived, so only the dispatcher (which
+  knows the delivery) decides whether to try again. Idempotent calls are retried.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import httpx
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -53,10 +57,23 @@ def as_delivery_error(exc: TelegramError) -> DeliveryError:
     return DeliveryError(message)
 
 
+def may_have_arrived(exc: NetworkError) -> bool:
+    """Whether the request may have reached Telegram: the connection broke after it was opened
+    (a 5xx is an answer, and a connection that was never made carried nothing)."""
+    cause = exc.__cause__
+    return isinstance(cause, httpx.HTTPError) and not isinstance(cause, httpx.ConnectError)
+
+
 async def call_telegram(
-    action: Callable[[], Awaitable[T]], *, retries: int = 2, backoff: float = 0.5
+    action: Callable[[], Awaitable[T]],
+    *,
+    retries: int = 2,
+    backoff: float = 0.5,
+    idempotent: bool = True,
 ) -> T:
-    """Run one Bot API call; retry 5xx and connection errors; raise only :class:`DeliveryError`."""
+    """Run one Bot API call; retry 5xx and connection errors (for a send that is not
+    ``idempotent``, only those that cannot have delivered it); raise only
+    :class:`DeliveryError`."""
     attempt = 0
     while True:
         try:
@@ -64,7 +81,7 @@ async def call_telegram(
         except (TimedOut, BadRequest) as exc:  # both are NetworkError subclasses in PTB
             raise as_delivery_error(exc) from exc
         except NetworkError as exc:
-            if attempt >= retries:
+            if attempt >= retries or (not idempotent and may_have_arrived(exc)):
                 raise as_delivery_error(exc) from exc
             delay = backoff * 2**attempt
             attempt += 1

@@ -196,16 +196,16 @@ def send(dry_run: bool, now_text: str | None) -> None:
 
 @digest.command("status")
 def status() -> None:
-    """How many digests are pending, sending, sent and failed; the failed ones with their error."""
+    """How many digests are pending, sending, sent, skipped and failed; the failed ones with
+    their error."""
 
     @with_services
     async def run(services: Services) -> None:
         async with services.sessions() as session:
             report = await ledger.digest_status(session)
         counts = report["counts"]
-        click.echo(
-            ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("pending", "sending", "sent", "failed"))
-        )
+        states = ("pending", "sending", "sent", "skipped", "failed")
+        click.echo(", ".join(f"{k}: {counts.get(k, 0)}" for k in states))
         for row in report["failed"]:
             retry = row["next_attempt_at"].isoformat() if row["next_attempt_at"] else "not retried"
             click.echo(

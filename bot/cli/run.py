@@ -43,7 +43,7 @@ def serve(settings: Settings, clock: Clock, speed: float) -> None:
     sys.exit(status)
 
 
-def demo_clock_carried_on(settings: Settings) -> Clock | None:
+def demo_clock_carried_on(settings: Settings) -> ScaledClock | None:
     """The demo's clock from where the demo left it, when this data directory ran the demo."""
     saved = saved_demo_clock(settings.data_dir)
     if saved is None:

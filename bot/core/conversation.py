@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundMessage, InboundResult, OutboundText
 from adapters.numbers import strict_id
-from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
 from bot.core.commands import STOP_WORDS, run_command, set_audience
@@ -91,9 +90,9 @@ def without_nul(message: InboundMessage) -> InboundMessage:
 class Conversation:
     """Handles inbound messages for every channel (pass ``handle`` to ``Channel.start``)."""
 
-    def __init__(self, services: Services, *, clock: Clock | None = None) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.clock = clock or SystemClock()
+        self.clock = services.clock
 
     async def handle(self, message: InboundMessage) -> InboundResult:
         message = without_nul(message)

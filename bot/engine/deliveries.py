@@ -197,9 +197,29 @@ async def move(
     ``values`` are further columns written by the same UPDATE (a new due time, a lease). A
     :class:`Delivery` object given is left as loaded; re-read it if you need the new state.
     """
-    transition = transition_for(to, reason)
     delivery_id = delivery if isinstance(delivery, int) else delivery.id
-    result = await session.execute(
+    statement = move_statement(
+        delivery_id, to, reason, now, expected_from=expected_from, where=where, values=values
+    )
+    result = await session.execute(statement)
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+def move_statement(
+    delivery_id: int,
+    to: str,
+    reason: str,
+    now: datetime,
+    *,
+    expected_from: str | Iterable[str] | None = None,
+    where: Sequence[Any] = (),
+    values: Mapping[str, Any] | None = None,
+) -> Any:
+    """The conditional UPDATE :func:`move` runs, for a caller that must run it on a connection
+    of its own (dispatch commits the platform's answer alone, at once); one row changed means
+    the move happened."""
+    transition = transition_for(to, reason)
+    return (
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
@@ -209,7 +229,6 @@ async def move(
         .values(**_values(transition, now, values))
         .execution_options(synchronize_session=False)
     )
-    return cast(int, getattr(result, "rowcount", 0)) == 1
 
 
 async def move_many(

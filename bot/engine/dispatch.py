@@ -7,19 +7,25 @@ change exactly one row, so two workers can never both own a delivery:
 - **Claim** (``bot.engine.leases``). On PostgreSQL one transaction selects due rows
   ``FOR UPDATE SKIP LOCKED`` and marks them ``sending`` with a lease (``lease_owner``,
   ``lease_until``); on SQLite each row is claimed by its own conditional UPDATE. Rows left
-  ``sending`` by a worker that died are claimed again once their lease has run out. Each claim
-  counts as an attempt, so a delivery that keeps killing its worker ends ``failed``.
+  ``sending`` by a worker that died are claimed again once their lease has run out.
 - **Send.** The batch is read at once; each prompt goes to the person's best identity on a
-  running channel. Late in a long batch the worker renews a row's lease before the platform call
-  (conditionally: if the lease was lost, it does not send), so a slow batch never outlives it.
-- **Record.** Straight after the platform accepts, the message reference, ``sent_at``, the answer
-  window and the reminder time are committed in one small transaction.
+  running channel. Just before the platform call the worker marks the row (conditionally: if
+  the lease was lost, it does not send): the lease is renewed, so a slow batch never outlives
+  it, and the attempt is counted — only the row being sent, so a worker killed while holding a
+  batch costs the rest of the batch nothing, and a delivery that keeps killing its worker ends
+  ``failed``. The answer window and reminder time are worked out then too.
+- **Record.** Straight after the platform accepts, the message reference and ``sent_at`` go in
+  one UPDATE in its own transaction, with nothing else to compute first. On SQLite that commit
+  does not wait for an fsync (``synchronous=NORMAL`` for it alone): it survives a killed process
+  as surely; only a power cut could undo it, and that would repeat the prompt, never lose it.
 
 The one window this cannot close: a worker killed after the platform accepted a prompt and before
-that commit (milliseconds) leaves the delivery ``sending``; when its lease runs out another worker
-sends it again. Chat platforms offer no idempotency key, so carbot chooses at-least-once there —
-a rare duplicate prompt rather than a silently lost one — and keeps the window as short as it can.
-A clean shutdown (SIGTERM) never opens it: in-flight sends finish and unsent claims are released.
+that commit leaves the delivery ``sending``; when its lease runs out another worker sends it
+again (Slack first looks for the post in the DM, see ``OutboundPrompt.resend``). Chat platforms
+offer no idempotency key, so carbot chooses at-least-once there — a rare duplicate prompt rather
+than a silently lost one — and keeps the window as short as it can (measured in
+``tests/engine/test_kills.py``). A clean shutdown (SIGTERM) never opens it: in-flight sends
+finish and unsent claims are released.
 """
 
 from __future__ import annotations
@@ -50,12 +56,12 @@ from adapters.base import (
 from bot.clock import Clock
 from bot.core.onboarding import outdated_consent, reconsent_request
 from bot.engine.availability import consent_of, judge, own_phase
-from bot.engine.deliveries import called_off_status, move, why
-from bot.engine.leases import claim_due, release, renew_lease
+from bot.engine.deliveries import called_off_status, move, move_statement, why
+from bot.engine.leases import claim_due, release
 from bot.services import Services
 from prompts.cadence import Cadence
 from prompts.schedule import expires_at, next_working_moment, reminder_at, working_pattern
-from storage.db import transaction
+from storage.db import is_sqlite, transaction
 from storage.models import ChannelIdentity, Delivery, Person, Project
 
 log = logging.getLogger(__name__)
@@ -109,6 +115,8 @@ def outbound_prompt(delivery: Delivery, *, reminder: bool = False) -> OutboundPr
         context=prompt_context(delivery.project, delivery.phase.name if delivery.phase else None),
         reminder=reminder,
         reminds=delivery.message_ref if reminder else None,
+        # a prompt whose sending began before, a reminder that failed before
+        resend=delivery.last_error is not None if reminder else delivery.attempts > 0,
     )
 
 
@@ -201,6 +209,8 @@ class _Dispatch:
         self.lease = timedelta(seconds=services.settings.dispatch_lease_seconds)
         self.max_attempts = services.settings.dispatch_max_attempts
         self.mine = [Delivery.lease_owner == worker]
+        self.sqlite = is_sqlite(services.engine)
+        self.cleared = {"lease_owner": None, "lease_until": None}
 
     async def _settle(
         self, delivery_id: int, to: str, reason: str, values: Mapping[str, Any] | None = None
@@ -221,7 +231,6 @@ class _Dispatch:
 
     async def load(self, delivery_ids: list[int]) -> None:
         """Read the whole claimed batch at once (its rows are this worker's while leased)."""
-        self.claimed_at = self.timer.now()
         async with self.services.sessions() as session:
             self.loaded = await _load_batch(session, delivery_ids)
             people = {loaded.person.id for loaded in self.loaded.values()}
@@ -248,7 +257,7 @@ class _Dispatch:
         if loaded is None or loaded.delivery.lease_owner != self.worker:
             return False
         delivery, person, project = loaded.delivery, loaded.person, loaded.project
-        if delivery.attempts > self.max_attempts:  # claimed again and again: workers died on it
+        if delivery.attempts >= self.max_attempts:  # sent again and again: workers died on it
             await self._settle(
                 delivery_id,
                 "failed",
@@ -282,16 +291,21 @@ class _Dispatch:
         if decided.called_off:  # awaiting consent: ask again instead of prompting
             return await self._ask_again(delivery_id, person.id, to, channel)
         prompt = outbound_prompt(delivery)
-        # Late in a long batch, renew the lease before the platform call; if it was lost (the
-        # batch outlived it and another worker took the row), do not send.
-        if self.timer.now() - self.claimed_at > self.lease / 3:
-            async with transaction(self.services.sessions) as session:
-                renewed = await renew_lease(
-                    session, delivery_id, self.worker, self.timer.now() + self.lease
-                )
-            if not renewed:
-                log.warning("delivery %s: lease lost before sending; not sent", delivery_id)
-                return False
+        # Mark the row before the platform call: the lease renewed and the attempt counted. If
+        # the lease was lost (the batch outlived it and another worker took the row), do not send.
+        async with transaction(self.services.sessions) as session:
+            result = await session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.status == "sending", *self.mine)
+                .values(lease_until=self.timer.now() + self.lease, attempts=Delivery.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        if cast(int, getattr(result, "rowcount", 0)) != 1:
+            log.warning("delivery %s: lease lost before sending; not sent", delivery_id)
+            return False
+        delivery.attempts += 1
+        sent_at = self.timer.now()  # the platform call begins: the answer window starts now
+        expiry, remind = answer_times(sent_at, project, person)
         try:
             ref = await channel.send_prompt(to, prompt)
         except DeliveryError as exc:
@@ -301,7 +315,7 @@ class _Dispatch:
             log.exception("delivery %s: unexpected error from %s", delivery_id, identity.channel)
             await self._failed(delivery_id, loaded, identity.id, DeliveryError(repr(exc)))
             return False
-        await self._sent(delivery_id, identity.id, ref, project, person)
+        await self._sent(delivery_id, identity.id, ref, (sent_at, expiry, remind))
         return True
 
     async def _ask_again(
@@ -320,10 +334,15 @@ class _Dispatch:
         return False
 
     async def _sent(
-        self, delivery_id: int, identity_id: int, ref: MessageRef, project: Project, person: Person
+        self,
+        delivery_id: int,
+        identity_id: int,
+        ref: MessageRef,
+        times: tuple[datetime, datetime, datetime | None],
     ) -> None:
-        sent_at = self.timer.now()
-        expiry, remind = answer_times(sent_at, project, person)
+        """Commit the platform's answer at once, in a transaction of its own; ``times`` are
+        (sent, expires, remind), worked out before the platform call."""
+        sent_at, expiry, remind = times
         values = {
             "sent_at": sent_at,
             "message_ref": ref.ref,
@@ -331,8 +350,33 @@ class _Dispatch:
             "expires_at": expiry,
             "remind_at": remind,
             "last_error": None,
+            "updated_at": self.timer.now(),
+            **self.cleared,
         }
-        await self._settle(delivery_id, "sent", "sent", values)
+        async with self.services.engine.connect() as connection:
+            if self.sqlite:
+                # no fsync for this one commit: a killed process cannot undo it (see module text)
+                await connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            try:
+                result = await connection.execute(
+                    move_statement(
+                        delivery_id,
+                        "sent",
+                        "sent",
+                        self.timer.now(),
+                        expected_from="sending",
+                        where=self.mine,
+                        values=values,
+                    )
+                )
+                await connection.commit()
+            finally:
+                if self.sqlite:
+                    await connection.exec_driver_sql("PRAGMA synchronous=FULL")
+                    await connection.commit()
+        if cast(int, getattr(result, "rowcount", 0)) != 1:
+            log.warning("delivery %s: lease lost before it could be marked sent", delivery_id)
+            return
         log.info(
             "delivery %s sent",
             delivery_id,

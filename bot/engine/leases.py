@@ -4,7 +4,9 @@ Every move is a conditional UPDATE that must change exactly one row. On PostgreS
 transaction selects the due rows ``FOR UPDATE SKIP LOCKED`` and marks them ``sending`` with the
 worker's lease, so concurrent workers take disjoint rows; on SQLite (one writer at a time) each
 row is claimed by its own conditional UPDATE. Rows left ``sending`` by a worker that died are due
-again once their lease has run out; each claim counts as an attempt.
+again once their lease has run out. A claim is not an attempt: the dispatcher counts one just
+before each platform call (:func:`bot.engine.dispatch` marks the row), so a worker killed while
+it holds a batch uses up an attempt only of the one row it was sending.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def _due(now: datetime) -> Any:
 async def claim_due(services: Services, now: datetime, *, worker: str, limit: int) -> list[int]:
     """Claim up to ``limit`` due deliveries for ``worker``; returns their ids, oldest due first."""
     lease_until = now + timedelta(seconds=services.settings.dispatch_lease_seconds)
-    claim = {"lease_owner": worker, "lease_until": lease_until, "attempts": Delivery.attempts + 1}
+    claim = {"lease_owner": worker, "lease_until": lease_until}  # not an attempt: see above
     candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.due_at, Delivery.id)
     if not is_sqlite(services.engine):
         async with transaction(services.sessions) as session:
@@ -80,7 +82,7 @@ async def claim_due(services: Services, now: datetime, *, worker: str, limit: in
 async def release(
     services: Services, delivery_ids: list[int], *, worker: str, now: datetime | None = None
 ) -> int:
-    """Give unsent claims back (``planned``, the attempt not counted); returns how many."""
+    """Give unsent claims back (``planned``); returns how many."""
     if not delivery_ids:
         return 0
     async with transaction(services.sessions) as session:
@@ -90,7 +92,6 @@ async def release(
             "planned",
             "released",
             now or utcnow(),  # a release on shutdown has no step clock
-            values={"attempts": Delivery.attempts - 1},
         )
     if released:
         log.info("released %d claimed deliveries", released, extra={"action": "dispatch.release"})

@@ -92,7 +92,7 @@ def _old(kind: str, cutoffs: dict[str, datetime]) -> ColumnElement[bool]:
         answered = exists().where(kept)
         return (Delivery.slot < cutoff) & ~answered
     if kind == "digests":
-        return (Digest.created_at < cutoff) & Digest.status.in_(("sent", "failed"))
+        return (Digest.created_at < cutoff) & Digest.status.in_(("sent", "skipped", "failed"))
     return AuditLog.at < cutoff
 
 

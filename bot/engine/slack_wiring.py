@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 
 from adapters.base import Choice
 from adapters.slack import HomeView, RecentAnswer, SlackChannel
-from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.people import active_projects, default_audience, person_zone
 from bot.services import Services
@@ -35,9 +34,9 @@ def _answer_text(reflection: Reflection) -> str:
     return shown or "(no text)"
 
 
-async def home_view_for(services: Services, clock: Clock, team: str | None, user: str) -> HomeView:
+async def home_view_for(services: Services, team: str | None, user: str) -> HomeView:
     """What the App Home shows the Slack user ``user`` of workspace ``team``."""
-    now = clock.now()
+    now = services.clock.now()
     async with services.sessions() as session:
         identity = await session.scalar(
             select(ChannelIdentity).where(
@@ -98,15 +97,14 @@ async def home_view_for(services: Services, clock: Clock, team: str | None, user
         )
 
 
-def slack_channel(services: Services, *, clock: Clock | None = None) -> SlackChannel | None:
+def slack_channel(services: Services) -> SlackChannel | None:
     """The Slack channel the settings describe; None when no bot token is set."""
     settings = services.settings
     if settings.slack_bot_token is None:
         return None
-    clock = clock or SystemClock()
 
     async def home_provider(team: str | None, user: str) -> HomeView:
-        return await home_view_for(services, clock, team, user)
+        return await home_view_for(services, team, user)
 
     return SlackChannel(
         bot_token=settings.slack_bot_token.get_secret_value(),
@@ -120,5 +118,5 @@ def slack_channel(services: Services, *, clock: Clock | None = None) -> SlackCha
         api_base_url=settings.slack_api_base_url,
         max_upload_bytes=settings.max_upload_bytes,
         home_provider=home_provider,
-        now=clock.now,
+        now=services.clock.now,
     )

@@ -275,7 +275,9 @@ def status_lines(report: StatusReport) -> list[str]:
     )
     lines.append(
         "Digests: "
-        + ", ".join(f"{report.digests[s]} {s}" for s in ("sent", "failed", "pending", "sending"))
+        + ", ".join(
+            f"{report.digests[s]} {s}" for s in ("sent", "skipped", "failed", "pending", "sending")
+        )
     )
     for failed in report.failed_digests:
         lines.append(

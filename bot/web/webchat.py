@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 
 from adapters.base import Choice
 from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, new_token
-from bot.clock import Clock, SystemClock
 from bot.core import texts
 from bot.core.answers import where
 from bot.core.limits import ANSWER_LIMIT
@@ -236,9 +235,9 @@ def _choices(delivery: Delivery) -> tuple[Choice, ...]:
     )
 
 
-def webchat_channel(services: Services, *, clock: Clock | None = None) -> WebChatChannel:
+def webchat_channel(services: Services) -> WebChatChannel:
     """The web chat channel, reading page history from ``services``' database."""
-    clock = clock or SystemClock()
+    clock = services.clock
 
     async def history(external_id: str) -> ChatHistory | None:
         async with services.sessions() as session:

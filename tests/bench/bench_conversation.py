@@ -63,7 +63,7 @@ async def _run(in_flight: int) -> list[str]:
         services = Services.from_settings(make_settings(Path(tmp)))
         try:
             people = await _world(services)
-            conversation = Conversation(services, clock=FrozenClock(NOW))
+            conversation = Conversation(services.with_clock(FrozenClock(NOW)))
             messages = _messages(people)
             gate = asyncio.Semaphore(in_flight)
             latencies: list[float] = []

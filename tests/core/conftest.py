@@ -45,7 +45,7 @@ class World:
 async def build_world(services: Services) -> World:
     clock = FrozenClock(NOW)
     channel = TranscriptChannel()
-    await channel.start(Conversation(services, clock=clock).handle)
+    await channel.start(Conversation(services.with_clock(clock)).handle)
     async with services.sessions() as session, session.begin():
         rows = await make_project(session)
         person, identity = await make_person(session, rows.project, now=NOW)

@@ -115,7 +115,7 @@ async def test_the_event_records_who_sent_it_and_what_happened(world: World) -> 
 async def test_a_second_conversation_sees_the_first_ones_events(world: World) -> None:
     """Two workers (two Conversation objects) share one database: still answered once."""
     other = TranscriptChannel()
-    await other.start(Conversation(world.services, clock=world.clock).handle)
+    await other.start(Conversation(world.services.with_clock(world.clock)).handle)
     message = world.channel.message(world.who, "One event, two workers", event_id="w1")
 
     await world.channel.deliver(message)

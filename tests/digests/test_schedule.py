@@ -3,15 +3,19 @@ otherwise, for the previous ISO week; empty weeks send a note or nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.engine.digest_jobs import due_digests, send_due_digests
+from digests import send
 from digests.schedule import Week, heard_period_due, schedule_for, weekly_period_due
 from storage.db import transaction
+from storage.models import Digest
 from tests.digests.factory import MONDAY, add_reflection, add_study, add_team, at
 from tests.digests.helpers import outbox_messages
 
@@ -105,3 +109,36 @@ async def test_an_empty_week_sends_nothing_when_the_study_says_skip(services: An
     assert await send_due_digests(services, at(MONDAY + timedelta(days=7), 9)) == 1
     (message,) = outbox_messages(services.settings.outbox_dir)
     assert message["To"] == "b@example.org"
+
+
+async def test_a_skipped_empty_week_is_recorded_once_and_never_built_again(
+    services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with transaction(services.sessions) as session:
+        await add_study(session, digest={"empty_week": "skip"})
+        await add_team(session)
+    builds: list[str] = []
+    real_build = send._build
+
+    async def counted_build(*args: Any) -> Any:
+        builds.append(args[2].key.period)
+        return await real_build(*args)
+
+    monkeypatch.setattr(send, "_build", counted_build)
+    monday_nine = at(MONDAY + timedelta(days=7), 9)
+
+    # two workers on the same tick, then every 15 minutes for the rest of the week
+    sent = await asyncio.gather(
+        send_due_digests(services, monday_nine), send_due_digests(services, monday_nine)
+    )
+    for tick in range(1, 4 * 24 * 6):
+        sent.append(await send_due_digests(services, monday_nine + timedelta(minutes=15 * tick)))
+
+    assert set(sent) == {0}
+    assert builds == ["2027-W10"]  # built once, by the worker that claimed it
+    async with services.sessions() as session:
+        (digest,) = await session.scalars(select(Digest))
+    assert (digest.kind, digest.period, digest.status) == ("lead_weekly", "2027-W10", "skipped")
+    assert "empty week" in digest.summary["skipped"]
+    assert digest.sent_at is None
+    assert outbox_messages(services.settings.outbox_dir) == []

@@ -285,7 +285,7 @@ async def test_a_worker_does_not_take_what_another_holds_until_its_lease_runs_ou
     later = NOW + lease + timedelta(seconds=1)
     assert await dispatch_once(any_services, {"webchat": channel}, later, worker="w2") == 1
     row = await get(any_services, delivery_id)
-    assert (row.status, row.attempts) == ("sent", 2)
+    assert (row.status, row.attempts) == ("sent", 1)  # the dead worker never began sending it
     assert [p.delivery_id for p in channel.prompts] == [delivery_id]
 
 
@@ -334,15 +334,23 @@ async def test_after_a_permanent_failure_the_persons_next_prompt_uses_another_ch
     assert (await get(services, second)).identity_id == world.identities[person]
 
 
-async def test_a_delivery_that_every_worker_died_on_is_given_up_not_claimed_forever(
+async def test_a_delivery_that_every_worker_died_sending_is_given_up_not_claimed_forever(
     services: Services,
 ) -> None:
     world = await make_world(services)
     delivery_id = await plan(services, world, world.people[0], NOW)
     lease = timedelta(seconds=services.settings.dispatch_lease_seconds + 1)
+
+    async def hang(_to: Recipient, _message: OutboundPrompt | OutboundText) -> None:
+        await asyncio.Event().wait()  # the worker dies inside the platform call
+
     now = NOW
     for n in range(services.settings.dispatch_max_attempts):
-        assert await claim_due(services, now, worker=f"dead-{n}", limit=5) == [delivery_id]
+        dying = TranscriptChannel(on_send=hang)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                dispatch_once(services, {"webchat": dying}, now, worker=f"dead-{n}"), 0.5
+            )
         now += lease
     channel = TranscriptChannel()
 

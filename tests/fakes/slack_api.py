@@ -1,9 +1,11 @@
 """A fake Slack on loopback: the Web API, file downloads, response URLs and Socket Mode.
 
 It records every call (method, parameters, token) so that tests assert on what was sent, and can
-be told to answer the next calls to a method with an error (``user_not_found``…) or with a
-``429`` and a ``Retry-After`` header. ``apps.connections.open`` hands out a ``ws://`` URL on the
-same server, whose websocket pushes envelopes to the client and records the client's acks.
+be told to answer the next calls to a method with an error (``user_not_found``…), with a
+``429`` and a ``Retry-After`` header, or by doing the work and then dropping the connection
+before answering (:meth:`FakeSlack.drop_after`). ``apps.connections.open`` hands out a
+``ws://`` URL on the same server, whose websocket pushes envelopes to the client and records the
+client's acks.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class FakeSlack:
         self.acks: dict[str, dict[str, Any]] = {}
         self.connected = asyncio.Event()
         self._scripted: dict[str, list[Scripted]] = {}
+        self._drops: dict[str, int] = {}
         self._ts = itertools.count(1)
         self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -101,6 +104,11 @@ class FakeSlack:
                     429, {"ok": False, "error": "ratelimited"}, {"Retry-After": f"{retry_after:g}"}
                 )
             )
+
+    def drop_after(self, method: str, times: int = 1) -> None:
+        """Do the next ``times`` calls to ``method`` (a message is posted), then close the
+        connection without answering: the caller cannot tell whether Slack took the call."""
+        self._drops[method] = self._drops.get(method, 0) + times
 
     def add_file(
         self,
@@ -165,7 +173,13 @@ class FakeSlack:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response({"ok": True, **handler(params)})
+        answer = handler(params)
+        if self._drops.get(method):
+            self._drops[method] -= 1
+            assert request.transport is not None
+            request.transport.abort()  # done, but the caller never hears so
+            raise ConnectionResetError(f"{method} dropped after it was done")
+        return web.json_response({"ok": True, **answer})
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -183,6 +197,8 @@ class FakeSlack:
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{1700000000 + next(self._ts)}.000100"
         message = {"ts": ts, "text": params.get("text"), "blocks": params.get("blocks", [])}
+        if params.get("metadata"):
+            message["metadata"] = params["metadata"]
         self.messages[(params["channel"], ts)] = message
         return {"channel": params["channel"], "ts": ts, "message": message}
 
@@ -196,8 +212,18 @@ class FakeSlack:
         return {"channel": params["channel"], "ts": params["ts"]}
 
     def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
-        found = self.messages.get((params["channel"], params.get("latest", "")))
-        return {"messages": [found] if found else [], "has_more": False}
+        """Newest first; the messages' metadata only with ``include_all_metadata``."""
+        channel, latest = params["channel"], params.get("latest")
+        if latest:
+            found = self.messages.get((channel, latest))
+            return {"messages": [found] if found else [], "has_more": False}
+        shown = [
+            message if _true(params.get("include_all_metadata")) else _without_metadata(message)
+            for (where, _ts), message in reversed(self.messages.items())
+            if where == channel
+        ]
+        limit = int(params.get("limit") or 100)
+        return {"messages": shown[:limit], "has_more": len(shown) > limit}
 
     def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": f"V{next(self._ts):06d}", **params["view"]}}
@@ -280,3 +306,11 @@ class FakeSlack:
     async def ack_for(self, envelope_id: str, within: float = 10) -> dict[str, Any]:
         """The client's ack of an envelope (waits for it)."""
         return await asyncio.wait_for(self._ack_waiters[envelope_id], within)
+
+
+def _true(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
+
+
+def _without_metadata(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in message.items() if key != "metadata"}

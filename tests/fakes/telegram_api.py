@@ -71,6 +71,7 @@ class FakeTelegramAPI(BotApiMethods, UpdateBuilders):
         self._update_ids = itertools.count(1000)
         self._new_update = asyncio.Event()
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._drops: dict[str, int] = {}
         self._files: dict[str, FakeFile] = {}
         self._chats: dict[int, dict[int, ChatMessage]] = defaultdict(dict)
         self._message_ids = itertools.count(1)
@@ -210,6 +211,11 @@ class FakeTelegramAPI(BotApiMethods, UpdateBuilders):
         for _ in range(times):
             self._faults[method].append(Fault(200, "", delay=seconds))
 
+    def drop_after(self, method: str, *, times: int = 1) -> None:
+        """Do the next ``times`` calls of ``method`` (the message is sent), then close the
+        connection without answering."""
+        self._drops[method] = self._drops.get(method, 0) + times
+
     def add_file(self, data: bytes, *, file_size: int | None = None, suffix: str = "bin") -> dict:
         """A file Telegram holds; returns the fields a message's photo/document/voice carries."""
         number = len(self._files) + 1
@@ -302,7 +308,13 @@ class FakeTelegramAPI(BotApiMethods, UpdateBuilders):
             return self._record(method, params, 404, self._error(404, "Not Found"))
         if method == "getUpdates":
             return await self._get_updates(request, params)
-        return self._record(method, params, 200, self._ok(handler(params)))
+        answer = self._record(method, params, 200, self._ok(handler(params)))
+        if self._drops.get(method):
+            self._drops[method] -= 1
+            assert request.transport is not None
+            request.transport.abort()  # done, but the caller never hears so
+            raise ConnectionResetError(f"{method} dropped after it was done")
+        return answer
 
     def _record(self, method: str, params: dict[str, Any], status: int, response: web.Response):
         self.calls.append(Call(method, params, status, time.monotonic()))

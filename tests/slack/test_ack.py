@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -168,3 +169,32 @@ async def test_a_failing_slack_request_is_logged_by_its_error_kind_never_by_what
     [failed] = [r for r in above_debug if r.getMessage().startswith("handling a Slack request")]
     assert "RuntimeError" in failed.getMessage() and failed.exc_info is None
     assert not any("my private words" in r.getMessage() for r in above_debug)
+
+
+async def test_a_burst_of_30_dms_is_all_acknowledged_within_3_seconds_and_answered_after_in_order(
+    make_slack: MakeSlack, fake_slack: FakeSlack
+) -> None:
+    stored: list[str] = []
+
+    async def core(message: InboundMessage) -> InboundResult:
+        stored.append(message.text or "")
+        return InboundResult(replies=[OutboundText(f"Saved: {message.text}")])
+
+    pace = 0.2  # seconds between two replies to one person (1 in production): 6 s for 30
+    slack = await make_slack(core, post_interval=pace)
+    bodies = [json.dumps(event_payload(dm_event(f"note {n}"))).encode() for n in range(30)]
+
+    async def send(body: bytes) -> tuple[int, float]:
+        response = await _post(slack, "events", body, "application/json")
+        return response.status_code, time.monotonic() - started
+
+    started = time.monotonic()
+    acks = await asyncio.gather(*(send(body) for body in bodies))
+    replied_by_last_ack = len(fake_slack.posted())
+    await slack.settle()
+
+    assert [status for status, _ in acks] == [200] * 30
+    assert max(seconds for _, seconds in acks) < 3.0
+    assert replied_by_last_ack < 30 * 0.5  # the replies go out after the acks, at their pace
+    assert sorted(stored) == sorted(f"note {n}" for n in range(30))
+    assert [p["text"] for p in fake_slack.posted()] == [f"Saved: {text}" for text in stored]

@@ -125,7 +125,7 @@ async def test_an_answer_sent_over_the_socket_is_stored_by_the_core(
         api_base_url=fake_slack.base_url,
         post_interval=0,
     )
-    await channel.start(Conversation(services, clock=FrozenClock(NOW)).handle)
+    await channel.start(Conversation(services.with_clock(FrozenClock(NOW))).handle)
 
     envelope = await fake_slack.push(
         "events_api", event_payload(dm_event("Parents want a Saturday session"), "EvCore")

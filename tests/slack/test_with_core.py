@@ -58,7 +58,7 @@ def services(any_services: Services) -> Services:
 
 @pytest.fixture
 async def slack(make_slack: MakeSlack, services: Services) -> SlackRequests:
-    conversation = Conversation(services, clock=FrozenClock(NOW))
+    conversation = Conversation(services.with_clock(FrozenClock(NOW)))
     return await make_slack(conversation.handle, max_upload_bytes=1000)
 
 
@@ -229,7 +229,7 @@ async def test_a_forged_a_stale_and_a_replayed_event_store_nothing_more(
     event = dm_event("note The hub had a queue at 9")
     await slack.event(event, event_id="EvReplay")
     # A second worker (no memory of the first) gets Slack's retry: the core refuses it.
-    other_worker = await make_slack(Conversation(services, clock=FrozenClock(NOW)).handle)
+    other_worker = await make_slack(Conversation(services.with_clock(FrozenClock(NOW))).handle)
     await other_worker.event(event, event_id="EvReplay", retry_num=1)
 
     assert await count(services, Reflection) == 1
@@ -297,14 +297,16 @@ async def test_the_app_home_shows_recent_answers_with_their_audience(
 ) -> None:
     await slack.event(dm_event("note Parents asked for evening sessions"))
 
-    view = await home_view_for(services, FrozenClock(NOW), TEAM, USER)
+    view = await home_view_for(services.with_clock(FrozenClock(NOW)), TEAM, USER)
 
     assert view.name == "Alex"
     [recent] = view.recent
     assert "evening sessions" in recent.answer
     assert recent.audience == "Team, no name"
     assert view.audience == "audience:team_anonymous"
-    assert (await home_view_for(services, FrozenClock(NOW), TEAM, "U0STRANGER")).name is None
+    assert (
+        await home_view_for(services.with_clock(FrozenClock(NOW)), TEAM, "U0STRANGER")
+    ).name is None
 
 
 async def test_people_are_linked_by_slack_email_and_greeted_with_the_consent_question(

@@ -102,7 +102,7 @@ def test_status_shows_phases_days_left_roles_this_weeks_deliveries_and_failed_di
     assert "People: 39 active (24 participants, 10 leads, 4 researchers, 1 admin)" in out
     assert "1 paused or on leave today" in out
     assert "Deliveries this week (2026-W49): 2 planned · 1 sent · 2 answered" in out
-    assert "Digests: 2 sent, 1 failed, 0 pending, 0 sending" in out
+    assert "Digests: 2 sent, 0 skipped, 1 failed, 0 pending, 0 sending" in out
     assert (
         "failed: lead_weekly to lorna.kinnear@fife.example.org for project:fife-family-hub, "
         "2026-W48 (3 attempts): SMTP 550 mailbox unavailable"

@@ -271,3 +271,15 @@ async def test_a_tap_on_a_prompt_too_old_for_telegram_to_show_still_answers_it(
         await eventually(lambda: not fake.chat(ANA)[0].buttons)
     assert [(m.choice, m.delivery_id) for m in recorder.messages] == [("4", 31)]
     assert len(fake.calls_to("editMessageReplyMarkup")) == 1
+
+
+async def test_a_connection_dropped_after_telegram_took_the_prompt_is_not_sent_again_here(
+    fake: FakeTelegramAPI,
+) -> None:
+    fake.drop_after("sendMessage")
+    async with running(fake, Recorder()) as channel:
+        with pytest.raises(DeliveryError) as raised:
+            await channel.send_prompt(TO_ANA, OutboundPrompt(5, "text", "What surprised you?"))
+    assert not raised.value.permanent  # the dispatcher, which knows the delivery, decides
+    assert len(fake.calls_to("sendMessage")) == 1
+    assert len(fake.chat(ANA)) == 1

@@ -78,7 +78,7 @@ async def world(services: Services, fake: FakeTelegramAPI) -> AsyncIterator[Worl
 
     rows, person, identity = await seed(services, build)
     channel = TelegramChannel(config_for(fake, max_upload_bytes=1024))
-    await channel.start(Conversation(services, clock=FrozenClock(NOW)).handle)
+    await channel.start(Conversation(services.with_clock(FrozenClock(NOW))).handle)
     try:
         yield World(services, fake, channel, rows, person, identity)
     finally:
@@ -334,7 +334,7 @@ async def test_in_webhook_mode_a_resent_update_is_stored_once_and_a_bad_secret_s
         )
     )  # fmt: skip
     async with serving(create_app(services, [channel])) as base:
-        await channel.start(Conversation(services, clock=FrozenClock(NOW)).handle)
+        await channel.start(Conversation(services.with_clock(FrozenClock(NOW))).handle)
         fake.webhook_url = f"{base}/telegram/webhook"
         try:
             forged = fake.message(ANA, "/note someone else's words")
@@ -395,7 +395,7 @@ async def test_a_failed_edit_of_the_answered_prompt_never_holds_back_the_reply(
 ) -> None:
     await world.channel.stop()  # the same channel, with a one-second budget for each call
     world.channel = TelegramChannel(config_for(world.fake, request_timeout=1.0))
-    await world.channel.start(Conversation(world.services, clock=FrozenClock(NOW)).handle)
+    await world.channel.start(Conversation(world.services.with_clock(FrozenClock(NOW))).handle)
     delivery = await planned(world, "scale")
     assert await world.dispatch() == 1
     [prompt] = world.fake.chat(ANA)
