@@ -95,7 +95,7 @@ def render_docx(report: ContextReport) -> bytes:
                 row, (item.kind, name, item.caption, item.phase, item.question), strict=True
             ):
                 cell.text = text
-    doc.add_heading("Evidence gaps", level=1)
+    doc.add_heading("Evidence-gap table", level=1)
     if not report.gaps:
         doc.add_paragraph("No cycle has begun, so there is nothing to count yet.")
     else:
