@@ -75,7 +75,7 @@ async def context(
         body = render_docx(built)
     else:
         try:
-            body = render_pdf(html)
+            body = render_pdf(html, services.settings.chromium)
         except PdfUnavailable as exc:
             raise click.ClickException(str(exc)) from exc
     if output is None and fmt == "html":

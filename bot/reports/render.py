@@ -1,13 +1,12 @@
 """A context report as print-ready HTML (A4), an editable Word document, or PDF.
 
-PDF is printed from the HTML by headless Chromium (Debian's ``chromium``, or the binary named by
-``CARBOT_CHROMIUM``); without one, :class:`PdfUnavailable` says so and what to install.
+PDF is printed from the HTML by headless Chromium (Debian's ``chromium``, or the one the
+``chromium`` setting names); without one, :class:`PdfUnavailable` says so and what to install.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tempfile
@@ -124,8 +123,8 @@ def render_docx(report: ContextReport) -> bytes:
     return out.getvalue()
 
 
-def chromium() -> str | None:
-    named = os.environ.get("CARBOT_CHROMIUM")
+def chromium(named: str | None = None) -> str | None:
+    """The Chromium to print with: ``named`` (a path or command) if given, else one on PATH."""
     if named:
         return shutil.which(named) or (named if Path(named).is_file() else None)
     for name in ("chromium", "chromium-browser", "google-chrome"):
@@ -135,9 +134,9 @@ def chromium() -> str | None:
     return None
 
 
-def render_pdf(html: str) -> bytes:
-    """Print the HTML to an A4 PDF with headless Chromium."""
-    binary = chromium()
+def render_pdf(html: str, named: str | None = None) -> bytes:
+    """Print the HTML to an A4 PDF with headless Chromium (``named``: the ``chromium`` setting)."""
+    binary = chromium(named)
     if binary is None:
         raise PdfUnavailable(
             "PDF needs headless Chromium (Debian: apt-get install chromium), and none was found; "

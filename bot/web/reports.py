@@ -70,7 +70,7 @@ async def context_report(
         body = render_docx(report)
     else:
         try:
-            body = render_pdf(render_html(report))
+            body = render_pdf(render_html(report), services.settings.chromium)
         except PdfUnavailable as exc:
             logger.warning("context report PDF unavailable: %s", exc)
             raise HTTPException(503, str(exc)) from None
