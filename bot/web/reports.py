@@ -4,6 +4,7 @@ A project the viewer may not see, or an event it does not take part in, is a 404
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from urllib.parse import urlencode
@@ -70,7 +71,9 @@ async def context_report(
         body = render_docx(report)
     else:
         try:
-            body = render_pdf(render_html(report), services.settings.chromium)
+            body = await asyncio.to_thread(
+                render_pdf, render_html(report), services.settings.chromium
+            )
         except PdfUnavailable as exc:
             logger.warning("context report PDF unavailable: %s", exc)
             raise HTTPException(503, str(exc)) from None

@@ -3,8 +3,12 @@ not show; the evidence-gap table counts what the viewer may see; the .docx and P
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -221,3 +225,24 @@ async def test_the_pdf_has_the_reports_headings(report_world: ReportWorld) -> No
     for heading in ["Context report: Fife family hub", *HEADINGS]:
         assert heading in text, heading
     assert "bg-team-amy" in text and "challenges-private-cat" not in text
+
+
+async def test_libreoffice_converts_the_docx_to_pdf_when_it_is_installed(
+    report_world: ReportWorld, tmp_path: Path
+) -> None:
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed here")
+    source = tmp_path / "report.docx"
+    source.write_bytes(render_docx(await report_for(report_world, "lead")))
+    await asyncio.to_thread(
+        subprocess.run,
+        [office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "report.pdf").pages)
+    assert "Evidence-gap table" in " ".join(text.split())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from docx import Document
 
 from bot.cli import main
+from bot.reports.render import chromium
 from bot.services import Services
 from storage.models import Base
 from tests.conftest import make_settings
@@ -117,3 +119,14 @@ def test_pdf_without_chromium_says_what_to_install(
     assert result.exit_code == 1
     assert "PDF needs headless Chromium" in result.output
     assert not (tmp_path / "r.pdf").exists()
+
+
+async def test_the_page_offers_the_report_as_a_pdf(report_world: ReportWorld) -> None:
+    if chromium() is None and os.environ.get("CI") != "true":
+        pytest.skip("PDF needs headless Chromium (Debian's chromium); CI installs it")
+    async with client(report_world.services) as http:
+        await sign_in(http, "lead@example.org")
+        pdf = await http.get(PAGE + "&format=pdf")
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
