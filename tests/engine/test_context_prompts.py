@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.engine.planner import plan_once
 from bot.services import Services
-from prompts.context import CONTEXT_WEEKS
+from prompts.context import CONTEXT_WEEKS, EventWindow, context_prompt
 from prompts.library import CONTEXT_TOPICS, load_library
 from storage.db import transaction
 from storage.models import Event, EventProject
@@ -83,3 +83,34 @@ async def test_context_prompts_never_appear_in_the_usual_rotation(services: Serv
     rows = await deliveries(services)
     assert len(rows) >= 12
     assert not [d for d in rows if d.prompt_key in series]
+
+
+def test_a_study_replaces_a_context_prompt_by_its_key_and_the_series_keeps_its_order() -> None:
+    own = "What would you most like the other partnerships to know about your project?"
+    library = load_library(
+        {"prompts": {"mode": "extend", "items": [
+            {"key": "context-background", "kind": "text", "text": own, "context": "background"},
+        ]}}
+    )  # fmt: skip
+    window = EventWindow("retreat-may", "the May retreat", RETREAT)
+    first = context_prompt(library, [window], RETREAT - timedelta(days=10), [], [], "seed")
+    assert first is not None and first.key == "context-background"
+    assert first.text == f"Before the May retreat (Tuesday 18 May): {own}"
+    asked = [(utc(2027, 5, 4, 10), "context-background")]
+    second = context_prompt(library, [window], RETREAT - timedelta(days=7), asked, [], "seed")
+    assert second is not None and second.key == "context-status"
+
+
+def test_no_context_prompt_is_offered_outside_the_weeks_before_an_event() -> None:
+    library = load_library(None)
+    window = EventWindow("retreat-may", "the May retreat", RETREAT)
+    opens = RETREAT - timedelta(weeks=CONTEXT_WEEKS)
+    assert context_prompt(library, [window], opens - timedelta(days=1), [], [], "s") is None
+    assert context_prompt(library, [window], RETREAT, [], [], "s") is None
+    assert context_prompt(library, [window], opens, [], [], "s") is not None
+    replaced = load_library(
+        {"prompts": {"mode": "replace", "items": [
+            {"key": "only-one", "kind": "text", "text": "What happened this week?"},
+        ]}}
+    )  # fmt: skip
+    assert context_prompt(replaced, [window], opens, [], [], "s") is None
