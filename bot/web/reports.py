@@ -47,6 +47,8 @@ async def context_report(
                 project,
                 event,
                 zone=services.settings.default_timezone,
+                # a downloaded file's links must work outside the browser that fetched it
+                public_url=services.settings.public_url.rstrip("/") if format != "html" else "",
             )
         except ReportNotFound:
             raise HTTPException(404, NOT_FOUND) from None

@@ -40,6 +40,8 @@ async def test_a_lead_gets_the_report_page_as_their_digest_would_show_it(
         assert "attachment" in word.headers["content-disposition"]
         text = "\n".join(p.text for p in Document(io.BytesIO(word.content)).paragraphs)
         assert "bg-team-amy" in text and "challenges-private-cat" not in text
+        amy = report_world.ids["bg-team-amy"]
+        assert f"http://127.0.0.1:8000/review/reflections/{amy}" in text  # links work offline
 
 
 async def test_another_projects_lead_and_unknown_events_get_not_found(
