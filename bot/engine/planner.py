@@ -28,12 +28,15 @@ from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.engine.deliveries import CALLED_OFF, RETURNABLE, move
 from bot.services import Services
 from prompts.cadence import Cadence
+from prompts.context import EventWindow, context_prompt
 from prompts.library import Library, PromptLibraryError, load_library, neighbours
 from prompts.schedule import WorkingPattern, plan_slots, working_pattern
 from storage.db import transaction
 from storage.models import (
     Cycle,
     Delivery,
+    Event,
+    EventProject,
     Membership,
     Partnership,
     Person,
@@ -75,6 +78,7 @@ class ProjectPlan:
     cadence: Cadence
     phases: tuple[Phase, ...]
     themes: tuple[str, ...]
+    events: tuple[EventWindow, ...] = ()  # events it takes part in: context prompts before them
 
     @property
     def phase_ranges(self) -> list[tuple[date, date]]:
@@ -226,6 +230,7 @@ async def _projects(session: AsyncSession, default_zone: str) -> dict[int, Proje
         )
     )
     plans: dict[int, ProjectPlan] = {}
+    events = await _event_windows(session)
     for project in rows.scalars():
         try:
             cadence = Cadence.model_validate(project.cadence or {})
@@ -242,8 +247,23 @@ async def _projects(session: AsyncSession, default_zone: str) -> dict[int, Proje
             cadence=cadence,
             phases=phases,
             themes=tuple(themes),
+            events=events.get(project.id, ()),
         )
     return plans
+
+
+async def _event_windows(session: AsyncSession) -> dict[int, tuple[EventWindow, ...]]:
+    """The active events each project takes part in (for the context prompts before them)."""
+    rows = await session.execute(
+        select(EventProject.project_id, Event.key, Event.name, Event.starts_on)
+        .join(Event, Event.id == EventProject.event_id)
+        .where(Event.active.is_(True))
+        .order_by(Event.starts_on)
+    )
+    found: dict[int, list[EventWindow]] = defaultdict(list)
+    for project_id, key, name, starts_on in rows.all():
+        found[project_id].append(EventWindow(key, name, starts_on))
+    return {project_id: tuple(windows) for project_id, windows in found.items()}
 
 
 async def _eligible_members(
@@ -282,13 +302,16 @@ async def _insert_person(
     for slot in slots:
         phase = plan.phase_on(slot.astimezone(pattern.zone).date())
         before, after = neighbours(timeline, slot)
-        chosen = library.choose(
+        seed = f"{person.key}:{plan.project.slug}:{slot.isoformat()}"
+        chosen = context_prompt(
+            library, plan.events, slot.astimezone(pattern.zone).date(), timeline, questions, seed
+        ) or library.choose(
             phase.key if phase else None,
             questions,
             plan.themes,
             before,
             answers,
-            seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
+            seed=seed,
             avoid=after,
         )
         values = {
