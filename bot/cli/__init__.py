@@ -65,6 +65,7 @@ def _register() -> None:
         digest,
         export,
         people,
+        report,
         retention,
         run,
         simulate,
@@ -87,6 +88,7 @@ def _register() -> None:
     main.add_command(demo.demo)
     main.add_command(audit.audit)
     main.add_command(retention.retention)
+    main.add_command(report.report)
 
     from bot.cli import slack
 

@@ -12,7 +12,7 @@ import bisect
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfoNotFoundError
@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.engine.calloff import eligible_person_clauses, tidy_planned
+from bot.evaluation.events import EventInfo, study_events
+from bot.evaluation.plan import item_due, render_item
 from bot.services import Services
 from prompts.cadence import Cadence
-from prompts.library import Library, PromptLibraryError, load_library, neighbours
+from prompts.library import Library, PromptLibraryError, load_library, neighbours, prompt_set
 from prompts.schedule import WorkingPattern, plan_slots, working_pattern
 from storage.db import transaction
 from storage.models import (
@@ -71,6 +73,7 @@ class ProjectPlan:
     cadence: Cadence
     phases: tuple[Phase, ...]
     themes: tuple[str, ...]
+    events: tuple[EventInfo, ...] = ()  # the events the project takes part in
 
     @property
     def phase_ranges(self) -> list[tuple[date, date]]:
@@ -92,6 +95,11 @@ async def plan_once(
     await tidy_planned(services, now)
     async with services.sessions() as session:
         projects = await _projects(session, services.settings.default_timezone)
+        events = await study_events(session)
+        for project_id, found in list(projects.items()):
+            mine = tuple(e for e in events if project_id in e.project_ids)
+            if mine:
+                projects[project_id] = replace(found, events=mine)
         members = await _eligible_members(session, [p.project.id for p in projects.values()])
         taken = await _taken(session, now - TAKEN_MARGIN, end + TAKEN_MARGIN)
     work: list[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]] = []
@@ -250,15 +258,19 @@ async def _insert_person(
     for slot in slots:
         phase = plan.phase_on(slot.astimezone(pattern.zone).date())
         before, after = neighbours(timeline, slot)
-        chosen = library.choose(
-            phase.key if phase else None,
-            questions,
-            plan.themes,
-            before,
-            answers,
-            seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
-            avoid=after,
-        )
+        due = item_due(plan.events, prompt_set("evaluation"), timeline, slot, pattern.zone)
+        if due is not None:
+            chosen = render_item(due[1], due[0])  # after an event, its evaluation comes first
+        else:
+            chosen = library.choose(
+                phase.key if phase else None,
+                questions,
+                plan.themes,
+                before,
+                answers,
+                seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
+                avoid=after,
+            )
         values = {
             "person_id": person.id,
             "project_id": plan.project.id,
