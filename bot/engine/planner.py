@@ -26,9 +26,11 @@ from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.evaluation.events import EventInfo, study_events
 from bot.evaluation.plan import item_due, render_item
 from bot.services import Services
+from bot.timespent.figures import budget_spent
 from prompts.cadence import Cadence
 from prompts.library import Library, PromptLibraryError, load_library, neighbours, prompt_set
-from prompts.schedule import WorkingPattern, plan_slots, working_pattern
+from prompts.schedule import WorkingPattern, plan_slots, within_budget, working_pattern
+from prompts.timecost import CAP
 from storage.db import transaction
 from storage.models import (
     Cycle,
@@ -62,6 +64,7 @@ REVIVED_RESETS: dict[str, Any] = {
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
 BATCH = 200  # people-and-projects planned per transaction
 LOOK_BACK = timedelta(days=120)
+MONTH_MARGIN = timedelta(days=32)  # the time budget looks at whole months around the horizon
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ async def plan_once(
     now = now.astimezone(UTC)
     end = now + horizon
     library = await _library(services)
+    budget = await _time_budget(services)
     await tidy_planned(services, now)
     async with services.sessions() as session:
         projects = await _projects(session, services.settings.default_timezone)
@@ -102,6 +106,16 @@ async def plan_once(
                 projects[project_id] = replace(found, events=mine)
         members = await _eligible_members(session, [p.project.id for p in projects.values()])
         taken = await _taken(session, now - TAKEN_MARGIN, end + TAKEN_MARGIN)
+        spent = (
+            await budget_spent(
+                session,
+                sorted({p.id for people in members.values() for p in people}),
+                now - MONTH_MARGIN,
+                end + MONTH_MARGIN,
+            )
+            if budget is not None
+            else defaultdict(list)
+        )
     work: list[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]] = []
     for project_id, people in members.items():
         plan = projects[project_id]
@@ -120,7 +134,9 @@ async def plan_once(
                 seed=f"{person.key}:{plan.project.slug}",
                 taken=taken[person.id],
             )
+            slots = within_budget(slots, pattern.zone, spent[person.id], budget, CAP)
             if slots:
+                spent[person.id].extend((slot, CAP) for slot in slots)
                 taken[person.id].extend(slots)  # the person's other projects keep clear of them
                 work.append((plan, person, pattern, slots))
     inserted = 0
@@ -189,6 +205,14 @@ async def _library(services: Services) -> Library:
         # `carbot study load` refuses such a file; a database edited by hand can still hold one.
         log.error("the study's prompts are invalid, using the built-in library: %s", exc)
         return load_library(None)
+
+
+async def _time_budget(services: Services) -> int | None:
+    """The study's monthly time budget per participant, in seconds (None: no budget)."""
+    async with services.sessions() as session:
+        options = await session.scalar(select(Study.options).order_by(Study.id).limit(1))
+    minutes = (options or {}).get("time_budget_minutes")
+    return int(minutes) * 60 if isinstance(minutes, int) and minutes > 0 else None
 
 
 async def _projects(session: AsyncSession, default_zone: str) -> dict[int, ProjectPlan]:
