@@ -26,7 +26,7 @@ from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.evaluation.events import EventInfo, study_events
 from bot.evaluation.plan import item_due, render_item
 from bot.services import Services
-from bot.timespent.figures import budget_spent
+from digests.timespent import budget_spent
 from prompts.cadence import Cadence
 from prompts.library import Library, PromptLibraryError, load_library, neighbours, prompt_set
 from prompts.schedule import WorkingPattern, plan_slots, within_budget, working_pattern

@@ -1,6 +1,7 @@
-"""Time spent, from the database: a person's own total, each project's monthly median per
-participant (never per named person; fewer than three participants in a month: held back),
-and what the planner counts against a monthly time budget."""
+"""Time spent, from the database (each answer estimated by ``prompts.timecost``): a person's
+own total, each project's monthly median per participant (never per named person; a month with
+fewer than three participants is held back), and what the planner counts against a monthly
+time budget."""
 
 from __future__ import annotations
 
@@ -109,24 +110,34 @@ def month_of(moment: datetime, zone: ZoneInfo) -> date:
 
 
 async def project_medians(
-    session: AsyncSession, project_ids: Iterable[int], zone: ZoneInfo
+    session: AsyncSession,
+    project_ids: Iterable[int],
+    zone: ZoneInfo,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> dict[int, list[MonthMedian]]:
     """Each project's median estimated minutes per participant per month (by the month of the
     prompt, in ``zone``), over the participants asked something that month; a month with fewer
-    than :data:`SMALL_N` of them is held back. Oldest month first."""
+    than :data:`SMALL_N` of them is held back. Oldest month first. ``start`` and ``end`` bound
+    the prompts' slots (whole months are meant)."""
     ids = sorted(set(project_ids))
     if not ids:
         return {}
+    bounds: list[ColumnElement[bool]] = [Delivery.project_id.in_(ids)]
+    if start is not None:
+        bounds.append(Delivery.slot >= start)
+    if end is not None:
+        bounds.append(Delivery.slot < end)
     asked: dict[tuple[int, date], set[int]] = defaultdict(set)
     rows = await session.execute(
         select(Delivery.project_id, Delivery.person_id, Delivery.slot).where(
-            Delivery.project_id.in_(ids), Delivery.status.in_(COUNTED)
+            *bounds, Delivery.status.in_(COUNTED)
         )
     )
     for project_id, person_id, slot in rows.all():
         asked[(project_id, month_of(slot, zone))].add(person_id)
     seconds: dict[tuple[int, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for cost in await answer_costs(session, Delivery.project_id.in_(ids)):
+    for cost in await answer_costs(session, *bounds):
         seconds[(cost.project_id, month_of(cost.slot, zone))][cost.person_id] += cost.seconds
     out: dict[int, list[MonthMedian]] = defaultdict(list)
     for (project_id, month), people in sorted(asked.items(), key=lambda item: item[0]):

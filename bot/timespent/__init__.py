@@ -1,1 +1,0 @@
-"""Time spent: each answer's estimated time cost, and the figures built from it."""
