@@ -3,13 +3,13 @@ writes them, and a helper that adds one event."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    ForeignKey,
     Integer,
     MetaData,
     String,
@@ -36,7 +36,7 @@ Table(
 Table(
     "event_projects",
     EVENT_TABLES,
-    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True),
+    Column("event_id", Integer, primary_key=True),
     Column("project_id", Integer, primary_key=True),
 )
 
@@ -49,20 +49,26 @@ async def add_event(
     ends_on: date,
     name: str = "the spring retreat",
 ) -> None:
-    """An event the projects take part in (the event tables made when missing)."""
+    """An event the projects take part in. The tables are made when missing and otherwise read
+    as they are (the study loader's, with their timestamps)."""
     async with services.engine.begin() as connection:
 
-        def missing(sync: object) -> bool:
-            return not inspect(sync).has_table("events")  # type: ignore[arg-type]
+        def tables(sync: Any) -> tuple[Table, Table]:
+            if not inspect(sync).has_table("events"):
+                EVENT_TABLES.create_all(sync)
+            found = MetaData()
+            return (
+                Table("events", found, autoload_with=sync),
+                Table("event_projects", found, autoload_with=sync),
+            )
 
-        if await connection.run_sync(missing):
-            await connection.run_sync(EVENT_TABLES.create_all)
-    events, links = EVENT_TABLES.tables["events"], EVENT_TABLES.tables["event_projects"]
+        events, links = await connection.run_sync(tables)
+    stamps = {name: datetime.now(UTC) for name in ("created_at", "updated_at") if name in events.c}
     async with transaction(services.sessions) as session:
         result = await session.execute(
             insert(events).values(
                 key=key, name=name, kind="retreat", starts_on=starts_on, ends_on=ends_on,
-                active=True,
+                active=True, **stamps,
             )
         )  # fmt: skip
         event_id = result.inserted_primary_key[0]  # type: ignore[index]
