@@ -76,7 +76,7 @@ class ProjectPlan:
     cadence: Cadence
     phases: tuple[Phase, ...]
     themes: tuple[str, ...]
-    events: tuple[EventInfo, ...] = ()  # the events the project takes part in
+    evaluations: tuple[EventInfo, ...] = ()  # events it took part in: evaluations after them
 
     @property
     def phase_ranges(self) -> list[tuple[date, date]]:
@@ -103,7 +103,7 @@ async def plan_once(
         for project_id, found in list(projects.items()):
             mine = tuple(e for e in events if project_id in e.project_ids)
             if mine:
-                projects[project_id] = replace(found, events=mine)
+                projects[project_id] = replace(found, evaluations=mine)
         members = await _eligible_members(session, [p.project.id for p in projects.values()])
         taken = await _taken(session, now - TAKEN_MARGIN, end + TAKEN_MARGIN)
         spent = (
@@ -282,7 +282,7 @@ async def _insert_person(
     for slot in slots:
         phase = plan.phase_on(slot.astimezone(pattern.zone).date())
         before, after = neighbours(timeline, slot)
-        due = item_due(plan.events, prompt_set("evaluation"), timeline, slot, pattern.zone)
+        due = item_due(plan.evaluations, prompt_set("evaluation"), timeline, slot, pattern.zone)
         if due is not None:
             chosen = render_item(due[1], due[0])  # after an event, its evaluation comes first
         else:
