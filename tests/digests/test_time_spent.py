@@ -43,7 +43,7 @@ async def test_the_median_minutes_per_participant_counts_everyone_asked(services
     team = await _team(services, [3, 6, 1, None])
     async with services.sessions() as session:
         [march] = (await project_medians(session, [team.project.id], LONDON))[team.project.id]
-        [page] = await participation(session, cli_viewer())
+        [page] = await participation(session, cli_viewer(), MONDAY + timedelta(days=2))
         digest = await build_weekly(
             session, team.project, Week.parse(WEEK), LONDON,
             public_url="https://carbot.example", schedule=schedule_for({}),
