@@ -4,14 +4,13 @@ For the latest event that ended before the demo's "now", every participant of a 
 project (once each, for their first such project) has answered the ``evaluation`` prompt set in
 one sitting on the first working day after the event, a few minutes apart, in their working
 hours. (The live planner asks one item per usual slot instead; seeded data makes up the past.)
-Most ratings are 4 or 5, as on the retreat's forms; the comments echo what the report heard and
-are coded by theme. Running it again adds nothing.
+Most ratings are 4 or 5, as on the retreat's forms; the comments echo what the report heard, and
+the demo codebook codes them by theme. Running it again adds nothing.
 """
 
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -20,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.matching import current_phase
 from bot.evaluation.events import EventInfo, study_events
 from bot.evaluation.plan import render_item
+from bot.review.access import Viewer
+from bot.review.coding import add_code, apply_code
 from prompts.library import prompt_set
 from prompts.schedule import is_working_day, is_working_time, local_instant, working_pattern
 from storage.models import (
     ChannelIdentity,
-    Code,
-    Coding,
     Delivery,
     Membership,
     Person,
@@ -79,15 +78,6 @@ def _sitting(person: Person, zone: str, event: EventInfo, now: datetime) -> date
                     return start
         day += timedelta(days=1)
     return None
-
-
-async def _code(session: AsyncSession, name: str) -> Code:
-    code = await session.scalar(select(Code).where(Code.name == name, Code.parent_id.is_(None)))
-    if code is None:
-        code = Code(guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"carbot-demo:{name}")), name=name)
-        session.add(code)
-        await session.flush()
-    return code
 
 
 async def seed_evaluations(session: AsyncSession, now: datetime, default_zone: str) -> int:
@@ -178,22 +168,49 @@ async def _one_person(
             audience=audience, channel=identity.channel, identity_id=identity.id,
             created_at=answered_at, updated_at=answered_at,
         )  # fmt: skip
-        theme = None
         if chosen.kind == "scale":
             reflection.scale_value = rng.choices(range(1, 6), weights=WEIGHTS)[0]
         else:
-            theme, reflection.text = rng.choice(
+            _, reflection.text = rng.choice(
                 VALUABLE if chosen.key == "evaluation-valuable" else CHANGE
             )
         session.add(reflection)
         await session.flush()
-        if theme is not None:
-            code = await _code(session, theme)
-            session.add(
-                Coding(
-                    guid=str(uuid.uuid4()), code_id=code.id, reflection_id=reflection.id,
-                    created_at=answered_at,
-                )
-            )  # fmt: skip
         added += 1
     return added
+
+
+THEMES_PARENT = ("Retreat evaluation", "#5e548e", "Themes in the comments on a retreat's forms.")
+THEME_COLOURS = ("#9f86c0", "#be95c4", "#e0b1cb", "#7b6d8d", "#b8b8d1", "#8e7dbe")
+
+
+async def code_evaluation_comments(
+    session: AsyncSession, viewer: Viewer, at: datetime | None = None
+) -> int:
+    """Code the seeded evaluation comments by theme (under "Retreat evaluation" in the demo
+    codebook, which :func:`bot.demo.codebook.seed_codebook` calls this to add); returns how many
+    codings were made."""
+    themes = dict((text, theme) for theme, text in (*VALUABLE, *CHANGE))
+    rows = list(
+        await session.scalars(
+            select(Reflection)
+            .join(Delivery, Delivery.id == Reflection.delivery_id)
+            .where(Delivery.prompt_key.in_(("evaluation-valuable", "evaluation-change")))
+            .order_by(Reflection.id)
+        )
+    )
+    wanted = [r for r in rows if r.text in themes]
+    if not wanted:
+        return 0
+    name, colour, description = THEMES_PARENT
+    parent = await add_code(session, viewer, name, color=colour, description=description)
+    codes: dict[str, int] = {}
+    for n, theme in enumerate(dict.fromkeys(themes.values())):
+        code = await add_code(
+            session, viewer, theme, parent_id=parent.id, color=THEME_COLOURS[n % 6]
+        )
+        codes[theme] = code.id
+    for reflection in wanted:
+        coding = await apply_code(session, viewer, reflection, codes[themes[reflection.text]])
+        coding.created_at = at or coding.created_at
+    return len(wanted)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.demo.codebook import seed_codebook
 from bot.demo.seed import seed_demo
 from bot.evaluation.events import find_event
 from bot.evaluation.summary import summarise, summary_lines
@@ -14,6 +15,7 @@ from bot.review.access import cli_viewer
 from bot.services import Services
 from bot.study import load_study
 from prompts.schedule import is_working_time, working_pattern
+from storage.db import transaction
 from storage.models import Delivery, Person, Project
 from tests.evaluation.helpers import add_event
 
@@ -38,6 +40,8 @@ async def test_the_demo_seeds_an_evaluation_of_its_past_retreat(services: Servic
     await _demo_with_retreat(services)
 
     await seed_demo(services, NOW, weeks=6)
+    async with transaction(services.sessions) as session:
+        assert await seed_codebook(session, None, NOW) > 0
 
     async with services.sessions() as session:
         event = await find_event(session, RETREAT)
@@ -51,6 +55,7 @@ async def test_the_demo_seeds_an_evaluation_of_its_past_retreat(services: Servic
     assert all(not scale.held_back for scale in summary.scales)
     assert all(0.6 <= scale.share_positive <= 1 for scale in summary.scales)
     assert all(not text.held_back and len(text.themes) >= 2 for text in summary.texts)
+    assert "Not yet coded" not in {theme for text in summary.texts for theme, _ in text.themes}
     text = "\n".join(summary_lines(summary))
     assert "scored 4 or 5" in text
     assert not any(name in text for name in names)
