@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000",
         description="Base URL people use to reach the web app (links in emails and chat).",
     )
+    chromium: str | None = Field(
+        None,
+        description="Headless Chromium that prints context reports as PDF: a path or command. "
+        "Unset: chromium, chromium-browser or google-chrome on PATH.",
+    )
     secret_key: SecretStr | None = Field(
         None,
         description="Key that signs session cookies and web chat links. Unset: a random key "

@@ -33,6 +33,15 @@ QUOTE_LIMIT = 160
 RQ_LIMIT = 200
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,118}$"
 EvidenceKind = Literal["photo", "file", "voice"]
+# The sections of a context report, in the order its prompts are asked before an event.
+ContextTopic = Literal["background", "status", "challenges", "evidence", "gaps"]
+CONTEXT_TOPICS: tuple[ContextTopic, ...] = (
+    "background",
+    "status",
+    "challenges",
+    "evidence",
+    "gaps",
+)
 
 
 class PromptLibraryError(ValueError):
@@ -72,6 +81,8 @@ class PromptItem(BaseModel):
     options: tuple[str, ...] = ()
     carry_forward: CarryForward | None = None
     evidence: tuple[EvidenceKind, ...] = ()
+    # a context prompt: asked only before an event, never in the usual rotation
+    context: ContextTopic | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PromptItem:
@@ -171,9 +182,20 @@ class Library:
         return {i.key: i.carry_forward.source for i in self.items if i.carry_forward is not None}
 
     def for_phase(self, phase_key: str | None) -> list[PromptItem]:
-        """Prompts for ``phase_key`` (its own and the any-phase ones); all when none fit."""
-        fitting = [i for i in self.items if not i.phases or phase_key in i.phases]
-        return fitting or list(self.items)
+        """Prompts for ``phase_key`` (its own and the any-phase ones); all when none fit.
+        Context prompts are never among them (they are asked only before an event)."""
+        usual = [i for i in self.items if i.context is None]
+        fitting = [i for i in usual if not i.phases or phase_key in i.phases]
+        return fitting or usual
+
+    def context_series(self) -> list[PromptItem]:
+        """The context prompts, in the order they are asked before an event (by topic)."""
+        found = [i for i in self.items if i.context is not None]
+        return sorted(found, key=lambda item: CONTEXT_TOPICS.index(item.context or "gaps"))
+
+    def context_topics(self) -> dict[str, ContextTopic]:
+        """Context prompt key → its topic (the context report's section)."""
+        return {i.key: i.context for i in self.items if i.context is not None}
 
     def choose(
         self,
@@ -200,7 +222,11 @@ class Library:
             and (item.carry_forward is None or carry_forward_answers.get(item.carry_forward.source))
         ]
         if not candidates:
-            candidates = [i for i in self.items if not i.research_question and not i.carry_forward]
+            candidates = [
+                i
+                for i in self.items
+                if not i.research_question and not i.carry_forward and i.context is None
+            ] or list(self.items)
         excluded = set(avoid) | set(recent_keys[:1])
         candidates = [i for i in candidates if i.key not in excluded] or candidates
         wanted_themes = {t.lower() for t in themes}

@@ -198,6 +198,40 @@ class Phase(Timestamped, Base):
     cycle: Mapped[Cycle] = relationship(back_populates="phases")
 
 
+# ── events: retreats and local events ───────────────────────────────────────────────────────
+
+EVENT_KINDS = ("retreat", "local-event")
+
+
+class Event(Timestamped, Base):
+    """A collaborative retreat or local event from the study file, and the projects taking part
+    (those named, and every project of the partnerships named)."""
+
+    __tablename__ = "events"
+    __table_args__ = (CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="retreat")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)  # inclusive
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: left the study file
+
+    projects: Mapped[list[Project]] = relationship(secondary="event_projects")
+
+
+class EventProject(Base):
+    """One project taking part in one event."""
+
+    __tablename__ = "event_projects"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True, index=True)
+
+
 # ── people and their channels ───────────────────────────────────────────────────────────────
 
 

@@ -51,6 +51,8 @@ def _show(settings: Settings, ready: DemoReady, speed: float, *, running: bool =
         click.echo(f"  sign in as {ready.review_email} with password {ready.review_password}")
         if not settings.smtp_host:
             click.echo(f"  digests (no SMTP set, so written to the outbox): {base}/review/outbox")
+        if ready.context_report:
+            click.echo(f"  context report for the latest event: {base}{ready.context_report}")
     click.echo("")
     if not running:
         click.echo(

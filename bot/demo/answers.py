@@ -167,3 +167,38 @@ def scale_comment(rng: random.Random, value: int) -> str:
     if value >= 4:
         return rng.choice(("Felt like real progress.", "Good week for it."))
     return rng.choice(("Somewhere in the middle.", "Some bits yes, some bits no."))
+
+
+# Answers to the context prompts asked before a retreat (prompts/library/context.yaml).
+CONTEXT = {
+    "background": (
+        "It started from the partnership's locality plan: families were telling three services "
+        "the same story and nobody joined it up.",
+        "The idea came out of the first retreat, when we saw how much money went on crisis "
+        "support that earlier help could have prevented.",
+    ),
+    "status": (
+        "We have mapped who does what and run two drop-in sessions; the pathway draft goes to "
+        "the partners' meeting next month.",
+        "Scoping is done and we are gathering evidence: footfall counts, a short survey and "
+        "notes from the front desk.",
+    ),
+    "challenges": (
+        "Staff time: everyone is covering vacancies, so the project slips to the end of the week.",
+        "Getting data shared between the council and the health board without a new agreement.",
+    ),
+    "evidence": (
+        "The footfall counts from the hub and the survey of parents at the school gate.",
+        "Case notes from the welfare rights team, summarised without names.",
+    ),
+    "gaps": (
+        "We cannot yet show whether families who came once came back.",
+        "Nothing from people who never use any service: they are the ones we most need to hear.",
+    ),
+}
+
+
+def context_answer(rng: random.Random, project_slug: str, topic: str) -> str:
+    """An answer to a context prompt, with one of the project's own moments as its example."""
+    seen = rng.choice(topic_lines(project_slug))
+    return f"{rng.choice(CONTEXT.get(topic, CONTEXT['status']))} One example: {seen}."

@@ -32,6 +32,7 @@ from bot.demo.evaluations import seed_evaluations
 from bot.demo.media import photo_png, voice_wav
 from bot.services import Services
 from prompts.cadence import WEEKDAYS, Cadence
+from prompts.context import EventWindow, context_prompt
 from prompts.library import ChosenPrompt, Library, load_library
 from prompts.schedule import (
     WorkingPattern,
@@ -49,6 +50,8 @@ from storage.models import (
     ConsentRecord,
     Cycle,
     Delivery,
+    Event,
+    EventProject,
     Membership,
     Person,
     Phase,
@@ -190,17 +193,22 @@ class _Seeder:
             weeks_answered: set[date] = set()
             weeks_shared: set[date] = set()  # weeks with a written answer
             first_slot: dict[date, tuple[datetime, Phase]] = {}
+            timeline: list[tuple[datetime, str]] = []
+            events = await self.events(project)
             for slot in slots:
-                local_day = slot.astimezone(pattern.zone).date()
-                monday = local_day - timedelta(days=local_day.weekday())
+                day = slot.astimezone(pattern.zone).date()
+                monday = day - timedelta(days=day.weekday())
                 must_answer = anchor and monday not in weeks_answered
                 weeks_answered.add(monday)
-                phase = _phase_on(phases, slot.astimezone(pattern.zone).date())
+                phase = _phase_on(phases, day)
                 assert phase is not None
-                chosen = self.library.choose(
+                chosen = context_prompt(
+                    self.library, events, day, timeline, questions, f"{seed}:{slot}"
+                ) or self.library.choose(
                     phase.key, questions, themes, recent, quotes, seed=f"{seed}:{slot}"
                 )
                 recent.insert(0, chosen.key)
+                timeline.append((slot, chosen.key))
                 if slot in taken:
                     continue
                 text = await self.delivery(
@@ -225,6 +233,15 @@ class _Seeder:
                     if monday not in weeks_shared:
                         await self.team_note(person, project, slot, phase, pattern)
             await self.note(person, project, slots, pattern)
+
+    async def events(self, project: Project) -> list[EventWindow]:
+        """The events the project takes part in: the planner asks context prompts before them."""
+        rows = await self.session.execute(
+            select(Event.key, Event.name, Event.starts_on)
+            .join(EventProject, EventProject.event_id == Event.id)
+            .where(EventProject.project_id == project.id, Event.active.is_(True))
+        )
+        return [EventWindow(key, name, starts_on) for key, name, starts_on in rows.all()]
 
     async def delivery(
         self,
@@ -358,7 +375,12 @@ class _Seeder:
             self.report.files += 1
         else:
             reflection.kind = "text"
-            reflection.text = answers.text_answer(rng, project.slug, phase_key)
+            topic = self.library.context_topics().get(chosen.key)
+            reflection.text = (
+                answers.context_answer(rng, project.slug, topic)
+                if topic
+                else answers.text_answer(rng, project.slug, phase_key)
+            )
         self.session.add(reflection)
         self.report.reflections += 1
         return reflection.text or None

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -34,6 +35,8 @@ from storage.models import (
     AuditLog,
     Cycle,
     Delivery,
+    Event,
+    EventProject,
     Membership,
     Person,
     Phase,
@@ -64,6 +67,7 @@ class DemoReady:
     seeded: SeedReport | None = None
     review_email: str | None = None
     review_password: str | None = None
+    context_report: str | None = None  # the review path of a context report for a past event
 
 
 def demo_study_path(given: Path | None) -> Path:
@@ -258,4 +262,23 @@ async def prepare_demo(
             await session.flush()
             by = await session.scalar(select(User).where(User.email == ready.review_email))
             ready.seeded.codings = await seed_codebook(session, by, start)
+        ready.context_report = await _context_report_path(session, start)
     return ready
+
+
+async def _context_report_path(session: AsyncSession, start: datetime) -> str | None:
+    """A context report worth opening: the latest event before the demo's start, for the first
+    project taking part (by slug)."""
+    found = (
+        await session.execute(
+            select(Project.slug, Event.key)
+            .join(EventProject, EventProject.project_id == Project.id)
+            .join(Event, Event.id == EventProject.event_id)
+            .where(Event.active.is_(True), Event.ends_on < start.date())
+            .order_by(Event.starts_on.desc(), Project.slug)
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        return None
+    return "/review/reports/context?" + urlencode({"project": found[0], "event": found[1]})

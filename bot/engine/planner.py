@@ -28,6 +28,7 @@ from bot.evaluation.plan import item_due, render_item
 from bot.services import Services
 from digests.timespent import budget_spent
 from prompts.cadence import Cadence
+from prompts.context import EventWindow, context_prompt
 from prompts.library import Library, PromptLibraryError, load_library, neighbours, prompt_set
 from prompts.schedule import WorkingPattern, plan_slots, within_budget, working_pattern
 from prompts.timecost import CAP
@@ -35,6 +36,8 @@ from storage.db import transaction
 from storage.models import (
     Cycle,
     Delivery,
+    Event,
+    EventProject,
     Membership,
     Partnership,
     Person,
@@ -77,6 +80,7 @@ class ProjectPlan:
     phases: tuple[Phase, ...]
     themes: tuple[str, ...]
     evaluations: tuple[EventInfo, ...] = ()  # events it took part in: evaluations after them
+    events: tuple[EventWindow, ...] = ()  # events it takes part in: context prompts before them
 
     @property
     def phase_ranges(self) -> list[tuple[date, date]]:
@@ -227,6 +231,7 @@ async def _projects(session: AsyncSession, default_zone: str) -> dict[int, Proje
         )
     )
     plans: dict[int, ProjectPlan] = {}
+    events = await _event_windows(session)
     for project in rows.scalars():
         try:
             cadence = Cadence.model_validate(project.cadence or {})
@@ -243,8 +248,23 @@ async def _projects(session: AsyncSession, default_zone: str) -> dict[int, Proje
             cadence=cadence,
             phases=phases,
             themes=tuple(themes),
+            events=events.get(project.id, ()),
         )
     return plans
+
+
+async def _event_windows(session: AsyncSession) -> dict[int, tuple[EventWindow, ...]]:
+    """The active events each project takes part in (for the context prompts before them)."""
+    rows = await session.execute(
+        select(EventProject.project_id, Event.key, Event.name, Event.starts_on)
+        .join(Event, Event.id == EventProject.event_id)
+        .where(Event.active.is_(True))
+        .order_by(Event.starts_on)
+    )
+    found: dict[int, list[EventWindow]] = defaultdict(list)
+    for project_id, key, name, starts_on in rows.all():
+        found[project_id].append(EventWindow(key, name, starts_on))
+    return {project_id: tuple(windows) for project_id, windows in found.items()}
 
 
 async def _eligible_members(
@@ -282,19 +302,29 @@ async def _insert_person(
     for slot in slots:
         phase = plan.phase_on(slot.astimezone(pattern.zone).date())
         before, after = neighbours(timeline, slot)
+        seed = f"{person.key}:{plan.project.slug}:{slot.isoformat()}"
         due = item_due(plan.evaluations, prompt_set("evaluation"), timeline, slot, pattern.zone)
-        if due is not None:
-            chosen = render_item(due[1], due[0])  # after an event, its evaluation comes first
-        else:
-            chosen = library.choose(
+        chosen = (
+            render_item(due[1], due[0])  # after an event, its evaluation comes first
+            if due is not None
+            else context_prompt(
+                library,
+                plan.events,
+                slot.astimezone(pattern.zone).date(),
+                timeline,
+                questions,
+                seed,
+            )
+            or library.choose(
                 phase.key if phase else None,
                 questions,
                 plan.themes,
                 before,
                 answers,
-                seed=f"{person.key}:{plan.project.slug}:{slot.isoformat()}",
+                seed=seed,
                 avoid=after,
             )
+        )
         values = {
             "person_id": person.id,
             "project_id": plan.project.id,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.review.access import Viewer
 from digests.timespent import MonthMedian, project_medians
-from storage.models import Delivery, Phase, Project
+from storage.models import Delivery, Event, EventProject, Phase, Project
 
 COUNTED = ("sent", "reminded", "answered", "expired")
 OPEN = ("sent", "reminded")
@@ -158,3 +158,21 @@ async def participation(
             )
         )
     return out
+
+
+async def events_by_project(
+    session: AsyncSession, project_ids: list[int]
+) -> dict[int, list[Event]]:
+    """The active events each project takes part in, in date order (for its context reports)."""
+    found: dict[int, list[Event]] = defaultdict(list)
+    if not project_ids:
+        return found
+    rows = await session.execute(
+        select(EventProject.project_id, Event)
+        .join(Event, Event.id == EventProject.event_id)
+        .where(EventProject.project_id.in_(project_ids), Event.active.is_(True))
+        .order_by(Event.starts_on)
+    )
+    for project_id, event in rows.all():
+        found[project_id].append(event)
+    return found

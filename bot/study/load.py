@@ -29,6 +29,8 @@ from storage.models import (
     ChannelIdentity,
     Cycle,
     Delivery,
+    Event,
+    EventProject,
     Membership,
     Partnership,
     Person,
@@ -101,6 +103,7 @@ class _Loader:
         projects = await self._partnerships()
         await self._memberships(people, projects)
         await self._identities(people)
+        await self._events(projects)
         if self.report.changed:
             self.session.add(
                 AuditLog(
@@ -318,6 +321,51 @@ class _Loader:
             )
         await self.session.delete(row)
         self.report.removed["cycle" if isinstance(row, Cycle) else "phase"] += 1
+
+    # ── events ──────────────────────────────────────────────────────────────────────────────
+
+    async def _events(self, projects: dict[str, Project]) -> None:
+        """Upsert each event and the projects taking part; an event that left the file is kept,
+        marked inactive (nothing is planned for it any more)."""
+        rows = {row.key: row for row in await self._all(Event)}
+        by_partnership = {
+            spec.slug: [project.slug for project in spec.projects]
+            for spec in self.file.partnerships
+        }
+        for spec in self.file.events:
+            row = rows.pop(spec.key, None)
+            created = row is None
+            values = {
+                "name": spec.name,
+                "kind": spec.kind,
+                "starts_on": spec.starts_on,
+                "ends_on": spec.ends_on,
+                "active": True,
+            }
+            if row is None:
+                row = Event(key=spec.key, **values)
+                self.session.add(row)
+                await self.session.flush()
+            changed = _set(row, values)
+            slugs = set(spec.projects)
+            for partnership in spec.partnerships:
+                slugs.update(by_partnership.get(partnership, []))
+            wanted = {projects[slug].id for slug in slugs if slug in projects}
+            taking_part = set(
+                await self.session.scalars(
+                    select(EventProject.project_id).where(EventProject.event_id == row.id)
+                )
+            )
+            for project_id in sorted(wanted - taking_part):
+                self.session.add(EventProject(event_id=row.id, project_id=project_id))
+            for project_id in taking_part - wanted:
+                link = await self.session.get(EventProject, (row.id, project_id))
+                if link is not None:
+                    await self.session.delete(link)
+            self._count("event", created, changed or wanted != taking_part)
+        for row in rows.values():
+            if _set(row, {"active": False}):
+                self.report.deactivated["event"] += 1
 
     # ── people ──────────────────────────────────────────────────────────────────────────────
 

@@ -13,6 +13,7 @@ from bot.study.schema import (
     DEFAULT_PHASE_MODEL,
     ROLE_FIELDS,
     CycleSpec,
+    EventSpec,
     PartnershipSpec,
     PersonSpec,
     PhaseDates,
@@ -33,6 +34,8 @@ class Pieces:
         self.partnerships: list[tuple[Loc, PartnershipSpec]] = []
         self.projects: list[tuple[Loc, ProjectSpec]] = []
         self.people: list[tuple[Loc, PersonSpec]] = []
+        self.events: list[tuple[Loc, EventSpec]] = []
+        self.event_key_locs: list[tuple[Loc, str]] = []
         # every key written under people, parsed or not: a team naming a person whose entry has
         # a mistake elsewhere is not also an "unknown person"
         self.person_keys: set[str] = set()
@@ -61,7 +64,8 @@ class Pieces:
                 hint = f" — did you mean {close[0]!r}?" if close else ""
                 self.problems.append(
                     Problem(
-                        (str(key),), f"unknown key{hint} (known keys: study, partnerships, people)"
+                        (str(key),),
+                        f"unknown key{hint} (known keys: study, partnerships, people, events)",
                     )
                 )
         if "study" not in data:
@@ -78,6 +82,12 @@ class Pieces:
             person = self._one(PersonSpec, item, loc)
             if person is not None:
                 self.people.append((loc, person))
+        for index, item in enumerate(self._list(data, "events")):
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
+                self.event_key_locs.append((("events", index, "key"), item["key"]))
+            event = self._one(EventSpec, item, ("events", index))
+            if event is not None:
+                self.events.append((("events", index), event))
 
     def _partnership(self, item: Any, loc: Loc) -> None:
         if not isinstance(item, dict):

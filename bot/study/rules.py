@@ -116,6 +116,32 @@ def cross_checks(pieces: Pieces) -> list[Problem]:
     models = pieces.study.all_phase_models() if pieces.study else dict(BUILTIN_PHASE_MODELS)
     for loc, project in pieces.projects:
         problems += _project_checks(loc, project, models, pieces.person_keys)
+    problems += _event_checks(pieces)
+    return problems
+
+
+def _event_checks(pieces: Pieces) -> list[Problem]:
+    """Event keys are unique; every partnership and project taking part is in the file."""
+    problems = _duplicates(pieces.event_key_locs, "event key")
+    known = {
+        "partnerships": {p.slug for _, p in pieces.partnerships},
+        "projects": {p.slug for _, p in pieces.projects if p.slug},
+    }
+    for loc, event in pieces.events:
+        for field_name, slugs in known.items():
+            listed = getattr(event, field_name)
+            problems += _duplicates(
+                [((*loc, field_name, i), slug) for i, slug in enumerate(listed)], field_name[:-1]
+            )
+            for index, slug in enumerate(listed):
+                if slug not in slugs:
+                    what = "partnership" if field_name == "partnerships" else "project"
+                    problems.append(
+                        Problem(
+                            (*loc, field_name, index),
+                            f"unknown {what} {slug!r} (not under partnerships)",
+                        )
+                    )
     return problems
 
 

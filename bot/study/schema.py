@@ -438,9 +438,43 @@ class PersonSpec(Strict):
         return value
 
 
+EVENT_KINDS = ("retreat", "local-event")
+EventKind = Literal["retreat", "local-event"]
+
+
+class EventSpec(Strict):
+    """A collaborative retreat or a local event, with the partnerships and projects taking part
+    (a partnership named here brings all its projects)."""
+
+    key: str
+    name: str = Field(min_length=1, max_length=200)
+    kind: EventKind = "retreat"
+    starts_on: date
+    ends_on: date
+    partnerships: list[str] = Field(default_factory=list)
+    projects: list[str] = Field(default_factory=list)
+
+    _key = field_validator("key")(_key)
+
+    @field_validator("ends_on")
+    @classmethod
+    def _in_order(cls, value: date, info: ValidationInfo) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and value < starts_on:
+            raise ValueError(f"ends on {value}, before it starts on {starts_on}")
+        return value
+
+    @model_validator(mode="after")
+    def _someone_takes_part(self) -> EventSpec:
+        if not self.partnerships and not self.projects:
+            raise ValueError("no partnerships or projects take part: name at least one")
+        return self
+
+
 class StudyFile(Strict):
     """A whole study file."""
 
     study: StudySection
     partnerships: list[PartnershipSpec] = Field(default_factory=list)
     people: list[PersonSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)

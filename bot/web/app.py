@@ -47,6 +47,9 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     from bot.web.review import router as review_router
 
     app.include_router(review_router)
+    from bot.web.reports import router as reports_router
+
+    app.include_router(reports_router)
     from bot.web.outbox import router as outbox_router
 
     app.include_router(outbox_router)

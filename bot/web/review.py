@@ -505,7 +505,8 @@ async def dashboard_page(request: Request) -> HTMLResponse:
     async with services_of(request).sessions() as session:
         viewer = await current_viewer(request, session)
         projects = await dashboard.participation(session, viewer, datetime.now(UTC).date())
-    return render(request, "dashboard.html", viewer=viewer, projects=projects)
+        events = await dashboard.events_by_project(session, [p.project.id for p in projects])
+    return render(request, "dashboard.html", viewer=viewer, projects=projects, events=events)
 
 
 @router.get("/reports/evaluation", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.demo.setup import DemoReady, prepare_demo
+from bot.reports.context import build_context_report
+from bot.reports.viewers import study_library
+from bot.review.access import cli_viewer
 from bot.services import Services
 from bot.settings import Settings
 from digests.cross import build_cross
@@ -171,3 +175,19 @@ def test_carbot_run_carries_on_the_demo_clock_where_the_demo_left_it(tmp_path: P
     assert (clock.speed, abs((clock.now() - left).total_seconds()) < 60) == (60.0, True)
     (settings.data_dir / "demo-clock.json").write_text("{not json")
     assert demo_clock_carried_on(settings) is None
+
+
+async def test_the_demo_shows_a_context_report_for_its_last_retreat(
+    demo: tuple[Services, DemoReady],
+) -> None:
+    services, ready = demo
+    assert ready.context_report is not None
+    query = parse_qs(urlparse(ready.context_report).query)
+    project, event = query["project"][0], query["event"][0]
+    async with services.sessions() as session:
+        report = await build_context_report(
+            session, cli_viewer(), await study_library(session), project, event
+        )
+    filled = [topic for topic, quotes in report.sections.items() if quotes]
+    assert filled == ["background", "status", "challenges", "evidence", "gaps"]
+    assert report.gaps and report.research_questions
