@@ -12,7 +12,7 @@ import logging
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,7 @@ from digests.model import (
 from digests.schedule import DigestSchedule, Week, is_plan_prompt
 from digests.themes import Corpus, top_themes
 from digests.timeline import timeline_for
+from digests.timespent import month_of, project_medians
 from storage.models import (
     Attachment,
     Delivery,
@@ -119,7 +120,18 @@ async def _engagement(
             if status == "answered":
                 responders.add(person_id)
     history = [WeekRate(label=w.label, asked=asked[w], answered=answered[w]) for w in weeks]
-    return Engagement(len(prompted), len(responders), answered[week], history)
+    month = month_of(end - timedelta(microseconds=1), tz)
+    month_start = datetime.combine(month, time(0), tzinfo=tz)
+    medians = await project_medians(session, [project_id], tz, month_start, end)
+    found = next((m for m in medians.get(project_id, []) if m.month == month), None)
+    return Engagement(
+        len(prompted),
+        len(responders),
+        answered[week],
+        history,
+        month_minutes=found.median_minutes if found is not None else None,
+        month_label=f"{month:%B %Y}",
+    )
 
 
 async def _rating_baseline(

@@ -116,6 +116,10 @@ class Engagement:
     people_answered: int
     answers: int
     history: list[WeekRate]  # oldest first; the last is this week
+    # the median estimated answering minutes per participant in the week's month so far
+    # (None: no prompts, or fewer than three participants: held back)
+    month_minutes: float | None = None
+    month_label: str = ""
 
     @property
     def this_week(self) -> WeekRate:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 log = logging.getLogger(__name__)
 
 LIBRARY_DIR = Path(__file__).with_name("library")
+SETS_DIR = LIBRARY_DIR / "sets"  # prompt sets asked on an occasion, never in the rotation
 RQ_PLACEHOLDER = "{research_question}"
 QUOTE_PLACEHOLDER = "{quote}"
 QUOTE_LIMIT = 160
@@ -364,3 +365,18 @@ def load_library(study_options: dict[str, Any] | None) -> Library:
         return Library(tuple(items))
     overridden = {item.key for item in items}
     return Library(tuple(i for i in base if i.key not in overridden) + tuple(items))
+
+
+@lru_cache(maxsize=8)
+def prompt_set(name: str) -> tuple[PromptItem, ...]:
+    """A named prompt set of the library (``prompts/library/sets/<name>.yaml``), in its order:
+    asked on an occasion (e.g. ``evaluation`` after an event), never chosen in the rotation."""
+    path = SETS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise PromptLibraryError([f"no prompt set {name!r} (looked for {path.name})"])
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = parse_items(data.get("prompts"), f"prompts/library/sets/{path.name}: prompts")
+    problems = _cross_check(items)
+    if problems:
+        raise PromptLibraryError(problems)
+    return tuple(items)

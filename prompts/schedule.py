@@ -343,6 +343,34 @@ def plan_slots(
     return found
 
 
+def within_budget(
+    slots: Sequence[datetime],
+    zone: ZoneInfo,
+    spent: Iterable[tuple[datetime, int]],
+    budget_seconds: int | None,
+    reserve_seconds: int,
+) -> list[datetime]:
+    """The monthly time budget, as the weekly cap is for counts: of ``slots`` (in order), those
+    that keep every local calendar month's seconds within ``budget_seconds``. ``spent`` gives
+    what each month already holds, as (slot, seconds); each new slot holds ``reserve_seconds``
+    (the most its answer can be estimated at), so answers cannot take a month over later."""
+    if budget_seconds is None:
+        return list(slots)
+    used: dict[tuple[int, int], int] = {}
+    for when, seconds in spent:
+        local = when.astimezone(zone)
+        used[(local.year, local.month)] = used.get((local.year, local.month), 0) + seconds
+    kept: list[datetime] = []
+    for slot in sorted(slots):
+        local = slot.astimezone(zone)
+        month = (local.year, local.month)
+        if used.get(month, 0) + reserve_seconds > budget_seconds:
+            continue
+        used[month] = used.get(month, 0) + reserve_seconds
+        kept.append(slot)
+    return kept
+
+
 def _plan_week(
     cadence: Cadence,
     pattern: WorkingPattern,

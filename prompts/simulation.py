@@ -28,7 +28,8 @@ import holidays as holiday_calendars
 
 from prompts.cadence import Cadence
 from prompts.library import Library, load_library, neighbours
-from prompts.schedule import WorkingPattern, plan_slots, reminder_at
+from prompts.schedule import WorkingPattern, plan_slots, reminder_at, within_budget
+from prompts.timecost import CAP, Part, by_length
 
 ZONES: list[tuple[str, int]] = [
     ("Europe/London", 70), ("America/Toronto", 10), ("Asia/Kolkata", 10), ("Australia/Sydney", 10),
@@ -77,6 +78,8 @@ class SimPerson:
     slots: list[datetime] = field(default_factory=list)  # every prompt planned, sorted
     timeline: list[tuple[datetime, str]] = field(default_factory=list)  # (slot, key), sorted
     answers: dict[str, str] = field(default_factory=dict)
+    spent: list[tuple[datetime, int]] = field(default_factory=list)  # what the budget counts
+    answered: list[tuple[datetime, int]] = field(default_factory=list)  # (slot, seconds)
 
 
 @dataclass
@@ -95,6 +98,9 @@ class Report:
     reminders_outside_working_hours: int = 0
     cap_breaches: int = 0
     same_prompt_twice_in_a_row: int = 0
+    time_budget_minutes: int | None = None
+    max_minutes_per_month: float = 0.0
+    budget_breaches: int = 0  # person-months whose estimated answering time passed the budget
     seconds: float = 0.0
     # a hash of every (person, slot) planned: equal runs planned the very same instants
     fingerprint: str = ""
@@ -107,6 +113,7 @@ class Report:
             + self.reminders_outside_working_hours
             + self.cap_breaches
             + self.same_prompt_twice_in_a_row
+            + self.budget_breaches
             + max(0, self.max_reminders_per_prompt - 1)
         )
 
@@ -122,6 +129,14 @@ class Report:
             f"reminders outside working hours: {self.reminders_outside_working_hours}",
             f"weekly-cap breaches: {self.cap_breaches}",
             f"same prompt twice in a row: {self.same_prompt_twice_in_a_row}",
+            f"estimated answering minutes per person per month: max "
+            f"{self.max_minutes_per_month:.1f}"
+            + (
+                f" (budget {self.time_budget_minutes}); time-budget breaches: "
+                f"{self.budget_breaches}"
+                if self.time_budget_minutes is not None
+                else " (no time budget)"
+            ),
         ]
 
 
@@ -179,9 +194,15 @@ def _window(person: SimPerson, start: datetime, end: datetime) -> list[datetime]
 
 
 def plan_steps(
-    people: list[SimPerson], library: Library, start: datetime, end: datetime, step: timedelta
+    people: list[SimPerson],
+    library: Library,
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    budget_seconds: int | None = None,
 ) -> Iterator[tuple[SimPerson, SimProject, datetime, str]]:
-    """Plan as ``plan_once`` would, every ``step`` from ``start`` to ``end``."""
+    """Plan as ``plan_once`` would, every ``step`` from ``start`` to ``end``; with a monthly
+    time budget, each person's ``spent`` is what it counts (kept up to date by the caller)."""
     now = start
     while now < end:
         until = min(now + HORIZON, end)
@@ -189,7 +210,7 @@ def plan_steps(
             for project in person.projects:
                 seed = f"{person.key}:{project.slug}"
                 taken = _window(person, now, until)
-                for slot in plan_slots(
+                slots = plan_slots(
                     project.cadence,
                     person.pattern,
                     [(first, last) for _, first, last in project.phases],
@@ -197,7 +218,9 @@ def plan_steps(
                     until,
                     seed=seed,
                     taken=taken,
-                ):
+                )
+                zone = person.pattern.zone
+                for slot in within_budget(slots, zone, person.spent, budget_seconds, CAP):
                     phase = project.phase_on(slot.astimezone(person.pattern.zone).date())
                     before, after = neighbours(person.timeline, slot)
                     chosen = library.choose(
@@ -283,22 +306,62 @@ class Audit:
         report.cap_breaches = sum(1 for (key, *_), n in self.weeks.items() if n > caps[key])
         report.max_per_week = max(self.weeks.values(), default=0)
         report.mean_per_week = report.prompts / max(1, report.people) / max(1.0, report.days / 7)
+        months: Counter[tuple[str, int, int]] = Counter()
+        for person in persons:
+            for slot, cost in person.answered:
+                local = slot.astimezone(person.pattern.zone)
+                months[(person.key, local.year, local.month)] += cost
+        report.max_minutes_per_month = max(months.values(), default=0) / 60
+        if report.time_budget_minutes is not None:
+            limit = report.time_budget_minutes * 60
+            report.budget_breaches = sum(1 for total in months.values() if total > limit)
         report.fingerprint = digest.hexdigest()[:16]
         report.seconds = timer.perf_counter() - began
         return report
 
 
-def simulate(days: int, people: int, start: date, seed: int, step_hours: float = 6) -> Report:
-    """Plan ``days`` of prompts for ``people`` generated people from ``start``; the report."""
+ANSWER_WORDS = (3, 12, 30, 60, 120)  # simulated written answers, from a tap-like line to a page
+
+
+def simulated_cost(library: Library, key: str, salt: str) -> int:
+    """The estimated seconds of a simulated answer to prompt ``key`` (by length and kind; the
+    length drawn from ``salt``, so the run's other draws stay as they were)."""
+    item = library.get(key)
+    kind = item.kind if item is not None else "text"
+    prompt = item.text if item is not None else ""
+    if kind in ("scale", "choice"):
+        return by_length(prompt, [Part(kind)])
+    pick = hashlib.blake2b(salt.encode(), digest_size=2).digest()[0] % len(ANSWER_WORDS)
+    words = " ".join(["word"] * ANSWER_WORDS[pick])
+    return by_length(prompt, [Part(kind, words, 1 if kind == "evidence" else 0)])
+
+
+def simulate(
+    days: int,
+    people: int,
+    start: date,
+    seed: int,
+    step_hours: float = 6,
+    time_budget_minutes: int | None = None,
+) -> Report:
+    """Plan ``days`` of prompts for ``people`` generated people from ``start``; the report.
+
+    Each answered prompt costs its estimated time (``prompts.timecost``, by length and kind);
+    with ``time_budget_minutes``, the planning keeps every person's month within it."""
     began = timer.perf_counter()
     rng, _, persons = generate(days, people, start, seed)
     library = load_library(None)
     audit = Audit(people, days, start, rng)
     begin = datetime.combine(start, time(0), tzinfo=UTC)
     finish = begin + timedelta(days=days)
+    budget = time_budget_minutes * 60 if time_budget_minutes is not None else None
     for person, project, slot, key in plan_steps(
-        persons, library, begin, finish, timedelta(hours=step_hours)
+        persons, library, begin, finish, timedelta(hours=step_hours), budget
     ):
         if audit.prompt(person, project, slot, key):
             person.answers[key] = f"an answer to {key} on {slot.date().isoformat()}"
+            cost = simulated_cost(library, key, f"{person.key}:{slot.isoformat()}")
+            person.answered.append((slot, cost))
+            person.spent.append((slot, cost))
+    audit.report.time_budget_minutes = time_budget_minutes
     return audit.finish(persons, began)

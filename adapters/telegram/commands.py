@@ -29,6 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("audience", "Choose who may see your answers"),
     Command("status", "Your projects, pauses and who sees your answers"),
     Command("mydata", "What carbot holds about you"),
+    Command("time", "Questions answered and minutes taken, to show a manager"),
     Command("stop", "Stop taking part; keep or delete what you shared"),
 )
 

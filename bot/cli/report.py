@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import with_services
+from bot.cli.evaluation import evaluation
 from bot.reports.context import ReportNotFound, build_context_report
 from bot.reports.render import PdfUnavailable, render_docx, render_html, render_pdf
 from bot.reports.viewers import command_line_viewer, study_library
@@ -84,3 +85,6 @@ async def context(
     target = output or Path(f"context-{project_slug}-{event_key}.{fmt}")
     target.write_bytes(body)
     click.echo(f"Wrote {target} ({len(body):,} bytes, {fmt}).")
+
+
+report.add_command(evaluation, name="evaluation")

@@ -23,7 +23,16 @@ from bot.engine.deliveries import move_many
 from bot.engine.planner import plan_once
 from bot.services import Services
 from bot.settings import Settings
-from prompts.simulation import Audit, Report, SimPerson, SimProject, generate, simulate
+from prompts.library import load_library
+from prompts.simulation import (
+    Audit,
+    Report,
+    SimPerson,
+    SimProject,
+    generate,
+    simulate,
+    simulated_cost,
+)
 from storage.models import (
     Base,
     ChannelIdentity,
@@ -35,6 +44,7 @@ from storage.models import (
     Person,
     Phase,
     Project,
+    Study,
 )
 
 __all__ = ["simulate", "simulate_command", "simulate_database"]
@@ -69,8 +79,20 @@ def _cycles(project: SimProject) -> list[Cycle]:
     return cycles
 
 
-async def _write(services: Services, projects: list[SimProject], persons: list[SimPerson]) -> None:
+async def _write(
+    services: Services,
+    projects: list[SimProject],
+    persons: list[SimPerson],
+    time_budget_minutes: int | None = None,
+) -> None:
     async with services.sessions() as session, session.begin():
+        session.add(
+            Study(
+                slug="simulated",
+                name="Simulated study",
+                options={"time_budget_minutes": time_budget_minutes},
+            )
+        )
         partnership = Partnership(slug="simulated", name="Simulated partnership")
         rows: dict[str, Project] = {}
         for project in projects:
@@ -122,7 +144,12 @@ async def _pretend_sent(services: Services, now: datetime) -> None:
 
 
 async def simulate_database(
-    days: int, people: int, start: date, seed: int, step_hours: float = 6
+    days: int,
+    people: int,
+    start: date,
+    seed: int,
+    step_hours: float = 6,
+    time_budget_minutes: int | None = None,
 ) -> Report:
     """Like :func:`prompts.simulation.simulate`, through ``plan_once`` and a temporary SQLite."""
     began = timer.perf_counter()
@@ -138,7 +165,7 @@ async def simulate_database(
         try:
             async with services.engine.begin() as connection:
                 await connection.run_sync(Base.metadata.create_all)
-            await _write(services, projects, persons)
+            await _write(services, projects, persons, time_budget_minutes)
             now = datetime.combine(start, time(0), tzinfo=UTC)
             finish = now + timedelta(days=days)
             quiet = logging.getLogger("bot.engine")
@@ -167,10 +194,15 @@ async def simulate_database(
             await services.close()
     by_key = {p.key: p for p in persons}
     by_slug = {p.slug: p for p in projects}
+    library = load_library(None)
     for person_key, slug, slot, key in rows:
         person = by_key[person_key]
         bisect.insort(person.timeline, (slot, key))
-        audit.prompt(person, by_slug[slug], slot, key)
+        if audit.prompt(person, by_slug[slug], slot, key):
+            person.answered.append(
+                (slot, simulated_cost(library, key, f"{person_key}:{slot.isoformat()}"))
+            )
+    audit.report.time_budget_minutes = time_budget_minutes
     return audit.finish(persons, began)
 
 
@@ -193,20 +225,37 @@ async def simulate_database(
     help="How often the simulated planner runs (it plans two days ahead each time).",
 )
 @click.option(
+    "--time-budget",
+    "time_budget",
+    type=click.IntRange(10, 600),
+    default=None,
+    metavar="MINUTES",
+    help="A monthly time budget per participant (as the study file's time_budget_minutes).",
+)
+@click.option(
     "--database",
     is_flag=True,
     help="Run the real planning step against a temporary SQLite database (slower).",
 )
 def simulate_command(
-    days: int, people: int, start: datetime, seed: int, step_hours: float, database: bool
+    days: int,
+    people: int,
+    start: datetime,
+    seed: int,
+    step_hours: float,
+    time_budget: int | None,
+    database: bool,
 ) -> None:
     """Plan prompts for generated people over simulated time (nothing is sent) and report the
     burden: prompts per person per week, prompts outside working hours or on Scottish bank
-    holidays, reminders per prompt and weekly-cap breaches. Exits 1 if any rule was broken."""
+    holidays, reminders per prompt, weekly-cap breaches and estimated answering minutes per
+    person per month (with --time-budget, its breaches). Exits 1 if any rule was broken."""
     if database:
-        report = asyncio.run(simulate_database(days, people, start.date(), seed, step_hours))
+        report = asyncio.run(
+            simulate_database(days, people, start.date(), seed, step_hours, time_budget)
+        )
     else:
-        report = simulate(days, people, start.date(), seed, step_hours)
+        report = simulate(days, people, start.date(), seed, step_hours, time_budget)
     for line in report.lines():
         click.echo(line)
     click.echo(f"({report.seconds:.1f} s)")

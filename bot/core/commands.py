@@ -1,11 +1,12 @@
 """The commands a person can send: help, note, pause, resume, snooze, skip, edit, undo,
-audience, status and stop. Each is a step on an open transaction (a :class:`Turn`)."""
+audience, status, my data, my time and stop. Each is a step on an open transaction (a
+:class:`Turn`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
@@ -19,12 +20,15 @@ from bot.core.people import person_zone, too_small_for_anonymity
 from bot.core.turn import Turn
 from bot.engine.deliveries import move
 from bot.privacy.held import held_counts, my_data_text
+from digests.timespent import Spent, person_spent
 from prompts.schedule import snooze_until, working_pattern
+from prompts.timecost import minutes
 from storage.models import (
     AUDIENCES,
     OPEN_STATUSES,
     Attachment,
     Coding,
+    ConsentRecord,
     Delivery,
     Memo,
     Reflection,
@@ -338,8 +342,40 @@ async def cmd_status(turn: Turn, _args: str) -> None:
     else:
         lines.append("No question is planned for you just now.")
     lines.append(f"Answers this week: {answers or 0}.")
+    month = await person_spent(
+        turn.session,
+        turn.person.id,
+        local.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+    )
+    lines.append(f"This month: {time_summary(month)}.")
     turn.outcome = "status"
     turn.say("\n".join(lines))
+
+
+def time_summary(spent: Spent) -> str:
+    """ "6 questions, about 9 minutes" (estimated as the README's "Time spent" says)."""
+    questions = f"{spent.questions} question{'' if spent.questions == 1 else 's'}"
+    if not spent.questions:
+        return questions
+    count = minutes(spent.seconds)
+    return f"{questions}, about {count} minute{'' if count == 1 else 's'}"
+
+
+async def cmd_time(turn: Turn, _args: str) -> None:
+    """One line a person can show a manager: since they joined, questions and minutes."""
+    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    joined = await turn.session.scalar(
+        select(func.min(ConsentRecord.given_at)).where(ConsentRecord.person_id == turn.person.id)
+    )
+    since = joined or turn.person.created_at
+    day = since.astimezone(zone).date()
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    spent = await person_spent(turn.session, turn.person.id, start)
+    turn.outcome = "time"
+    turn.say(
+        f"Since {day.day} {day:%B %Y}: {time_summary(spent)}. (Estimated from when each "
+        "question reached you and how long your answers were; at most 10 minutes each.)"
+    )
 
 
 async def cmd_my_data(turn: Turn, _args: str) -> None:
@@ -378,6 +414,7 @@ COMMANDS: dict[str, Command] = {
     "status": cmd_status,
     "stop": cmd_stop,
     "mydata": cmd_my_data,
+    "time": cmd_time,
     # the words a consent text may use for leaving
     **dict.fromkeys(("withdraw", "leave", "quit", "unsubscribe", "optout", "opt-out"), cmd_stop),
 }

@@ -24,8 +24,9 @@ BARE_WORDS = {
     "mydata",
     *("withdraw", "leave", "quit", "unsubscribe", "optout", "opt-out"),
 }
-# Two-word messages that are a command as a whole.
-PHRASES = {"opt out": "optout", "my data": "mydata"}
+# Two-word messages that are a command as a whole. ("time" alone stays an answer: it is a fair
+# answer to "what got in the way?"; "/time" and "my time" ask for the time summary.)
+PHRASES = {"opt out": "optout", "my data": "mydata", "my time": "time"}
 AUDIENCE_WORDS = {
     "private": "private",
     "me": "private",

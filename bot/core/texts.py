@@ -46,6 +46,7 @@ HELP = (
     "• audience — who may see your answers\n"
     "• status — your next question and your answers this week\n"
     "• my data — what carbot holds about you\n"
+    "• my time — the questions you answered and about how long they took, to show a manager\n"
     "• stop (or withdraw) — leave the study, and keep or delete what you shared"
 )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.demo.evaluations import code_evaluation_comments
 from bot.review.access import Viewer, cli_viewer
 from bot.review.coding import add_code, add_memo, apply_code
 from storage.models import Code, Reflection, User
@@ -104,4 +105,4 @@ async def seed_codebook(
                 coded += 1
                 if coded == PER_CODE:
                     break
-    return codings
+    return codings + await code_evaluation_comments(session, viewer, at)

@@ -28,6 +28,7 @@ from adapters.webchat.channel import identity_key, new_token
 from bot.core.evidence import store_files
 from bot.core.onboarding import record_consent
 from bot.demo import answers
+from bot.demo.evaluations import seed_evaluations
 from bot.demo.media import photo_png, voice_wav
 from bot.services import Services
 from prompts.cadence import WEEKDAYS, Cadence
@@ -481,5 +482,8 @@ async def seed_demo(services: Services, now: datetime, *, weeks: int = 6) -> See
         )
         for project in list(projects):
             await seeder.project(project, weeks)
+        evaluated = await seed_evaluations(session, now, services.settings.default_timezone)
+        seeder.report.deliveries += evaluated
+        seeder.report.reflections += evaluated
     log.info("demo seeded: %s", seeder.report, extra={"action": "demo.seed"})
     return seeder.report

@@ -13,7 +13,7 @@ import bisect
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfoNotFoundError
@@ -26,11 +26,15 @@ from sqlalchemy.orm import selectinload
 from bot.engine.availability import judge
 from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.engine.deliveries import CALLED_OFF, RETURNABLE, move
+from bot.evaluation.events import EventInfo, study_events
+from bot.evaluation.plan import item_due, render_item
 from bot.services import Services
+from digests.timespent import budget_spent
 from prompts.cadence import Cadence
 from prompts.context import EventWindow, context_prompt
-from prompts.library import Library, PromptLibraryError, load_library, neighbours
-from prompts.schedule import WorkingPattern, plan_slots, working_pattern
+from prompts.library import Library, PromptLibraryError, load_library, neighbours, prompt_set
+from prompts.schedule import WorkingPattern, plan_slots, within_budget, working_pattern
+from prompts.timecost import CAP
 from storage.db import transaction
 from storage.models import (
     Cycle,
@@ -67,6 +71,7 @@ REVIVED_RESETS: dict[str, Any] = {
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
 BATCH = 200  # people-and-projects planned per transaction
 LOOK_BACK = timedelta(days=120)
+MONTH_MARGIN = timedelta(days=32)  # the time budget looks at whole months around the horizon
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class ProjectPlan:
     cadence: Cadence
     phases: tuple[Phase, ...]
     themes: tuple[str, ...]
+    evaluations: tuple[EventInfo, ...] = ()  # events it took part in: evaluations after them
     events: tuple[EventWindow, ...] = ()  # events it takes part in: context prompts before them
 
     @property
@@ -97,11 +103,27 @@ async def plan_once(
     now = now.astimezone(UTC)
     end = now + horizon
     library = await _library(services)
+    budget = await _time_budget(services)
     await tidy_planned(services, now)
     async with services.sessions() as session:
         projects = await _projects(session, services.settings.default_timezone)
+        events = await study_events(session)
+        for project_id, found in list(projects.items()):
+            mine = tuple(e for e in events if project_id in e.project_ids)
+            if mine:
+                projects[project_id] = replace(found, evaluations=mine)
         members = await _eligible_members(session, [p.project.id for p in projects.values()])
         taken = await _taken(session, now - TAKEN_MARGIN, end + TAKEN_MARGIN)
+        spent = (
+            await budget_spent(
+                session,
+                sorted({p.id for people in members.values() for p in people}),
+                now - MONTH_MARGIN,
+                end + MONTH_MARGIN,
+            )
+            if budget is not None
+            else defaultdict(list)
+        )
     work: list[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]] = []
     for project_id, people in members.items():
         plan = projects[project_id]
@@ -121,7 +143,9 @@ async def plan_once(
                 taken=taken[person.id],
             )
             slots = [slot for slot in slots if _may_plan(plan, person, pattern, slot, now)]
+            slots = within_budget(slots, pattern.zone, spent[person.id], budget, CAP)
             if slots:
+                spent[person.id].extend((slot, CAP) for slot in slots)
                 taken[person.id].extend(slots)  # the person's other projects keep clear of them
                 work.append((plan, person, pattern, slots))
     inserted = 0
@@ -218,6 +242,14 @@ async def _library(services: Services) -> Library:
         return load_library(None)
 
 
+async def _time_budget(services: Services) -> int | None:
+    """The study's monthly time budget per participant, in seconds (None: no budget)."""
+    async with services.sessions() as session:
+        options = await session.scalar(select(Study.options).order_by(Study.id).limit(1))
+    minutes = (options or {}).get("time_budget_minutes")
+    return int(minutes) * 60 if isinstance(minutes, int) and minutes > 0 else None
+
+
 async def _projects(session: AsyncSession, default_zone: str) -> dict[int, ProjectPlan]:
     rows = await session.execute(
         select(Project)
@@ -303,16 +335,27 @@ async def _insert_person(
         phase = plan.phase_on(slot.astimezone(pattern.zone).date())
         before, after = neighbours(timeline, slot)
         seed = f"{person.key}:{plan.project.slug}:{slot.isoformat()}"
-        chosen = context_prompt(
-            library, plan.events, slot.astimezone(pattern.zone).date(), timeline, questions, seed
-        ) or library.choose(
-            phase.key if phase else None,
-            questions,
-            plan.themes,
-            before,
-            answers,
-            seed=seed,
-            avoid=after,
+        due = item_due(plan.evaluations, prompt_set("evaluation"), timeline, slot, pattern.zone)
+        chosen = (
+            render_item(due[1], due[0])  # after an event, its evaluation comes first
+            if due is not None
+            else context_prompt(
+                library,
+                plan.events,
+                slot.astimezone(pattern.zone).date(),
+                timeline,
+                questions,
+                seed,
+            )
+            or library.choose(
+                phase.key if phase else None,
+                questions,
+                plan.themes,
+                before,
+                answers,
+                seed=seed,
+                avoid=after,
+            )
         )
         values = {
             "person_id": person.id,

@@ -1,8 +1,9 @@
 """The participation dashboard: response rate over time and answers per phase, per project.
 
 Aggregate only: the figures come from delivery rows (answered ÷ answered + expired; skipped
-and cancelled left out), counted per ISO week and per phase, and nothing here
-names or lists a person. A prompt still open (sent, reminded) is not yet unanswered, so a week's
+and cancelled left out), counted per ISO week and per phase, plus the median estimated
+answering time per participant per month (``digests.timespent``); nothing here names or
+lists a person. A prompt still open (sent, reminded) is not yet unanswered, so a week's
 rate counts settled prompts only; the current, unfinished week is shown as "so far".
 """
 
@@ -12,12 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.review.access import Viewer
+from digests.timespent import MonthMedian, project_medians
 from storage.models import Delivery, Event, EventProject, Phase, Project
 
 COUNTED = ("sent", "reminded", "answered", "expired")
@@ -50,6 +53,8 @@ class ProjectParticipation:
     project: Project
     weeks: list[Week] = field(default_factory=list)
     phases: list[tuple[str, int]] = field(default_factory=list)  # (phase name, answers)
+    # median estimated minutes per participant per month (None: held back, small n)
+    time: list[MonthMedian] = field(default_factory=list)
 
     @property
     def asked(self) -> int:
@@ -140,13 +145,18 @@ async def participation(
     phases: dict[int, dict[str, int]] = defaultdict(dict)
     for project_id, name, _position, number in phase_rows:
         phases[project_id][name] = phases[project_id].get(name, 0) + number
+    medians = await project_medians(session, ids, ZoneInfo(viewer.timezone))
     out = []
     for project in projects:
         weeks = [
             Week(monday, asked, answered, still_open, so_far=monday == this_week)
             for monday, (asked, answered, still_open) in sorted(weekly[project.id].items())
         ]
-        out.append(ProjectParticipation(project, weeks, list(phases[project.id].items())))
+        out.append(
+            ProjectParticipation(
+                project, weeks, list(phases[project.id].items()), medians.get(project.id, [])
+            )
+        )
     return out
 
 

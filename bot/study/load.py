@@ -153,6 +153,7 @@ class _Loader:
             "prompts": spec.prompts.model_dump(mode="json"),
             "digest": spec.digest.as_json(),
             "retention": spec.retention.model_dump(exclude_none=True),
+            "time_budget_minutes": spec.time_budget_minutes,
         }
         row = existing[0] if existing else None
         created = row is None

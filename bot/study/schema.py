@@ -252,6 +252,8 @@ class StudySection(Strict):
     prompts: PromptOptions = Field(default_factory=PromptOptions)
     digest: DigestOptions = Field(default_factory=DigestOptions)
     retention: Retention = Field(default_factory=Retention)
+    # the most minutes of estimated answering time a participant is asked for in a month
+    time_budget_minutes: int | None = Field(None, ge=10, le=600)
 
     _slug = field_validator("slug")(_slug)
     _zone = field_validator("timezone")(_zone)

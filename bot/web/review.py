@@ -28,6 +28,8 @@ from fastapi.responses import (
 
 from adapters.numbers import strict_id, strict_int
 from bot.errors import UsageError
+from bot.evaluation.events import study_events
+from bot.evaluation.summary import summarise
 from bot.privacy.forget import forget_reflection
 from bot.review import audit, auth, codebook_import, coding, dashboard, pages, search
 from bot.review.access import Viewer, author_label
@@ -51,6 +53,7 @@ from bot.review.web import (
     shown_inline,
     signer_of,
 )
+from digests.audience import SMALL_N
 from storage.models import Attachment, AuditLog, Code, Coding
 
 logger = logging.getLogger(__name__)
@@ -504,6 +507,29 @@ async def dashboard_page(request: Request) -> HTMLResponse:
         projects = await dashboard.participation(session, viewer, datetime.now(UTC).date())
         events = await dashboard.events_by_project(session, [p.project.id for p in projects])
     return render(request, "dashboard.html", viewer=viewer, projects=projects, events=events)
+
+
+@router.get("/reports/evaluation", response_class=HTMLResponse)
+async def evaluation_page(request: Request, event: str = "") -> HTMLResponse:
+    """An event's evaluation summary; without ``event``, the events to choose from. An event
+    none of the viewer's projects took part in answers 404."""
+    async with services_of(request).sessions() as session:
+        viewer = await current_viewer(request, session)
+        allowed = viewer.project_ids()
+        events = [
+            e
+            for e in await study_events(session, active_only=False)
+            if allowed is None or e.project_ids & allowed
+        ]
+        if not event:
+            return render(request, "evaluation.html", viewer=viewer, events=events, summary=None)
+        chosen = next((e for e in events if e.key == event), None)
+        if chosen is None:
+            return not_found(request, viewer)
+        summary = await summarise(session, chosen, viewer)
+    return render(
+        request, "evaluation.html", viewer=viewer, events=events, summary=summary, small_n=SMALL_N
+    )
 
 
 @router.get("/export", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from adapters.base import InboundMessage
 from bot.core.parsing import parse_command, parse_pause
 from bot.engine.planner import plan_once
 from storage.models import (
@@ -429,3 +430,43 @@ async def test_prompts_skipped_by_a_pause_are_planned_again_after_resume(
 
     rows = await world.all(Delivery)
     assert [(d.slot, d.status) for d in rows] == [(d.slot, "planned") for d in planned]
+
+
+async def _answer_two(world: World) -> None:
+    # a sentence within four minutes of its prompt (the interval), a tap two hours later (20 s)
+    await _delivery(world, sent_at=NOW - timedelta(minutes=4))
+    await world.channel.say(
+        world.who, "The drop-in was busier than ever and we ran out of leaflets"
+    )
+    await _delivery(world, kind="scale", sent_at=NOW - timedelta(hours=2))
+    await world.channel.say(world.who, "4")
+    world.channel.new_texts()
+
+
+async def test_status_tells_this_months_questions_and_minutes(world: World) -> None:
+    await _answer_two(world)
+
+    await world.channel.say(world.who, "status")
+
+    assert "This month: 2 questions, about 4 minutes." in world.channel.unique_reply().text
+
+
+async def test_my_time_gives_one_line_since_joining_to_show_a_manager(world: World) -> None:
+    await world.channel.say(world.who, "my time")
+    assert world.channel.unique_reply().text.startswith("Since 2 March 2027: 0 questions.")
+    await _answer_two(world)
+    world.clock.advance(timedelta(days=40))
+
+    await world.channel.say(world.who, "/time")
+
+    reply = world.channel.unique_reply().text
+    assert reply.startswith("Since 2 March 2027: 2 questions, about 4 minutes.")
+
+
+def test_time_alone_is_an_answer_but_my_time_is_the_command() -> None:
+    def message(text: str) -> InboundMessage:
+        return InboundMessage(channel="webchat", event_id="1", external_id="x", received_at=NOW,
+                              text=text)  # fmt: skip
+
+    assert parse_command(message("Time")) is None
+    assert parse_command(message("My time")) == ("time", "")

@@ -352,3 +352,17 @@ def test_retention_periods_are_checked_with_their_paths(write_study) -> None:  #
         "reflections": 720,
         "evidence": 90,
     }
+
+
+def test_a_monthly_time_budget_is_checked_and_loaded(write_study) -> None:  # type: ignore[no-untyped-def]
+    from tests.study.conftest import demo_data
+
+    data = demo_data()
+    for wrong in (5, "half an hour", 900):
+        data["study"]["time_budget_minutes"] = wrong
+        problems = "\n".join(check_study(write_study(data)))
+        assert "study.time_budget_minutes" in problems, wrong
+    data["study"]["time_budget_minutes"] = 30
+    assert check_study(write_study(data)) == []
+    checked = read_study(write_study(data))
+    assert checked.study is not None and checked.study.study.time_budget_minutes == 30

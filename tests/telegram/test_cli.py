@@ -36,14 +36,14 @@ def test_the_command_list_for_botfather_has_every_command_once() -> None:
     assert [line.split(" - ")[0] for line in lines] == [c.name for c in COMMANDS]
     assert {c.name for c in COMMANDS} == {
         "help", "note", "pause", "resume", "snooze", "skip", "edit", "undo", "audience",
-        "status", "mydata", "stop",
+        "status", "mydata", "time", "stop",
     }  # fmt: skip
 
 
 def test_set_commands_sends_the_same_list_to_telegram(fake_in_thread: FakeTelegramAPI) -> None:
     result = invoke(["set-commands"], fake_in_thread)
     assert result.exit_code == 0, result.output
-    assert "Set 12 commands for @carbot_test_bot" in result.output
+    assert "Set 13 commands for @carbot_test_bot" in result.output
     assert fake_in_thread.commands == [
         {"command": c.name, "description": c.description} for c in COMMANDS
     ]

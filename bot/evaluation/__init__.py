@@ -1,0 +1,1 @@
+"""Evaluations after an event: asking the ``evaluation`` prompt set and summarising it."""
