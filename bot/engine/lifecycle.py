@@ -116,8 +116,9 @@ async def _remind(
         outdated = await outdated_consent(session, delivery.person) is not None
         consent = consent_of(delivery.person, outdated=outdated)
         decided = judge(
-            delivery.person, delivery.project, delivery.slot, claimed_at, consent=consent
-        )
+            delivery.person, delivery.project, delivery.slot, claimed_at,
+            due=delivery.due_at, consent=consent,
+        )  # fmt: skip
         if (
             identity is None
             or identity.status != "active"

@@ -140,7 +140,7 @@ async def make_delivery(
     delivery = Delivery(
         person_id=person.id,
         project_id=rows.project.id,
-        slot=sent_at + timedelta(seconds=n),
+        slot=sent_at - timedelta(microseconds=n),  # unique, and never after it is due
         due_at=sent_at,
         cycle_id=rows.cycle.id,
         phase_id=rows.phase.id,
