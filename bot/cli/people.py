@@ -10,6 +10,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.webchat import chat_url, issue_webchat_link, revoke_webchat
 from bot.cli import with_services
 from bot.core.onboarding import issue_link_code
 from bot.errors import NotFound, UsageError
@@ -17,7 +18,6 @@ from bot.privacy.access import write_export
 from bot.privacy.erasure import erase_person
 from bot.privacy.forget import forget_reflection
 from bot.services import Services
-from bot.web.webchat import chat_url, issue_webchat_link, revoke_webchat
 from storage.db import transaction
 from storage.models import CHANNELS, AuditLog, Person
 

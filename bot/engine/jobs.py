@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.base import Channel
 from adapters.slack import SlackChannel
+from bot.channels.slack_link import EmailLinker
 from bot.clock import Clock
 from bot.engine.digest_jobs import send_due_digests
 from bot.engine.dispatch import dispatch_once
@@ -32,7 +33,6 @@ from bot.engine.leases import release_leases
 from bot.engine.lifecycle import expire_once, remind_once
 from bot.engine.planner import plan_once
 from bot.engine.retention import retention_once
-from bot.engine.slack_link import EmailLinker
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 
 from adapters.base import Channel
-from bot.engine.slack_wiring import slack_channel
-from bot.engine.telegram_wiring import telegram_channel
+from bot.channels.slack import slack_channel
+from bot.channels.telegram import telegram_channel
+from bot.channels.webchat import webchat_channel
 from bot.services import Services
 from bot.settings import Settings, blank_settings
-from bot.web.webchat import webchat_channel
 
 log = logging.getLogger(__name__)
 
