@@ -1,21 +1,57 @@
-"""Which channels this process runs: web chat always; Telegram and Slack when configured.
+"""The channels carbot has, and which of them this process runs.
 
-``build_channels(services)`` returns the channels, not yet started; ``carbot run``
+A channel is a platform folder ``adapters/<name>/`` (the platform side: it imports only
+``adapters.base``, the shared ``adapters`` helpers and its SDK), one app-side module
+``bot/channels/<name>.py`` (settings → adapter, its configuration problems, its extra scheduler
+steps, its ``carbot <name>`` commands, its database-backed providers such as Slack's App Home)
+and one line in :data:`CHANNELS`. The scheduler, the runner and the CLI iterate :data:`CHANNELS`
+and never name a concrete channel.
+
+``build_channels(services)`` returns the configured channels, not yet started; ``carbot run``
 starts each with the conversation core's handler and mounts their routes on the web app.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import click
 
 from adapters.base import Channel
-from bot.channels.slack import slack_channel
-from bot.channels.telegram import telegram_channel
-from bot.channels.webchat import webchat_channel
 from bot.services import Services
 from bot.settings import Settings, blank_settings
 
 log = logging.getLogger(__name__)
+
+StepRun = Callable[[datetime], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class ChannelPlugin:
+    """What carbot needs to know about one channel, on its app side."""
+
+    name: str  # the adapter's ``Channel.name`` and the stored ``ChannelIdentity.channel``
+    build: Callable[[Services], Channel | None]  # None: not configured, so not run
+    problems: Callable[[Settings], list[str]] = lambda _settings: []
+    # Extra scheduler steps with the digests (named, each given "now"), for a built channel.
+    steps: Callable[[Services, Channel], list[tuple[str, StepRun]]] = lambda _s, _c: []
+    # Routes of its own that take bodies over the web app's 1 MB default: (path pattern, bytes).
+    body_limits: Callable[[Settings], list[tuple[re.Pattern[str], int]]] = lambda _settings: []
+    # Its ``carbot <name> …`` command groups; imported only when the CLI asks (they import it).
+    commands: Callable[[], Sequence[click.Command]] = lambda: ()
+
+
+def _registry() -> tuple[ChannelPlugin, ...]:
+    from bot.channels import slack, telegram, webchat
+
+    return (webchat.PLUGIN, telegram.PLUGIN, slack.PLUGIN)
+
+
+CHANNELS: tuple[ChannelPlugin, ...] = _registry()
 
 
 def missing_channel_settings(settings: Settings) -> list[str]:
@@ -28,43 +64,21 @@ def missing_channel_settings(settings: Settings) -> list[str]:
     problems = blank_settings(settings)
     if problems:
         return problems
-    if settings.slack_bot_token is not None:
-        if settings.slack_mode == "socket" and settings.slack_app_token is None:
-            problems.append(
-                "Slack in socket mode needs CARBOT_SLACK_APP_TOKEN (an app-level token, xapp-…) "
-                "as well as CARBOT_SLACK_BOT_TOKEN; or set CARBOT_SLACK_MODE=http"
-            )
-        if settings.slack_mode == "http" and settings.slack_signing_secret is None:
-            problems.append(
-                "Slack in http mode needs CARBOT_SLACK_SIGNING_SECRET "
-                "as well as CARBOT_SLACK_BOT_TOKEN"
-            )
-    elif settings.slack_app_token is not None or settings.slack_signing_secret is not None:
-        problems.append(
-            "Slack needs CARBOT_SLACK_BOT_TOKEN (xoxb-…); the other Slack settings are set"
-        )
-    if settings.telegram_token is not None and settings.telegram_mode == "webhook":
-        if settings.telegram_webhook_secret is None:
-            problems.append(
-                "Telegram in webhook mode needs CARBOT_TELEGRAM_WEBHOOK_SECRET "
-                "(any long random string); or set CARBOT_TELEGRAM_MODE=polling"
-            )
-        if not (settings.telegram_webhook_url or settings.public_url):
-            problems.append(
-                "Telegram in webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL or CARBOT_PUBLIC_URL"
-            )
-    return problems
+    return [problem for plugin in CHANNELS for problem in plugin.problems(settings)]
 
 
 def build_channels(services: Services) -> list[Channel]:
     """The channels whose settings are present, web chat first (on ``services.clock``)."""
-    channels: list[Channel] = [webchat_channel(services)]
-    telegram = telegram_channel(services.settings)
-    if telegram is not None:
-        channels.append(telegram)
-    slack = slack_channel(services)
-    if slack is not None:
-        channels.append(slack)
-    names = ", ".join(channel.name for channel in channels)
-    log.info("channels: %s", names)
+    channels = [c for c in (plugin.build(services) for plugin in CHANNELS) if c is not None]
+    log.info("channels: %s", ", ".join(channel.name for channel in channels))
     return channels
+
+
+def channel_steps(services: Services, channels: Mapping[str, Channel]) -> list[tuple[str, StepRun]]:
+    """The extra scheduler steps of the running channels, in registry order."""
+    return [
+        step
+        for plugin in CHANNELS
+        if plugin.name in channels
+        for step in plugin.steps(services, channels[plugin.name])
+    ]
