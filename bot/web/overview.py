@@ -20,7 +20,8 @@ from bot.evaluation.summary import summarise
 from bot.review import audit, dashboard, search
 from bot.review.exports import FORMATS, record_export
 from bot.review.exports.csv import write_csv
-from bot.review.exports.refi import codebook_xml, write_qdpx
+from bot.review.exports.qdc import codebook_xml
+from bot.review.exports.refi import write_qdpx
 from bot.review.web import (
     ReviewRoute,
     checked_form,
