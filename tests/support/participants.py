@@ -1,33 +1,32 @@
 """Builders for the rows a conversation needs: a project in its cycle and phase, a participant
-with a channel identity and consent, and a sent delivery. Rows are made directly, as a loaded
-study and a dispatch would have made them."""
+with a channel identity and consent, and a sent delivery; presets on :mod:`tests.support.world`."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import Services
 from storage.models import (
     ChannelIdentity,
-    ConsentRecord,
     Cycle,
     Delivery,
-    Membership,
-    Partnership,
     Person,
     Phase,
     Project,
     ResearchQuestion,
 )
+from tests.support import world
+from tests.support.world import Consent, seed
+
+__all__ = ["SCALE", "ProjectRows", "make_delivery", "make_person", "make_project", "seed"]
 
 _ids = itertools.count(1)
+# The consent every participant here gave: its version and text digest.
+TEST_1 = ("test-1", hashlib.sha256(b"test consent").hexdigest())
 
 SCALE = [
     {"value": "1", "label": "Not at all"},
@@ -56,31 +55,25 @@ async def make_project(
     zone: str = "Europe/London",
 ) -> ProjectRows:
     n = next(_ids)
-    partnership = Partnership(slug=f"partnership-{n}", name=f"Partnership {n}", timezone=zone)
-    project = Project(
-        partnership=partnership,
-        slug=f"{name.lower().replace(' ', '-')}-{n}",
-        name=name,
+    made = await world.add_project(
+        session,
+        f"{name.lower().replace(' ', '-')}-{n}",
+        name,
+        partnership=(f"partnership-{n}", f"Partnership {n}"),
+        timezone=zone,
         default_audience=default_audience,
+        cycle=("cycle-1", "Cycle 1", today - timedelta(days=30), today + timedelta(days=60)),
+        phases=[
+            (
+                phase_name.lower().replace(" ", "-"),
+                phase_name,
+                today - timedelta(days=10),
+                today + timedelta(days=20),
+            )
+        ],
+        questions=[("rq1", "What helps families engage?")],
     )
-    cycle = Cycle(
-        project=project,
-        key="cycle-1",
-        name="Cycle 1",
-        starts_on=today - timedelta(days=30),
-        ends_on=today + timedelta(days=60),
-    )
-    phase = Phase(
-        cycle=cycle,
-        key=phase_name.lower().replace(" ", "-"),
-        name=phase_name,
-        starts_on=today - timedelta(days=10),
-        ends_on=today + timedelta(days=20),
-    )
-    question = ResearchQuestion(project=project, key="rq1", text="What helps families engage?")
-    session.add_all([partnership, project, cycle, phase, question])
-    await session.flush()
-    return ProjectRows(project, cycle, phase, question)
+    return ProjectRows(made.project, made.cycle, made.phases[0], made.questions[0])
 
 
 async def make_person(
@@ -95,30 +88,16 @@ async def make_person(
     now: datetime | None = None,
 ) -> tuple[Person, ChannelIdentity]:
     n = next(_ids)
-    person = Person(key=key or f"person-{n}", study_code=f"P{n:04d}", name=name)
-    session.add(person)
-    await session.flush()
-    for project in projects:
-        session.add(Membership(person_id=person.id, project_id=project.id, role="participant"))
-    identity = ChannelIdentity(
-        person_id=person.id,
-        channel=channel,
-        workspace=workspace,
-        external_id=external_id or f"ext-{n}",
-        linked_at=now,
+    person = await world.add_person(
+        session, key or f"person-{n}", f"P{n:04d}", name, projects=projects
     )
-    session.add(identity)
+    identity = await world.add_identity(
+        session, person, channel, external_id or f"ext-{n}", workspace=workspace, linked_at=now
+    )
     if consented:
-        session.add(
-            ConsentRecord(
-                person_id=person.id,
-                version="test-1",
-                text_sha256=hashlib.sha256(b"test consent").hexdigest(),
-                channel=channel,
-                given_at=now or datetime(2027, 1, 1, tzinfo=UTC),
-            )
+        await world.add_consent(
+            session, person, channel, Consent(now or datetime(2027, 1, 1, tzinfo=UTC), *TEST_1)
         )
-    await session.flush()
     return person, identity
 
 
@@ -137,11 +116,12 @@ async def make_delivery(
     message_ref: str | None = None,
 ) -> Delivery:
     n = next(_ids)
-    delivery = Delivery(
-        person_id=person.id,
-        project_id=rows.project.id,
+    return await world.add_delivery(
+        session,
+        person,
+        rows.project,
+        sent_at,
         slot=sent_at - timedelta(microseconds=n),  # unique, and never after it is due
-        due_at=sent_at,
         cycle_id=rows.cycle.id,
         phase_id=rows.phase.id,
         research_question_id=rows.question.id,
@@ -155,15 +135,3 @@ async def make_delivery(
         expires_at=sent_at + window if status != "planned" else None,
         message_ref=message_ref,
     )
-    session.add(delivery)
-    await session.flush()
-    return delivery
-
-
-T = TypeVar("T")
-
-
-async def seed(services: Services, build: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``coro_factory(session)`` in a committed transaction and return its result."""
-    async with services.sessions() as session, session.begin():
-        return await build(session)

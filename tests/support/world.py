@@ -1,0 +1,318 @@
+"""The one test world builder: the rows a loaded study, a dispatch and a conversation would have
+made, written directly. Every test package builds its world from these functions, giving the few
+names, dates and people its tests care about as arguments; nothing here picks a date of its own.
+
+- :func:`add_project`: a partnership (or an existing one), a project, its research questions and
+  one cycle with its phases, returned as :class:`ProjectWorld`.
+- :func:`add_person`, :func:`add_member`, :func:`add_identity`, :func:`add_consent`: a person,
+  their place in a project, a channel identity and a consent record.
+- :func:`add_delivery`, :func:`add_reflection`, :func:`add_attachment`: what was sent, answered
+  and attached.
+- :func:`add_user`: a review workspace account.
+- :func:`seed`: run a builder in a committed transaction.
+
+Each adds its rows and flushes, so ids are known on return and rows of one table are numbered in
+the order they were added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services
+from storage.models import (
+    Attachment,
+    ChannelIdentity,
+    ConsentRecord,
+    Cycle,
+    Delivery,
+    Membership,
+    Partnership,
+    Person,
+    Phase,
+    Project,
+    Reflection,
+    ResearchQuestion,
+    User,
+)
+
+# A phase or cycle: (key, name, first day, last day).
+Span = tuple[str, str, date, date]
+# A research question: (key, text), or (key, text, themes).
+Question = tuple[str, str] | tuple[str, str, list[str]]
+
+# The three phases of the default improvement model, for worlds that give their own dates.
+SCOPING, EXPLORING, TESTING = "scoping", "exploring-evidence", "testing-change"
+PHASE_NAMES = {SCOPING: "Scoping", EXPLORING: "Exploring evidence", TESTING: "Testing change"}
+
+T = TypeVar("T")
+
+
+def phases(*spans: tuple[str, date, date]) -> list[Span]:
+    """Phases of the default model by key: ``phases(("scoping", start, end), ...)``."""
+    return [(key, PHASE_NAMES[key], start, end) for key, start, end in spans]
+
+
+@dataclass
+class ProjectWorld:
+    """A project as :func:`add_project` made it."""
+
+    partnership: Partnership
+    project: Project
+    cycles: list[Cycle] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+    questions: list[ResearchQuestion] = field(default_factory=list)
+
+    @property
+    def cycle(self) -> Cycle:
+        return self.cycles[0]
+
+    def phase(self, key: str) -> Phase:
+        return next(phase for phase in self.phases if phase.key == key)
+
+    def question(self, key: str) -> ResearchQuestion:
+        return next(question for question in self.questions if question.key == key)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A consent record's version, text digest and time (``None``: the database's now)."""
+
+    given_at: datetime | None = None
+    version: str = "1"
+    text_sha256: str = "0" * 64
+
+
+async def add_partnership(
+    session: AsyncSession, slug: str, name: str, *, timezone: str = "Europe/London"
+) -> Partnership:
+    partnership = Partnership(slug=slug, name=name, timezone=timezone)
+    session.add(partnership)
+    await session.flush()
+    return partnership
+
+
+async def add_project(
+    session: AsyncSession,
+    slug: str,
+    name: str,
+    *,
+    partnership: Partnership | tuple[str, str],
+    timezone: str = "Europe/London",
+    cycle: Span | None = None,
+    phases: Sequence[Span] = (),
+    questions: Sequence[Question] = (),
+    **fields: Any,
+) -> ProjectWorld:
+    """A project in ``partnership`` (a row, or a new one's (slug, name)) with its questions and
+    one cycle of ``phases``; ``fields`` are the project's other columns (cadence, digest...)."""
+    if isinstance(partnership, tuple):
+        partnership = await add_partnership(session, *partnership, timezone=timezone)
+    project = Project(partnership_id=partnership.id, slug=slug, name=name, **fields)
+    session.add(project)
+    await session.flush()
+    world = ProjectWorld(partnership, project)
+    for position, (key, text, *themes) in enumerate(questions):
+        question = ResearchQuestion(project_id=project.id, key=key, text=text, position=position)
+        if themes:
+            question.themes = themes[0]
+        world.questions.append(question)
+    session.add_all(world.questions)
+    if cycle is not None:
+        key, cycle_name, starts_on, ends_on = cycle
+        row = Cycle(
+            project_id=project.id, key=key, name=cycle_name, starts_on=starts_on, ends_on=ends_on
+        )
+        session.add(row)
+        await session.flush()
+        world.cycles.append(row)
+        world.phases = [
+            Phase(cycle_id=row.id, key=key, name=phase_name, position=position,
+                  starts_on=starts_on, ends_on=ends_on)
+            for position, (key, phase_name, starts_on, ends_on) in enumerate(phases)
+        ]  # fmt: skip
+        session.add_all(world.phases)
+    await session.flush()
+    return world
+
+
+async def add_person(
+    session: AsyncSession,
+    key: str,
+    study_code: str,
+    name: str,
+    *,
+    email: str | None = None,
+    timezone: str | None = None,
+    projects: Sequence[Project] = (),
+    role: str = "participant",
+) -> Person:
+    """A person, a member of each of ``projects`` in ``role``."""
+    person = Person(key=key, study_code=study_code, name=name, email=email, timezone=timezone)
+    session.add(person)
+    await session.flush()
+    for project in projects:
+        await add_member(session, person, project, role)
+    return person
+
+
+async def add_member(
+    session: AsyncSession, person: Person, project: Project, role: str = "participant"
+) -> Membership:
+    membership = Membership(person_id=person.id, project_id=project.id, role=role)
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def add_identity(
+    session: AsyncSession,
+    person: Person,
+    channel: str,
+    external_id: str,
+    *,
+    workspace: str = "",
+    linked_at: datetime | None = None,
+    preferred: bool = False,
+) -> ChannelIdentity:
+    identity = ChannelIdentity(
+        person_id=person.id,
+        channel=channel,
+        workspace=workspace,
+        external_id=external_id,
+        linked_at=linked_at,
+        preferred=preferred,
+    )
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+async def add_consent(
+    session: AsyncSession, person: Person, channel: str, consent: Consent = Consent()
+) -> ConsentRecord:
+    record = ConsentRecord(
+        person_id=person.id,
+        version=consent.version,
+        text_sha256=consent.text_sha256,
+        channel=channel,
+    )
+    if consent.given_at is not None:
+        record.given_at = consent.given_at
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def add_delivery(
+    session: AsyncSession,
+    person: Person,
+    project: Project,
+    due_at: datetime,
+    *,
+    prompt_key: str,
+    prompt_text: str,
+    prompt_kind: str = "text",
+    prompt_options: Sequence[Any] = (),
+    slot: datetime | None = None,
+    **fields: Any,
+) -> Delivery:
+    """A delivery due at ``due_at`` (its slot too, unless given); ``fields`` are its other
+    columns (status, phase_id, sent_at...)."""
+    delivery = Delivery(
+        person_id=person.id,
+        project_id=project.id,
+        slot=slot or due_at,
+        due_at=due_at,
+        prompt_key=prompt_key,
+        prompt_kind=prompt_kind,
+        prompt_text=prompt_text,
+        prompt_options=list(prompt_options),
+        **fields,
+    )
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+async def add_reflection(
+    session: AsyncSession,
+    person: Person,
+    project: Project,
+    text: str,
+    *,
+    created_at: datetime,
+    audience: str,
+    kind: str = "text",
+    channel: str = "webchat",
+    **fields: Any,
+) -> Reflection:
+    """A reflection; ``fields`` are its other columns (delivery_id, phase_id, scale_value...)."""
+    reflection = Reflection(
+        person_id=person.id,
+        project_id=project.id,
+        text=text,
+        kind=kind,
+        audience=audience,
+        channel=channel,
+        created_at=created_at,
+        **fields,
+    )
+    session.add(reflection)
+    await session.flush()
+    return reflection
+
+
+async def add_attachment(
+    session: AsyncSession,
+    reflection: Reflection,
+    filename: str,
+    *,
+    content_type: str,
+    size: int,
+    path: str | None = None,
+    sha256: str = "0" * 64,
+) -> Attachment:
+    """A photo on ``reflection``, stored at ``path`` (``evidence/<filename>`` unless given)."""
+    attachment = Attachment(
+        reflection_id=reflection.id,
+        kind="photo",
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        path=path or f"evidence/{filename}",
+    )
+    session.add(attachment)
+    await session.flush()
+    return attachment
+
+
+async def add_user(
+    session: AsyncSession,
+    email: str,
+    password_hash: str,
+    *,
+    person: Person | None = None,
+    is_admin: bool = False,
+) -> User:
+    user = User(
+        email=email,
+        person_id=person.id if person else None,
+        is_admin=is_admin,
+        password_hash=password_hash,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def seed(services: Services, build: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``build(session)`` in a committed transaction and return its result."""
+    async with services.sessions() as session, session.begin():
+        return await build(session)
