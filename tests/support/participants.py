@@ -118,8 +118,8 @@ async def make_delivery(
     n = next(_ids)
     return await world.add_delivery(
         session,
-        person,
-        rows.project,
+        person.id,
+        rows.project.id,
         sent_at,
         slot=sent_at - timedelta(microseconds=n),  # unique, and never after it is due
         cycle_id=rows.cycle.id,

@@ -211,8 +211,8 @@ async def add_consent(
 
 async def add_delivery(
     session: AsyncSession,
-    person: Person,
-    project: Project,
+    person_id: int,
+    project_id: int,
     due_at: datetime,
     *,
     prompt_key: str,
@@ -225,8 +225,8 @@ async def add_delivery(
     """A delivery due at ``due_at`` (its slot too, unless given); ``fields`` are its other
     columns (status, phase_id, sent_at...)."""
     delivery = Delivery(
-        person_id=person.id,
-        project_id=project.id,
+        person_id=person_id,
+        project_id=project_id,
         slot=slot or due_at,
         due_at=due_at,
         prompt_key=prompt_key,
@@ -242,8 +242,8 @@ async def add_delivery(
 
 async def add_reflection(
     session: AsyncSession,
-    person: Person,
-    project: Project,
+    person_id: int,
+    project_id: int,
     text: str,
     *,
     created_at: datetime,
@@ -254,8 +254,8 @@ async def add_reflection(
 ) -> Reflection:
     """A reflection; ``fields`` are its other columns (delivery_id, phase_id, scale_value...)."""
     reflection = Reflection(
-        person_id=person.id,
-        project_id=project.id,
+        person_id=person_id,
+        project_id=project_id,
         text=text,
         kind=kind,
         audience=audience,
