@@ -10,11 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    Attachment,
-    ChannelIdentity,
-    Cycle,
     Delivery,
-    Membership,
     Partnership,
     Person,
     Phase,
@@ -23,6 +19,8 @@ from storage.models import (
     ResearchQuestion,
     Study,
 )
+from tests.support import world as build
+from tests.support.world import EXPLORING, SCOPING, TESTING, phases
 
 # 2027-W10 is Monday 8 March – Sunday 14 March 2027 (before the clocks change on 28 March).
 WEEK = "2027-W10"
@@ -62,15 +60,11 @@ async def add_person(
     channel: str | None = "webchat",
 ) -> Person:
     n = next(_counter)
-    person = Person(key=f"p{n}", study_code=f"P-{n:04d}", name=name, email=email, timezone=timezone)
-    session.add(person)
-    await session.flush()
+    person = await build.add_person(
+        session, f"p{n}", f"P-{n:04d}", name, email=email, timezone=timezone
+    )
     if channel:
-        session.add(
-            ChannelIdentity(
-                person_id=person.id, channel=channel, external_id=f"ext-{n}", preferred=True
-            )
-        )
+        await build.add_identity(session, person, channel, f"ext-{n}", preferred=True)
     return person
 
 
@@ -86,55 +80,30 @@ async def add_team(
     partnership_name: str = "Fife",
     digest: dict[str, Any] | None = None,
 ) -> Team:
-    if partnership is None:
-        partnership = Partnership(
-            slug=f"{slug}-cpp", name=partnership_name, timezone="Europe/London"
-        )
-        session.add(partnership)
-        await session.flush()
-    project = Project(partnership_id=partnership.id, slug=slug, name=name, digest=digest or {})
-    session.add(project)
-    await session.flush()
-    questions = [
-        ResearchQuestion(
-            project_id=project.id, key="rq1", text="How do families find us?", position=0
+    made = await build.add_project(
+        session,
+        slug,
+        name,
+        partnership=partnership or (f"{slug}-cpp", partnership_name),
+        digest=digest or {},
+        questions=[("rq1", "How do families find us?"), ("rq2", "What helps staff share?")],
+        cycle=("c1", "Cycle 1", date(2027, 2, 1), date(2027, 4, 30)),
+        phases=phases(
+            (SCOPING, date(2027, 2, 1), date(2027, 2, 28)),
+            (EXPLORING, date(2027, 3, 1), date(2027, 3, 21)),
+            (TESTING, date(2027, 3, 22), date(2027, 4, 30)),
         ),
-        ResearchQuestion(
-            project_id=project.id, key="rq2", text="What helps staff share?", position=1
-        ),
-    ]
-    session.add_all(questions)
-    cycle = Cycle(
-        project_id=project.id,
-        key="c1",
-        name="Cycle 1",
-        starts_on=date(2027, 2, 1),
-        ends_on=date(2027, 4, 30),
     )
-    session.add(cycle)
-    await session.flush()
-    phases = [
-        Phase(cycle_id=cycle.id, key=key, name=name, position=at, starts_on=start, ends_on=end)
-        for at, (key, name, start, end) in enumerate(
-            [
-                ("scoping", "Scoping", date(2027, 2, 1), date(2027, 2, 28)),
-                ("exploring-evidence", "Exploring evidence", date(2027, 3, 1), date(2027, 3, 21)),
-                ("testing-change", "Testing change", date(2027, 3, 22), date(2027, 4, 30)),
-            ]
-        )
-    ]
-    session.add_all(phases)
     lead = await add_person(
         session, f"Lead of {name}", email=lead_email, timezone=lead_timezone, channel=None
     )
-    session.add(Membership(person_id=lead.id, project_id=project.id, role="lead"))
+    await build.add_member(session, lead, made.project, "lead")
     people = []
     for index in range(members):
         person = await add_person(session, f"Member {index + 1} of {slug}")
-        session.add(Membership(person_id=person.id, project_id=project.id, role="participant"))
+        await build.add_member(session, person, made.project)
         people.append(person)
-    await session.flush()
-    return Team(project, partnership, lead, people, questions, phases)
+    return Team(made.project, made.partnership, lead, people, made.questions, made.phases)
 
 
 async def add_delivery(
@@ -149,11 +118,11 @@ async def add_delivery(
     prompt_kind: str = "text",
     options: list[Any] | None = None,
 ) -> Delivery:
-    delivery = Delivery(
-        person_id=person.id,
-        project_id=team.project.id,
-        slot=when,
-        due_at=when,
+    return await build.add_delivery(
+        session,
+        person.id,
+        team.project.id,
+        when,
         prompt_key=prompt_key,
         prompt_kind=prompt_kind,
         prompt_text=prompt_text,
@@ -161,9 +130,6 @@ async def add_delivery(
         status=status,
         phase_id=team.phases[1].id,
     )
-    session.add(delivery)
-    await session.flush()
-    return delivery
 
 
 async def add_reflection(
@@ -183,35 +149,21 @@ async def add_reflection(
     photo: str | None = None,
     digest_id: int | None = None,
 ) -> Reflection:
-    created = when or at(MONDAY + timedelta(days=1))
-    reflection = Reflection(
-        person_id=person.id,
-        project_id=team.project.id,
+    reflection = await build.add_reflection(
+        session,
+        person.id,
+        team.project.id,
+        text,
+        created_at=when or at(MONDAY + timedelta(days=1)),
+        audience=audience,
+        kind=kind,
         delivery_id=delivery.id if delivery else None,
         research_question_id=team.questions[question].id if question is not None else None,
         phase_id=team.phases[phase].id if phase is not None else None,
-        kind=kind,
-        text=text,
         scale_value=scale_value,
         choice=choice,
-        audience=audience,
-        channel="webchat",
-        created_at=created,
         digest_id=digest_id,
     )
-    session.add(reflection)
-    await session.flush()
     if photo:
-        session.add(
-            Attachment(
-                reflection_id=reflection.id,
-                kind="photo",
-                filename=photo,
-                content_type="image/jpeg",
-                size=1234,
-                sha256="0" * 64,
-                path=f"evidence/{photo}",
-            )
-        )
-        await session.flush()
+        await build.add_attachment(session, reflection, photo, content_type="image/jpeg", size=1234)
     return reflection
