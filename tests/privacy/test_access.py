@@ -7,11 +7,9 @@ import stat
 import zipfile
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.privacy.access import FILES, write_export
-from bot.services import Services
 from storage.models import Person
 from tests.privacy.world import (
     AILSA_CAPTION,
@@ -21,13 +19,7 @@ from tests.privacy.world import (
     PHOTO,
     RUAIRIDH_WORDS,
     Privacy,
-    build,
 )
-
-
-@pytest.fixture
-async def privacy(any_services: Services) -> Privacy:
-    return await build(any_services)
 
 
 async def _export(privacy: Privacy, person_id: int, out: Path) -> zipfile.ZipFile:

@@ -24,13 +24,7 @@ from tests.privacy.world import (
     PHOTO,
     RUAIRIDH_WORDS,
     Privacy,
-    build,
 )
-
-
-@pytest.fixture
-async def privacy(any_services: Services) -> Privacy:
-    return await build(any_services)
 
 
 def _needles(privacy: Privacy) -> list[str]:

@@ -6,20 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.services import Services
-from storage.db import transaction
 from storage.models import AuditLog, Person, Reflection, User
-from tests.privacy.world import Privacy, build
-from tests.review.conftest import PASSWORD_HASH
+from tests.privacy.world import Privacy, build_with_accounts
 from tests.review.helpers import client, csrf, sign_in
 
 
 @pytest.fixture
 async def privacy(services: Services) -> Privacy:
-    world = await build(services)
-    async with transaction(services.sessions) as session:
-        session.add(User(email="admin@example.org", is_admin=True, password_hash=PASSWORD_HASH))
-        session.add(User(email="res@example.org", password_hash=PASSWORD_HASH))
-    return world
+    return await build_with_accounts(services)
 
 
 async def _reflections(services: Services) -> int:

@@ -10,21 +10,22 @@ from sqlalchemy import select
 
 from bot.privacy.outbox import cut_quotes
 from bot.services import Services
-from storage.db import transaction
-from storage.models import AuditLog, Coding, Memo, Reflection, User
+from storage.models import AuditLog, Coding, Memo, Reflection
 from tests.digests.helpers import WEEKLY_TIME
-from tests.privacy.world import AILSA_CAPTION, AILSA_WORDS, RUAIRIDH_WORDS, Privacy, build
-from tests.review.conftest import PASSWORD_HASH
+from tests.privacy.world import (
+    AILSA_CAPTION,
+    AILSA_WORDS,
+    RUAIRIDH_WORDS,
+    Privacy,
+    build,
+    build_with_accounts,
+)
 from tests.review.helpers import client, csrf, sign_in
 
 
 @pytest.fixture
 async def privacy(services: Services) -> Privacy:
-    world = await build(services)
-    async with transaction(services.sessions) as session:
-        session.add(User(email="admin@example.org", is_admin=True, password_hash=PASSWORD_HASH))
-        session.add(User(email="res@example.org", password_hash=PASSWORD_HASH))
-    return world
+    return await build_with_accounts(services)
 
 
 async def _reflection_id(services: Services, words: str) -> int:

@@ -39,6 +39,8 @@ from storage.models import (
 )
 from tests.digests.factory import MONDAY, add_delivery, add_reflection, add_study, add_team, at
 from tests.digests.helpers import WEEKLY_TIME
+from tests.review.conftest import PASSWORD_HASH
+from tests.support.world import add_user
 
 AILSA_WORDS = "The drop-in felt calmer once the kettle was on before nine"
 AILSA_PRIVATE = "Private worry about the rota my manager keeps changing"
@@ -159,6 +161,15 @@ async def build(services: Services) -> Privacy:
         webchat_token=token,
         photo_path=Path(services.settings.data_dir) / attachment.path,
     )
+
+
+async def build_with_accounts(services: Services) -> Privacy:
+    """The same world with an admin's and a researcher's review account beside it."""
+    world = await build(services)
+    async with transaction(services.sessions) as session:
+        await add_user(session, "admin@example.org", PASSWORD_HASH, is_admin=True)
+        await add_user(session, "res@example.org", PASSWORD_HASH)
+    return world
 
 
 async def person_exists(services: Services, person_id: int) -> bool:
