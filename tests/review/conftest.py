@@ -17,22 +17,19 @@ from argon2 import PasswordHasher
 
 from bot.services import Services
 from storage import fts
-from storage.models import (
-    AUDIENCES,
-    Attachment,
-    Base,
-    Cycle,
-    Delivery,
-    Membership,
-    Partnership,
-    Person,
-    Phase,
-    Project,
-    Reflection,
-    ResearchQuestion,
-    User,
-)
+from storage.models import AUDIENCES, Base, Person
 from tests.conftest import make_settings
+from tests.support.world import (
+    SCOPING,
+    add_attachment,
+    add_delivery,
+    add_member,
+    add_person,
+    add_project,
+    add_reflection,
+    add_user,
+    phases,
+)
 
 PASSWORD = "correct horse battery staple"
 GAELIC = "Tha mi a' smaoineachadh… 👍 Sgìre"
@@ -71,101 +68,70 @@ async def build_world(services: Services, data_dir: Path) -> World:
             ("lachie", "L-001", "Lachie Lead"),
             ("deirdre", "L-002", "Deirdre Lead"),
         ]:
-            people[key] = Person(key=key, study_code=code, name=name, email=f"{key}@example.org")
-            session.add(people[key])
+            people[key] = await add_person(session, key, code, name, email=f"{key}@example.org")
         for slug, name, participant, lead in [
             ("fife", "Fife", "morag", "lachie"),
             ("dundee", "Dundee", "dougie", "deirdre"),
         ]:
-            partnership = Partnership(slug=slug, name=name)
-            project = Project(
-                partnership=partnership, slug=f"{slug}-hub", name=f"{name} family hub"
+            made = await add_project(
+                session,
+                f"{slug}-hub",
+                f"{name} family hub",
+                partnership=(slug, name),
+                questions=[("rq1", f"What helps families in {name}?")],
+                cycle=("c1", "Cycle 1", date(2027, 1, 1), date(2027, 6, 30)),
+                phases=phases((SCOPING, date(2027, 1, 1), date(2027, 3, 31))),
             )
-            rq = ResearchQuestion(
-                project=project, key="rq1", text=f"What helps families in {name}?"
-            )
-            cycle = Cycle(
-                project=project,
-                key="c1",
-                name="Cycle 1",
-                starts_on=date(2027, 1, 1),
-                ends_on=date(2027, 6, 30),
-            )
-            phase = Phase(
-                cycle=cycle,
-                key="scoping",
-                name="Scoping",
-                starts_on=date(2027, 1, 1),
-                ends_on=date(2027, 3, 31),
-            )
-            session.add_all([partnership, project, rq, cycle, phase])
-            session.add(Membership(person=people[participant], project=project, role="participant"))
-            session.add(Membership(person=people[lead], project=project, role="lead"))
+            project, cycle, phase, rq = made.project, made.cycle, made.phases[0], made.questions[0]
+            await add_member(session, people[participant], project, "participant")
+            await add_member(session, people[lead], project, "lead")
             if slug == "fife":
-                session.add(Membership(person=people["rhona"], project=project, role="researcher"))
-            await session.flush()
+                await add_member(session, people["rhona"], project, "researcher")
             world.projects[slug] = project.id
-            world.partnerships[slug] = partnership.id
+            world.partnerships[slug] = made.partnership.id
             world.phases[slug] = phase.id
+            where = {"cycle_id": cycle.id, "phase_id": phase.id, "research_question_id": rq.id}
             for index, audience in enumerate(AUDIENCES):
-                delivery = Delivery(
-                    person=people[participant],
-                    project=project,
+                delivery = await add_delivery(
+                    session,
+                    people[participant].id,
+                    project.id,
+                    WHEN,
                     slot=WHEN + timedelta(days=index),
-                    due_at=WHEN,
-                    cycle_id=cycle.id,
-                    phase_id=phase.id,
-                    research_question_id=rq.id,
                     prompt_key="scoping.what-matters",
-                    prompt_kind="text",
                     prompt_text=f"What matters most this week in {name}?",
                     status="answered",
+                    **where,
                 )
-                reflection = Reflection(
-                    person=people[participant],
-                    project=project,
-                    delivery=delivery,
-                    cycle_id=cycle.id,
-                    phase_id=phase.id,
-                    research_question_id=rq.id,
-                    kind="text",
-                    text=f"We talked about {marker(slug, audience)} at the hub.",
+                reflection = await add_reflection(
+                    session,
+                    people[participant].id,
+                    project.id,
+                    f"We talked about {marker(slug, audience)} at the hub.",
+                    created_at=WHEN + timedelta(days=index),
                     audience=audience,
                     channel="telegram",
-                    created_at=WHEN + timedelta(days=index),
+                    delivery_id=delivery.id,
+                    **where,
                 )
-                session.add_all([delivery, reflection])
-                await session.flush()
                 world.reflections[(slug, audience)] = reflection.id
             if slug == "fife":
-                gaelic = Reflection(
-                    person=people[participant],
-                    project=project,
-                    cycle_id=cycle.id,
-                    phase_id=phase.id,
-                    research_question_id=rq.id,
-                    kind="evidence",
-                    text=GAELIC,
-                    audience="researchers",
-                    channel="webchat",
+                gaelic = await add_reflection(
+                    session,
+                    people[participant].id,
+                    project.id,
+                    GAELIC,
                     created_at=WHEN + timedelta(days=9),
+                    audience="researchers",
+                    kind="evidence",
+                    **where,
                 )
-                session.add(gaelic)
-                await session.flush()
                 folder = data_dir / "evidence"
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / "board.png").write_bytes(PNG)
-                photo = Attachment(
-                    reflection_id=gaelic.id,
-                    kind="photo",
-                    filename="board.png",
-                    content_type="image/png",
-                    size=len(PNG),
-                    sha256="0" * 64,
-                    path="evidence/board.png",
+                photo = await add_attachment(
+                    session, gaelic, "board.png", content_type="image/png", size=len(PNG)
                 )
-                session.add(photo)
-                await session.flush()
                 world.gaelic, world.photo = gaelic.id, photo.id
         for email, person, admin in [
             ("researcher@example.org", "rhona", False),
@@ -173,14 +139,13 @@ async def build_world(services: Services, data_dir: Path) -> World:
             ("dundee-lead@example.org", "deirdre", False),
             ("admin@example.org", None, True),
         ]:
-            user = User(
-                email=email,
+            user = await add_user(
+                session,
+                email,
+                PASSWORD_HASH,
                 person=people[person] if person else None,
                 is_admin=admin,
-                password_hash=PASSWORD_HASH,
             )
-            session.add(user)
-            await session.flush()
             world.users[email.split("@")[0]] = user.id
     return world
 
