@@ -9,16 +9,16 @@ from typing import Any
 
 from bot.services import Services
 from storage.db import transaction
-from storage.models import (
-    ChannelIdentity,
-    ConsentRecord,
-    Cycle,
-    Delivery,
-    Membership,
-    Partnership,
-    Person,
-    Phase,
-    Project,
+from storage.models import Delivery
+from tests.support.world import (
+    EXPLORING,
+    Consent,
+    add_consent,
+    add_delivery,
+    add_identity,
+    add_person,
+    add_project,
+    phases,
 )
 
 # Tuesday 9 March 2027, 10:00 in Fife (GMT): a working morning, well clear of the clock change.
@@ -41,53 +41,24 @@ class World:
 async def make_world(
     services: Services, *, people: int = 1, cadence: dict[str, Any] | None = None
 ) -> World:
+    linked = TUESDAY_MORNING - timedelta(days=30)
     async with transaction(services.sessions) as session:
-        partnership = Partnership(slug="fife", name="Fife", timezone="Europe/London")
-        project = Project(
-            partnership=partnership,
-            slug="fife-family-hub",
-            name="Family hub approach",
+        made = await add_project(
+            session,
+            "fife-family-hub",
+            "Family hub approach",
+            partnership=("fife", "Fife"),
             cadence=cadence or {},
+            cycle=("cycle-1", "Cycle 1", date(2027, 1, 4), date(2027, 6, 30)),
+            phases=phases((EXPLORING, date(2027, 2, 15), date(2027, 4, 30))),
         )
-        cycle = Cycle(
-            project=project,
-            key="cycle-1",
-            name="Cycle 1",
-            starts_on=date(2027, 1, 4),
-            ends_on=date(2027, 6, 30),
-        )
-        phase = Phase(
-            cycle=cycle,
-            key="exploring-evidence",
-            name="Exploring evidence",
-            starts_on=date(2027, 2, 15),
-            ends_on=date(2027, 4, 30),
-        )
-        session.add_all([partnership, project, cycle, phase])
-        await session.flush()
-        world = World(project_id=project.id, phase_id=phase.id, cycle_id=cycle.id)
+        world = World(made.project.id, made.phases[0].id, made.cycle.id)
         for n in range(people):
-            person = Person(key=f"person-{n}", study_code=f"P{n:04d}", name=f"Person {n}")
-            session.add(person)
-            await session.flush()
-            session.add(Membership(person_id=person.id, project_id=project.id, role="participant"))
-            identity = ChannelIdentity(
-                person_id=person.id,
-                channel="webchat",
-                external_id=f"web-{n}",
-                linked_at=TUESDAY_MORNING - timedelta(days=30),
+            person = await add_person(
+                session, f"person-{n}", f"P{n:04d}", f"Person {n}", projects=[made.project]
             )
-            session.add(identity)
-            session.add(
-                ConsentRecord(
-                    person_id=person.id,
-                    version="1",
-                    text_sha256="0" * 64,
-                    channel="webchat",
-                    given_at=TUESDAY_MORNING - timedelta(days=30),
-                )
-            )
-            await session.flush()
+            identity = await add_identity(session, person, "webchat", f"web-{n}", linked_at=linked)
+            await add_consent(session, person, "webchat", Consent(linked))
             world.people.append(person.id)
             world.identities[person.id] = identity.id
     return world
@@ -104,11 +75,11 @@ async def plan(
 ) -> int:
     """A planned delivery, as the planner would insert it."""
     async with transaction(services.sessions) as session:
-        delivery = Delivery(
-            person_id=person_id,
-            project_id=world.project_id,
-            slot=due_at,
-            due_at=due_at,
+        delivery = await add_delivery(
+            session,
+            person_id,
+            world.project_id,
+            due_at,
             cycle_id=world.cycle_id,
             phase_id=world.phase_id,
             prompt_key="exploring.drop-in",
@@ -116,8 +87,6 @@ async def plan(
             prompt_text=text,
             prompt_options=SCALE if kind == "scale" else [],
         )
-        session.add(delivery)
-        await session.flush()
         return delivery.id
 
 
