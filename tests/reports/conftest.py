@@ -17,24 +17,21 @@ import pytest
 from bot.review.access import Viewer, cli_viewer
 from bot.review.anonymity import released_to_lead
 from bot.services import Services
-from storage.models import (
-    Attachment,
-    Code,
-    Coding,
-    Cycle,
-    Delivery,
-    Event,
-    EventProject,
-    Membership,
-    Partnership,
-    Person,
-    Phase,
-    Project,
-    Reflection,
-    ResearchQuestion,
-    User,
-)
+from storage.models import Code, Coding, Event, EventProject
 from tests.review.conftest import PASSWORD_HASH
+from tests.support.world import (
+    EXPLORING,
+    SCOPING,
+    TESTING,
+    add_attachment,
+    add_delivery,
+    add_member,
+    add_person,
+    add_project,
+    add_reflection,
+    add_user,
+    phases,
+)
 
 
 @dataclass(frozen=True)
@@ -112,43 +109,33 @@ async def build_report_world(services: Services) -> ReportWorld:
     world = ReportWorld(services)
     async with services.sessions() as session, session.begin():
         people = {
-            key: Person(key=key, study_code=f"P-{key.upper()}", name=name)
+            key: await add_person(session, key, f"P-{key.upper()}", name)
             for key, name in {**NAMES, "lachie": "Lachie Lead", "rhona": "Rhona R",
                               "deirdre": "Deirdre Lead"}.items()
         }  # fmt: skip
-        session.add_all(people.values())
-        fife = Partnership(slug="fife", name="Fife")
-        project = Project(
-            partnership=fife, slug="fife-hub", name="Fife family hub", aims="Aims-marker."
+        made = await add_project(
+            session,
+            "fife-hub",
+            "Fife family hub",
+            partnership=("fife", "Fife"),
+            aims="Aims-marker.",
+            questions=[("rq1", "What helps families?"), ("rq2", "Who shapes the hub?")],
+            cycle=("c1", "Cycle 1", date(2027, 1, 4), date(2027, 6, 30)),
+            phases=phases(
+                (SCOPING, date(2027, 1, 4), date(2027, 2, 14)),
+                (EXPLORING, date(2027, 2, 15), date(2027, 3, 31)),
+                (TESTING, date(2027, 4, 1), date(2027, 6, 30)),
+            ),
         )
-        questions = {
-            "rq1": ResearchQuestion(project=project, key="rq1", text="What helps families?"),
-            "rq2": ResearchQuestion(project=project, key="rq2", text="Who shapes the hub?",
-                                    position=1),
-        }  # fmt: skip
-        cycle = Cycle(
-            project=project, key="c1", name="Cycle 1",
-            starts_on=date(2027, 1, 4), ends_on=date(2027, 6, 30),
-        )  # fmt: skip
-        phases = {
-            "scoping": Phase(cycle=cycle, key="scoping", name="Scoping", position=0,
-                             starts_on=date(2027, 1, 4), ends_on=date(2027, 2, 14)),
-            "exploring-evidence": Phase(cycle=cycle, key="exploring-evidence",
-                                        name="Exploring evidence", position=1,
-                                        starts_on=date(2027, 2, 15), ends_on=date(2027, 3, 31)),
-            "testing-change": Phase(cycle=cycle, key="testing-change", name="Testing change",
-                                    position=2, starts_on=date(2027, 4, 1),
-                                    ends_on=date(2027, 6, 30)),
-        }  # fmt: skip
-        dundee = Project(
-            partnership=Partnership(slug="dundee", name="Dundee"), slug="dundee-hub", name="Dundee"
-        )
-        session.add_all([project, cycle, dundee, *questions.values(), *phases.values()])
+        project, cycle = made.project, made.cycle
+        dundee = (
+            await add_project(session, "dundee-hub", "Dundee", partnership=("dundee", "Dundee"))
+        ).project
         for key in NAMES:
-            session.add(Membership(person=people[key], project=project, role="participant"))
-        session.add(Membership(person=people["lachie"], project=project, role="lead"))
-        session.add(Membership(person=people["rhona"], project=project, role="researcher"))
-        session.add(Membership(person=people["deirdre"], project=dundee, role="lead"))
+            await add_member(session, people[key], project, "participant")
+        await add_member(session, people["lachie"], project, "lead")
+        await add_member(session, people["rhona"], project, "researcher")
+        await add_member(session, people["deirdre"], dundee, "lead")
         event = Event(key="retreat", name="The spring retreat", kind="retreat",
                       starts_on=RETREAT[0], ends_on=RETREAT[1])  # fmt: skip
         session.add(event)
@@ -161,35 +148,29 @@ async def build_report_world(services: Services) -> ReportWorld:
         )
         for spec in SPECS:
             when = datetime(spec.day.year, spec.day.month, spec.day.day, 11, tzinfo=UTC)
-            phase = phases[spec.phase]
-            rq_id = questions[spec.rq].id if spec.rq else None
+            where = {
+                "cycle_id": cycle.id,
+                "phase_id": made.phase(spec.phase).id,
+                "research_question_id": made.question(spec.rq).id if spec.rq else None,
+            }
+            person_id = people[spec.person].id
             delivery = None
             if spec.prompt:
-                delivery = Delivery(
-                    person=people[spec.person], project=project, slot=when, due_at=when,
-                    cycle_id=cycle.id, phase_id=phase.id, research_question_id=rq_id,
-                    prompt_key=spec.prompt, prompt_kind=spec.kind, prompt_text="Context?",
-                    status="answered",
+                delivery = await add_delivery(
+                    session, person_id, project.id, when, prompt_key=spec.prompt,
+                    prompt_kind=spec.kind, prompt_text="Context?", status="answered", **where,
                 )  # fmt: skip
-                session.add(delivery)
-            reflection = Reflection(
-                person=people[spec.person], project=project, delivery=delivery,
-                cycle_id=cycle.id, phase_id=phase.id, research_question_id=rq_id,
-                kind="evidence" if spec.file else spec.kind, text=spec.marker,
-                scale_value=4 if spec.kind == "scale" else None,
-                audience=spec.audience, channel="webchat", created_at=when,
+            reflection = await add_reflection(
+                session, person_id, project.id, spec.marker, created_at=when,
+                audience=spec.audience, kind="evidence" if spec.file else spec.kind,
+                delivery_id=delivery.id if delivery else None,
+                scale_value=4 if spec.kind == "scale" else None, **where,
             )  # fmt: skip
-            session.add(reflection)
-            await session.flush()
             world.ids[spec.marker] = reflection.id
             if spec.file:
-                session.add(
-                    Attachment(
-                        reflection_id=reflection.id, kind="photo", filename=spec.file,
-                        content_type="image/png", size=1, sha256="0" * 64,
-                        path=f"evidence/{spec.file}",
-                    )
-                )  # fmt: skip
+                await add_attachment(
+                    session, reflection, spec.file, content_type="image/png", size=1
+                )
             if spec.code:
                 code = Code(guid=str(uuid.uuid4()), name=spec.code)
                 session.add(code)
@@ -197,26 +178,19 @@ async def build_report_world(services: Services) -> ReportWorld:
                 session.add(
                     Coding(guid=str(uuid.uuid4()), code_id=code.id, reflection_id=reflection.id)
                 )
-        dundee_reflection = Reflection(
-            person=people["deirdre"], project=dundee, kind="text", text="dundee-team",
-            audience="team", channel="webchat", created_at=datetime(2027, 3, 1, tzinfo=UTC),
+        await add_reflection(
+            session, people["deirdre"].id, dundee.id, "dundee-team", audience="team",
+            created_at=datetime(2027, 3, 1, tzinfo=UTC),
         )  # fmt: skip
-        session.add(dundee_reflection)
         for email, key, admin in [
             ("lead@example.org", "lachie", False),
             ("researcher@example.org", "rhona", False),
             ("dundee-lead@example.org", "deirdre", False),
             ("admin@example.org", None, True),
         ]:
-            session.add(
-                User(
-                    email=email,
-                    person=people[key] if key else None,
-                    is_admin=admin,
-                    password_hash=PASSWORD_HASH,
-                )
+            await add_user(
+                session, email, PASSWORD_HASH, person=people[key] if key else None, is_admin=admin
             )
-        await session.flush()
         world.project_id, world.dundee_id = project.id, dundee.id
         world.codes = {key: person.study_code for key, person in people.items()}
     return world
