@@ -19,18 +19,25 @@ from prompts.library import load_library
 from prompts.schedule import is_bank_holiday
 from storage.db import transaction
 from storage.models import (
-    ChannelIdentity,
     ConsentRecord,
-    Cycle,
     Delivery,
-    Membership,
     Partnership,
     Person,
     Phase,
     Project,
     Reflection,
-    ResearchQuestion,
     Study,
+)
+from tests.support.world import (
+    EXPLORING,
+    SCOPING,
+    TESTING,
+    Consent,
+    add_consent,
+    add_identity,
+    add_person,
+    add_project,
+    phases,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -48,31 +55,22 @@ async def make_project(
 ) -> int:
     """A project with one cycle of the default model: scoping, exploring evidence, testing."""
     async with transaction(services.sessions) as session:
-        partnership = (
-            await session.execute(select(Partnership).where(Partnership.slug == "fife"))
-        ).scalar_one_or_none() or Partnership(slug="fife", name="Fife")
-        project = Project(partnership=partnership, slug=slug, name=slug, cadence=cadence or AT_1030)
-        project.research_questions = [
-            ResearchQuestion(key="reach", text=RQ_TEXT, themes=["community engagement"])
-        ]
-        cycle = Cycle(
-            project=project,
-            key="c1",
-            name="Cycle 1",
-            starts_on=date(2027, 1, 4),
-            ends_on=date(2027, 12, 31),
+        fife = await session.scalar(select(Partnership).where(Partnership.slug == "fife"))
+        made = await add_project(
+            session,
+            slug,
+            slug,
+            partnership=fife or ("fife", "Fife"),
+            cadence=cadence or AT_1030,
+            questions=[("reach", RQ_TEXT, ["community engagement"])],
+            cycle=("c1", "Cycle 1", date(2027, 1, 4), date(2027, 12, 31)),
+            phases=phases(
+                (SCOPING, date(2027, 1, 4), date(2027, 3, 14)),
+                (EXPLORING, date(2027, 3, 15), date(2027, 6, 30)),
+                (TESTING, date(2027, 7, 1), date(2027, 12, 31)),
+            ),
         )
-        cycle.phases = [
-            Phase(key="scoping", name="Scoping", position=0,
-                  starts_on=date(2027, 1, 4), ends_on=date(2027, 3, 14)),
-            Phase(key="exploring-evidence", name="Exploring evidence", position=1,
-                  starts_on=date(2027, 3, 15), ends_on=date(2027, 6, 30)),
-            Phase(key="testing-change", name="Testing change", position=2,
-                  starts_on=date(2027, 7, 1), ends_on=date(2027, 12, 31)),
-        ]  # fmt: skip
-        session.add_all([project, cycle])
-        await session.flush()
-        return project.id
+        return made.project.id
 
 
 async def make_person(
@@ -86,24 +84,12 @@ async def make_person(
     **fields: Any,
 ) -> int:
     async with transaction(services.sessions) as session:
-        person = Person(key=key, study_code=key.upper()[:20], name=key, **fields)
-        session.add(person)
-        await session.flush()
-        for project_id in project_ids:
-            session.add(Membership(person_id=person.id, project_id=project_id, role=role))
-        session.add(
-            ChannelIdentity(
-                person_id=person.id, channel="webchat", external_id=f"web-{key}",
-                status=identity_status,
-            )
-        )  # fmt: skip
+        person = await add_person(
+            session, key, key.upper()[:20], key, projects=project_ids, role=role, **fields
+        )
+        await add_identity(session, person, "webchat", f"web-{key}", status=identity_status)
         if consent:
-            session.add(
-                ConsentRecord(
-                    person_id=person.id, version="1", text_sha256="0" * 64, channel="webchat",
-                    given_at=utc(2027, 1, 1),
-                )
-            )  # fmt: skip
+            await add_consent(session, person, "webchat", Consent(utc(2027, 1, 1)))
         return person.id
 
 

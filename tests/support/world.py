@@ -9,7 +9,8 @@ names, dates and people its tests care about as arguments; nothing here picks a 
 - :func:`add_delivery`, :func:`add_reflection`, :func:`add_attachment`: what was sent, answered
   and attached.
 - :func:`add_user`: a review workspace account.
-- :func:`seed`: run a builder in a committed transaction.
+- :func:`seed`: run a builder in a committed transaction; :func:`built_for_the_cli`: a world in
+  a database that ``carbot`` commands find through the environment.
 
 Each adds its rows and flushes, so ids are known on return and rows of one table are numbered in
 the order they were added.
@@ -17,16 +18,20 @@ the order they were added.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
 from storage.models import (
     Attachment,
+    Base,
     ChannelIdentity,
     ConsentRecord,
     Cycle,
@@ -40,6 +45,7 @@ from storage.models import (
     ResearchQuestion,
     User,
 )
+from tests.conftest import make_settings
 
 # A phase or cycle: (key, name, first day, last day).
 Span = tuple[str, str, date, date]
@@ -51,6 +57,7 @@ SCOPING, EXPLORING, TESTING = "scoping", "exploring-evidence", "testing-change"
 PHASE_NAMES = {SCOPING: "Scoping", EXPLORING: "Exploring evidence", TESTING: "Testing change"}
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Base)
 
 
 def phases(*spans: tuple[str, date, date]) -> list[Span]:
@@ -88,13 +95,16 @@ class Consent:
     text_sha256: str = "0" * 64
 
 
+async def _added(session: AsyncSession, row: R) -> R:
+    session.add(row)
+    await session.flush()
+    return row
+
+
 async def add_partnership(
     session: AsyncSession, slug: str, name: str, *, timezone: str = "Europe/London"
 ) -> Partnership:
-    partnership = Partnership(slug=slug, name=name, timezone=timezone)
-    session.add(partnership)
-    await session.flush()
-    return partnership
+    return await _added(session, Partnership(slug=slug, name=name, timezone=timezone))
 
 
 async def add_project(
@@ -113,9 +123,9 @@ async def add_project(
     one cycle of ``phases``; ``fields`` are the project's other columns (cadence, digest...)."""
     if isinstance(partnership, tuple):
         partnership = await add_partnership(session, *partnership, timezone=timezone)
-    project = Project(partnership_id=partnership.id, slug=slug, name=name, **fields)
-    session.add(project)
-    await session.flush()
+    project = await _added(
+        session, Project(partnership_id=partnership.id, slug=slug, name=name, **fields)
+    )
     world = ProjectWorld(partnership, project)
     for position, (key, text, *themes) in enumerate(questions):
         question = ResearchQuestion(project_id=project.id, key=key, text=text, position=position)
@@ -125,11 +135,11 @@ async def add_project(
     session.add_all(world.questions)
     if cycle is not None:
         key, cycle_name, starts_on, ends_on = cycle
-        row = Cycle(
-            project_id=project.id, key=key, name=cycle_name, starts_on=starts_on, ends_on=ends_on
-        )
-        session.add(row)
-        await session.flush()
+        row = await _added(
+            session,
+            Cycle(project_id=project.id, key=key, name=cycle_name, starts_on=starts_on,
+                  ends_on=ends_on),
+        )  # fmt: skip
         world.cycles.append(row)
         world.phases = [
             Phase(cycle_id=row.id, key=key, name=phase_name, position=position,
@@ -147,27 +157,23 @@ async def add_person(
     study_code: str,
     name: str,
     *,
-    email: str | None = None,
-    timezone: str | None = None,
-    projects: Sequence[Project] = (),
+    projects: Sequence[Project | int] = (),
     role: str = "participant",
+    **fields: Any,
 ) -> Person:
-    """A person, a member of each of ``projects`` in ``role``."""
-    person = Person(key=key, study_code=study_code, name=name, email=email, timezone=timezone)
-    session.add(person)
-    await session.flush()
+    """A person, a member of each of ``projects`` in ``role``; ``fields`` are their other
+    columns (email, timezone, active...)."""
+    person = await _added(session, Person(key=key, study_code=study_code, name=name, **fields))
     for project in projects:
         await add_member(session, person, project, role)
     return person
 
 
 async def add_member(
-    session: AsyncSession, person: Person, project: Project, role: str = "participant"
+    session: AsyncSession, person: Person, project: Project | int, role: str = "participant"
 ) -> Membership:
-    membership = Membership(person_id=person.id, project_id=project.id, role=role)
-    session.add(membership)
-    await session.flush()
-    return membership
+    project_id = project if isinstance(project, int) else project.id
+    return await _added(session, Membership(person_id=person.id, project_id=project_id, role=role))
 
 
 async def add_identity(
@@ -179,34 +185,31 @@ async def add_identity(
     workspace: str = "",
     linked_at: datetime | None = None,
     preferred: bool = False,
+    status: str = "active",
 ) -> ChannelIdentity:
-    identity = ChannelIdentity(
-        person_id=person.id,
-        channel=channel,
-        workspace=workspace,
-        external_id=external_id,
-        linked_at=linked_at,
-        preferred=preferred,
+    return await _added(
+        session,
+        ChannelIdentity(
+            person_id=person.id,
+            channel=channel,
+            workspace=workspace,
+            external_id=external_id,
+            linked_at=linked_at,
+            preferred=preferred,
+            status=status,
+        ),
     )
-    session.add(identity)
-    await session.flush()
-    return identity
 
 
 async def add_consent(
     session: AsyncSession, person: Person, channel: str, consent: Consent = Consent()
 ) -> ConsentRecord:
-    record = ConsentRecord(
-        person_id=person.id,
-        version=consent.version,
-        text_sha256=consent.text_sha256,
-        channel=channel,
-    )
-    if consent.given_at is not None:
-        record.given_at = consent.given_at
-    session.add(record)
-    await session.flush()
-    return record
+    given = {"given_at": consent.given_at} if consent.given_at is not None else {}
+    return await _added(
+        session,
+        ConsentRecord(person_id=person.id, version=consent.version,
+                      text_sha256=consent.text_sha256, channel=channel, **given),
+    )  # fmt: skip
 
 
 async def add_delivery(
@@ -224,20 +227,20 @@ async def add_delivery(
 ) -> Delivery:
     """A delivery due at ``due_at`` (its slot too, unless given); ``fields`` are its other
     columns (status, phase_id, sent_at...)."""
-    delivery = Delivery(
-        person_id=person_id,
-        project_id=project_id,
-        slot=slot or due_at,
-        due_at=due_at,
-        prompt_key=prompt_key,
-        prompt_kind=prompt_kind,
-        prompt_text=prompt_text,
-        prompt_options=list(prompt_options),
-        **fields,
+    return await _added(
+        session,
+        Delivery(
+            person_id=person_id,
+            project_id=project_id,
+            slot=slot or due_at,
+            due_at=due_at,
+            prompt_key=prompt_key,
+            prompt_kind=prompt_kind,
+            prompt_text=prompt_text,
+            prompt_options=list(prompt_options),
+            **fields,
+        ),
     )
-    session.add(delivery)
-    await session.flush()
-    return delivery
 
 
 async def add_reflection(
@@ -253,19 +256,19 @@ async def add_reflection(
     **fields: Any,
 ) -> Reflection:
     """A reflection; ``fields`` are its other columns (delivery_id, phase_id, scale_value...)."""
-    reflection = Reflection(
-        person_id=person_id,
-        project_id=project_id,
-        text=text,
-        kind=kind,
-        audience=audience,
-        channel=channel,
-        created_at=created_at,
-        **fields,
+    return await _added(
+        session,
+        Reflection(
+            person_id=person_id,
+            project_id=project_id,
+            text=text,
+            kind=kind,
+            audience=audience,
+            channel=channel,
+            created_at=created_at,
+            **fields,
+        ),
     )
-    session.add(reflection)
-    await session.flush()
-    return reflection
 
 
 async def add_attachment(
@@ -279,18 +282,18 @@ async def add_attachment(
     sha256: str = "0" * 64,
 ) -> Attachment:
     """A photo on ``reflection``, stored at ``path`` (``evidence/<filename>`` unless given)."""
-    attachment = Attachment(
-        reflection_id=reflection.id,
-        kind="photo",
-        filename=filename,
-        content_type=content_type,
-        size=size,
-        sha256=sha256,
-        path=path or f"evidence/{filename}",
+    return await _added(
+        session,
+        Attachment(
+            reflection_id=reflection.id,
+            kind="photo",
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            path=path or f"evidence/{filename}",
+        ),
     )
-    session.add(attachment)
-    await session.flush()
-    return attachment
 
 
 async def add_user(
@@ -301,15 +304,43 @@ async def add_user(
     person: Person | None = None,
     is_admin: bool = False,
 ) -> User:
-    user = User(
-        email=email,
-        person_id=person.id if person else None,
-        is_admin=is_admin,
-        password_hash=password_hash,
+    return await _added(
+        session,
+        User(
+            email=email,
+            person_id=person.id if person else None,
+            is_admin=is_admin,
+            password_hash=password_hash,
+        ),
     )
-    session.add(user)
-    await session.flush()
-    return user
+
+
+def built_for_the_cli(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    build: Callable[[Services], Awaitable[T]],
+    *,
+    outbox: bool = False,
+) -> T:
+    """``build``'s world in a fresh SQLite database that ``carbot`` commands find through the
+    environment (its data directory too, and its outbox when ``outbox``)."""
+    settings = make_settings(tmp_path)
+    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
+    if outbox:
+        monkeypatch.setenv("CARBOT_OUTBOX_DIR", str(settings.outbox_dir))
+    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
+
+    async def make() -> T:
+        services = Services.from_settings(settings)
+        try:
+            async with services.engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+            return await build(services)
+        finally:
+            await services.close()
+
+    return asyncio.run(make())
 
 
 async def seed(services: Services, build: Callable[[AsyncSession], Awaitable[T]]) -> T:
