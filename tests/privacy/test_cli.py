@@ -12,28 +12,14 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.services import Services
-from storage.models import AuditLog, Base
-from tests.conftest import make_settings
+from storage.models import AuditLog
 from tests.privacy.world import PHOTO, Privacy, build
+from tests.support.world import built_for_the_cli
 
 
 @pytest.fixture
 def cli_privacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Privacy:
-    settings = make_settings(tmp_path)
-    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CARBOT_OUTBOX_DIR", str(settings.outbox_dir))
-    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
-
-    async def make() -> Privacy:
-        services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        world = await build(services)
-        await services.close()
-        return world
-
-    return asyncio.run(make())
+    return built_for_the_cli(tmp_path, monkeypatch, build, outbox=True)
 
 
 def test_people_erase_deletes_checks_and_says_so(cli_privacy: Privacy) -> None:

@@ -21,6 +21,7 @@ from tests.privacy.world import (
     build_with_accounts,
 )
 from tests.review.helpers import client, csrf, sign_in
+from tests.support.world import built_for_the_cli
 
 
 @pytest.fixture
@@ -138,25 +139,8 @@ def test_cutting_quotes_leaves_short_common_words_and_other_mail_alone(tmp_path:
 
 @pytest.fixture
 def privacy_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Privacy, int]:
-    import asyncio
+    async def make(services: Services) -> tuple[Privacy, int]:
+        world = await build(services)
+        return world, await _reflection_id(services, AILSA_WORDS)
 
-    from storage.models import Base
-    from tests.conftest import make_settings
-
-    settings = make_settings(tmp_path)
-    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CARBOT_OUTBOX_DIR", str(settings.outbox_dir))
-    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
-
-    async def make() -> tuple[Privacy, int]:
-        services = Services.from_settings(settings)
-        try:
-            async with services.engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
-            world = await build(services)
-            return world, await _reflection_id(services, AILSA_WORDS)
-        finally:
-            await services.close()
-
-    return asyncio.run(make())
+    return built_for_the_cli(tmp_path, monkeypatch, make, outbox=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 from pathlib import Path
@@ -13,11 +12,9 @@ from docx import Document
 
 from bot.cli import main
 from bot.reports.render import chromium
-from bot.services import Services
-from storage.models import Base
-from tests.conftest import make_settings
 from tests.reports.conftest import NAMES, ReportWorld, build_report_world
 from tests.review.helpers import client, sign_in
+from tests.support.world import built_for_the_cli
 
 PAGE = "/review/reports/context?project=fife-hub&event=retreat"
 
@@ -66,20 +63,7 @@ async def test_signed_out_visitors_are_sent_to_sign_in(report_world: ReportWorld
 
 @pytest.fixture
 def cli_report_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ReportWorld:
-    settings = make_settings(tmp_path)
-    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
-
-    async def make() -> ReportWorld:
-        services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        world = await build_report_world(services)
-        await services.close()
-        return world
-
-    return asyncio.run(make())
+    return built_for_the_cli(tmp_path, monkeypatch, build_report_world)
 
 
 def test_the_command_writes_the_leads_view_by_default_and_the_researchers_on_request(

@@ -7,7 +7,6 @@ the Dundee project, and an admin.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,8 +16,7 @@ from argon2 import PasswordHasher
 
 from bot.services import Services
 from storage import fts
-from storage.models import AUDIENCES, Base, Person
-from tests.conftest import make_settings
+from storage.models import AUDIENCES, Person
 from tests.support.world import (
     SCOPING,
     add_attachment,
@@ -28,6 +26,7 @@ from tests.support.world import (
     add_project,
     add_reflection,
     add_user,
+    built_for_the_cli,
     phases,
 )
 
@@ -165,17 +164,8 @@ async def world(services: Services) -> World:
 @pytest.fixture
 def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     """The same world in a database that ``carbot`` commands find through the environment."""
-    settings = make_settings(tmp_path)
-    monkeypatch.setenv("CARBOT_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("CARBOT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("CARBOT_SECRET_KEY", "test-secret-key-not-for-production")
 
-    async def make() -> World:
-        services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        world = await build_world(services, settings.data_dir)
-        await services.close()
-        return world
+    async def build(services: Services) -> World:
+        return await build_world(services, Path(services.settings.data_dir))
 
-    return asyncio.run(make())
+    return built_for_the_cli(tmp_path, monkeypatch, build)
