@@ -19,19 +19,8 @@ from bot.review.anonymity import released_to_lead
 from bot.services import Services
 from storage.models import Code, Coding, Event, EventProject
 from tests.review.conftest import PASSWORD_HASH
-from tests.support.world import (
-    EXPLORING,
-    SCOPING,
-    TESTING,
-    add_attachment,
-    add_delivery,
-    add_member,
-    add_person,
-    add_project,
-    add_reflection,
-    add_user,
-    phases,
-)
+from tests.support import world as build
+from tests.support.world import EXPLORING, SCOPING, TESTING, phases
 
 
 @dataclass(frozen=True)
@@ -109,11 +98,11 @@ async def build_report_world(services: Services) -> ReportWorld:
     world = ReportWorld(services)
     async with services.sessions() as session, session.begin():
         people = {
-            key: await add_person(session, key, f"P-{key.upper()}", name)
+            key: await build.add_person(session, key, f"P-{key.upper()}", name)
             for key, name in {**NAMES, "lachie": "Lachie Lead", "rhona": "Rhona R",
                               "deirdre": "Deirdre Lead"}.items()
         }  # fmt: skip
-        made = await add_project(
+        made = await build.add_project(
             session,
             "fife-hub",
             "Fife family hub",
@@ -129,13 +118,15 @@ async def build_report_world(services: Services) -> ReportWorld:
         )
         project, cycle = made.project, made.cycle
         dundee = (
-            await add_project(session, "dundee-hub", "Dundee", partnership=("dundee", "Dundee"))
+            await build.add_project(
+                session, "dundee-hub", "Dundee", partnership=("dundee", "Dundee")
+            )
         ).project
         for key in NAMES:
-            await add_member(session, people[key], project, "participant")
-        await add_member(session, people["lachie"], project, "lead")
-        await add_member(session, people["rhona"], project, "researcher")
-        await add_member(session, people["deirdre"], dundee, "lead")
+            await build.add_member(session, people[key], project, "participant")
+        await build.add_member(session, people["lachie"], project, "lead")
+        await build.add_member(session, people["rhona"], project, "researcher")
+        await build.add_member(session, people["deirdre"], dundee, "lead")
         event = Event(key="retreat", name="The spring retreat", kind="retreat",
                       starts_on=RETREAT[0], ends_on=RETREAT[1])  # fmt: skip
         session.add(event)
@@ -156,11 +147,11 @@ async def build_report_world(services: Services) -> ReportWorld:
             person_id = people[spec.person].id
             delivery = None
             if spec.prompt:
-                delivery = await add_delivery(
+                delivery = await build.add_delivery(
                     session, person_id, project.id, when, prompt_key=spec.prompt,
                     prompt_kind=spec.kind, prompt_text="Context?", status="answered", **where,
                 )  # fmt: skip
-            reflection = await add_reflection(
+            reflection = await build.add_reflection(
                 session, person_id, project.id, spec.marker, created_at=when,
                 audience=spec.audience, kind="evidence" if spec.file else spec.kind,
                 delivery_id=delivery.id if delivery else None,
@@ -168,7 +159,7 @@ async def build_report_world(services: Services) -> ReportWorld:
             )  # fmt: skip
             world.ids[spec.marker] = reflection.id
             if spec.file:
-                await add_attachment(
+                await build.add_attachment(
                     session, reflection, spec.file, content_type="image/png", size=1
                 )
             if spec.code:
@@ -178,7 +169,7 @@ async def build_report_world(services: Services) -> ReportWorld:
                 session.add(
                     Coding(guid=str(uuid.uuid4()), code_id=code.id, reflection_id=reflection.id)
                 )
-        await add_reflection(
+        await build.add_reflection(
             session, people["deirdre"].id, dundee.id, "dundee-team", audience="team",
             created_at=datetime(2027, 3, 1, tzinfo=UTC),
         )  # fmt: skip
@@ -188,7 +179,7 @@ async def build_report_world(services: Services) -> ReportWorld:
             ("dundee-lead@example.org", "deirdre", False),
             ("admin@example.org", None, True),
         ]:
-            await add_user(
+            await build.add_user(
                 session, email, PASSWORD_HASH, person=people[key] if key else None, is_admin=admin
             )
         world.project_id, world.dundee_id = project.id, dundee.id

@@ -12,9 +12,10 @@ from bot.review.search import Filters, search
 from bot.services import Services
 from storage import fts
 from storage.db import upgrade
-from storage.models import Partnership, Person, Project, Reflection
+from storage.models import Person, Reflection
 from tests.conftest import make_settings
 from tests.review.conftest import WHEN, World, build_world
+from tests.support.world import add_person, add_project, add_reflection
 
 
 async def _ids(services: Services, filters: Filters, page: int = 1) -> set[int]:
@@ -45,20 +46,16 @@ async def test_a_migrated_database_keeps_search_in_step_with_edits(
     services = Services.from_settings(make_settings(tmp_path, any_db_url))
     try:
         async with services.sessions() as session, session.begin():
-            project = Project(
-                partnership=Partnership(slug="fife", name="Fife"), slug="hub", name="Hub"
-            )
-            person = Person(key="a", study_code="P-1", name="A")
-            reflection = Reflection(
-                person=person,
-                project=project,
-                kind="text",
-                text="the rota was chaos",
-                audience="researchers",
-                channel="webchat",
+            made = await add_project(session, "hub", "Hub", partnership=("fife", "Fife"))
+            person = await add_person(session, "a", "P-1", "A")
+            reflection = await add_reflection(
+                session,
+                person.id,
+                made.project.id,
+                "the rota was chaos",
                 created_at=WHEN,
+                audience="researchers",
             )
-            session.add(reflection)
         assert await _ids(services, Filters(q="chaos")) == {reflection.id}
         async with services.sessions() as session, session.begin():
             stored = await session.get(Reflection, reflection.id)
@@ -140,19 +137,16 @@ async def test_filters_read_from_a_query_string_ignore_nonsense() -> None:
 
 async def test_results_come_a_page_at_a_time_newest_first(services: Services) -> None:
     async with services.sessions() as session, session.begin():
-        person = Person(key="a", study_code="P-1", name="A")
-        project = Project(partnership=Partnership(slug="f", name="F"), slug="h", name="H")
+        person = await add_person(session, "a", "P-1", "A")
+        made = await add_project(session, "h", "H", partnership=("f", "F"))
         for n in range(30):
-            session.add(
-                Reflection(
-                    person=person,
-                    project=project,
-                    kind="text",
-                    text=f"note {n}",
-                    audience="researchers",
-                    channel="webchat",
-                    created_at=WHEN.replace(minute=n),
-                )
+            await add_reflection(
+                session,
+                person.id,
+                made.project.id,
+                f"note {n}",
+                created_at=WHEN.replace(minute=n),
+                audience="researchers",
             )
     async with services.sessions() as session:
         first = await search(session, cli_viewer(), Filters(), 1)
