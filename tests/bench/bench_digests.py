@@ -29,13 +29,13 @@ from storage.models import (
     Cycle,
     Delivery,
     Membership,
-    Partnership,
     Person,
     Phase,
     Project,
     Reflection,
     ResearchQuestion,
 )
+from tests.support.world import add_partnership, add_project
 
 PROJECTS = 40
 REFLECTIONS = 20_000
@@ -54,61 +54,26 @@ async def _populate(services: Services) -> None:
     rng = random.Random(7)
     async with services.sessions() as session, session.begin():
         partnerships = [
-            Partnership(slug=f"cpp-{i}", name=f"Partnership {i}", timezone="Europe/London")
-            for i in range(8)
+            await add_partnership(session, f"cpp-{i}", f"Partnership {i}") for i in range(8)
         ]
-        session.add_all(partnerships)
-        await session.flush()
         projects = [
-            Project(partnership_id=partnerships[i % 8].id, slug=f"project-{i}", name=f"Project {i}")
+            (
+                await add_project(
+                    session,
+                    f"project-{i}",
+                    f"Project {i}",
+                    partnership=partnerships[i % 8],
+                    questions=[(f"rq{k}", f"Question {k}?") for k in range(3)],
+                    cycle=("c1", "Cycle 1", date(2027, 1, 4), date(2027, 5, 30)),
+                    phases=[
+                        ("scoping", "Scoping", date(2027, 1, 4), date(2027, 2, 14)),
+                        ("exploring", "Exploring evidence", date(2027, 2, 15), date(2027, 3, 28)),
+                        ("testing", "Testing change", date(2027, 3, 29), date(2027, 5, 30)),
+                    ],
+                )
+            ).project
             for i in range(PROJECTS)
         ]
-        session.add_all(projects)
-        await session.flush()
-        for project in projects:
-            session.add_all(
-                ResearchQuestion(
-                    project_id=project.id, key=f"rq{k}", text=f"Question {k}?", position=k
-                )
-                for k in range(3)
-            )
-            cycle = Cycle(
-                project_id=project.id,
-                key="c1",
-                name="Cycle 1",
-                starts_on=date(2027, 1, 4),
-                ends_on=date(2027, 5, 30),
-            )
-            session.add(cycle)
-            await session.flush()
-            session.add_all(
-                [
-                    Phase(
-                        cycle_id=cycle.id,
-                        key="scoping",
-                        name="Scoping",
-                        position=0,
-                        starts_on=date(2027, 1, 4),
-                        ends_on=date(2027, 2, 14),
-                    ),
-                    Phase(
-                        cycle_id=cycle.id,
-                        key="exploring",
-                        name="Exploring evidence",
-                        position=1,
-                        starts_on=date(2027, 2, 15),
-                        ends_on=date(2027, 3, 28),
-                    ),
-                    Phase(
-                        cycle_id=cycle.id,
-                        key="testing",
-                        name="Testing change",
-                        position=2,
-                        starts_on=date(2027, 3, 29),
-                        ends_on=date(2027, 5, 30),
-                    ),
-                ]
-            )
         people = [
             Person(
                 key=f"p{i}", study_code=f"P-{i:05d}", name=f"Person {i}", email=f"p{i}@example.org"

@@ -17,15 +17,16 @@ from bot.services import Services
 from bot.settings import Settings
 from storage.models import (
     Base,
-    ChannelIdentity,
-    ConsentRecord,
-    Cycle,
     Delivery,
-    Membership,
-    Partnership,
-    Person,
-    Phase,
-    Project,
+)
+from tests.support.world import (
+    EXPLORING,
+    add_consent,
+    add_identity,
+    add_partnership,
+    add_person,
+    add_project,
+    phases,
 )
 
 PEOPLE = 1_000
@@ -35,50 +36,27 @@ MONDAY = datetime(2027, 3, 22, tzinfo=UTC)
 
 async def _populate(services: Services) -> None:
     async with services.sessions() as session, session.begin():
-        partnership = Partnership(slug="fife", name="Fife")
-        projects = []
-        for n in range(PROJECTS):
-            project = Project(
-                partnership=partnership,
-                slug=f"project-{n}",
-                name=f"Project {n}",
-                cadence={"weekdays": ["mon", "tue", "thu"], "per_week": 2},
-            )
-            cycle = Cycle(
-                project=project,
-                key="c1",
-                name="Cycle 1",
-                starts_on=date(2027, 1, 4),
-                ends_on=date(2027, 12, 31),
-            )
-            cycle.phases = [
-                Phase(
-                    key="exploring-evidence",
-                    name="Exploring evidence",
-                    starts_on=date(2027, 1, 4),
-                    ends_on=date(2027, 12, 31),
+        fife = await add_partnership(session, "fife", "Fife")
+        projects = [
+            (
+                await add_project(
+                    session,
+                    f"project-{n}",
+                    f"Project {n}",
+                    partnership=fife,
+                    cadence={"weekdays": ["mon", "tue", "thu"], "per_week": 2},
+                    cycle=("c1", "Cycle 1", date(2027, 1, 4), date(2027, 12, 31)),
+                    phases=phases((EXPLORING, date(2027, 1, 4), date(2027, 12, 31))),
                 )
-            ]
-            projects.append(project)
-        session.add_all(projects)
-        await session.flush()
+            ).project
+            for n in range(PROJECTS)
+        ]
         for n in range(PEOPLE):
-            person = Person(key=f"p{n}", study_code=f"P{n:05d}", name=f"Person {n}")
-            session.add(person)
-            await session.flush()
-            session.add_all(
-                [
-                    Membership(
-                        person_id=person.id,
-                        project_id=projects[n % PROJECTS].id,
-                        role="participant",
-                    ),
-                    ChannelIdentity(person_id=person.id, channel="webchat", external_id=f"w{n}"),
-                    ConsentRecord(
-                        person_id=person.id, version="1", text_sha256="0" * 64, channel="webchat"
-                    ),
-                ]
+            person = await add_person(
+                session, f"p{n}", f"P{n:05d}", f"Person {n}", projects=[projects[n % PROJECTS]]
             )
+            await add_identity(session, person, "webchat", f"w{n}")
+            await add_consent(session, person, "webchat")
 
 
 async def main() -> list[str]:
