@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from bot.services import Services
 from digests.data import build_weekly
 from digests.schedule import Week, schedule_for
-from storage.models import Delivery, Membership, Person, Project, Reflection
+from storage.models import Project
 from tests.review.conftest import WHEN, World, build_world
 from tests.review.helpers import client, csrf, listed_ids, sign_in
+from tests.support.world import add_delivery, add_person, add_reflection
 
 ANONYMOUS_LINK = re.compile(r'href="(/review/anonymous/[0-9a-f]+)"')
 
@@ -24,39 +25,32 @@ ANONYMOUS_LINK = re.compile(r'href="(/review/anonymous/[0-9a-f]+)"')
 async def _add_writers(world: World, names: list[str], first: int = 3) -> list[int]:
     """More Fife participants, each writing one team_anonymous reflection in the week of WHEN."""
     ids = []
+    fife = world.projects["fife"]
     async with world.services.sessions() as session, session.begin():
-        project = await session.get(Project, world.projects["fife"])
-        assert project is not None
         for number, name in enumerate(names, start=first):
-            person = Person(
-                key=name.lower(), study_code=f"P-00{number}", name=name, email=f"{name}@x.org"
-            )
-            session.add_all(
-                [person, Membership(person=person, project=project, role="participant")]
+            person = await add_person(
+                session, name.lower(), f"P-00{number}", name, email=f"{name}@x.org", projects=[fife]
             )
             written = WHEN + timedelta(hours=number)
-            delivery = Delivery(
-                person=person,
-                project=project,
-                slot=written,
-                due_at=written,
+            delivery = await add_delivery(
+                session,
+                person.id,
+                fife,
+                written,
                 prompt_key="scoping.what-matters",
-                prompt_kind="text",
                 prompt_text="What matters most this week in Fife?",
                 status="answered",
             )
-            reflection = Reflection(
-                person=person,
-                project=project,
-                delivery=delivery,
-                kind="text",
-                text=f"secret-{number} was said at the hub.",
+            reflection = await add_reflection(
+                session,
+                person.id,
+                fife,
+                f"secret-{number} was said at the hub.",
+                created_at=written,
                 audience="team_anonymous",
                 channel="slack",
-                created_at=written,
+                delivery_id=delivery.id,
             )
-            session.add_all([delivery, reflection])
-            await session.flush()
             ids.append(reflection.id)
     return ids
 
