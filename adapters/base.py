@@ -120,11 +120,17 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class Answered:
-    """Tells the adapter that a prompt message was answered, so it can show the choice on it."""
+    """Tells the adapter that a prompt was answered, so it can show the answer on it.
+
+    ``message_refs`` holds every message of the prompt still showing buttons (the prompt and
+    its reminder, when one was sent): a channel clears them all, whichever was tapped.
+    ``prompt_text`` is the question, for a channel that cannot read its own message back.
+    """
 
     delivery_id: int
-    message_ref: str | None
+    message_refs: tuple[str, ...]
     label: str
+    prompt_text: str = ""
 
 
 @dataclass
@@ -134,6 +140,9 @@ class InboundResult:
     replies: list[OutboundText] = field(default_factory=list)
     answered: Answered | None = None
     duplicate: bool = False  # the event was seen before; nothing was stored or said again
+    # the person's standing changed (paused, resumed, audience, linked, joined or left): a
+    # channel that shows it elsewhere (Slack's App Home) shows it again
+    state_changed: bool = False
 
 
 InboundHandler = Callable[[InboundMessage], Awaitable[InboundResult]]

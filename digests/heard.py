@@ -58,16 +58,9 @@ class HeardDue:
 
 
 Deliver = Callable[[HeardDue, str, int], Awaitable[str]]
-"""``deliver(due, text, digest_id)`` sends ``text`` with the buttons of :func:`heard_buttons`
-through ``due.channel`` and returns the sent message's reference; raises :class:`SendFailed`."""
-
-
-def heard_buttons(digest_id: int) -> tuple[tuple[str, str], ...]:
-    """The two answers as (value, label): the conversation core reads ``heard:<id>:yes|no``."""
-    return (
-        (f"heard:{digest_id}:yes", "That's right"),
-        (f"heard:{digest_id}:no", "Not quite"),
-    )
+"""``deliver(due, text, digest_id)`` sends ``text`` with its two answer buttons ("That's right",
+"Not quite": the app builds them) through ``due.channel`` and returns the sent message's
+reference; raises :class:`SendFailed`."""
 
 
 def _pick_identity(person: Person, channels: Collection[str]) -> ChannelIdentity | None:

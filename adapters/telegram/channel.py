@@ -31,6 +31,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from adapters import actions
 from adapters.base import (
     ASGIApp,
     DeliveryError,
@@ -308,11 +309,11 @@ class TelegramChannel:
             await self._answer_tap(query, messages.GROUP_BUTTON)
             return
         shown = prompt.text if isinstance(prompt, Message) else None
-        decoded = messages.decode_callback(query.data)
-        if decoded is None:
+        tap = actions.unpack(query.data)
+        if tap is None:
             await self._answer_tap(query, messages.UNREADABLE_BUTTON)
             return
-        delivery_id, value = decoded
+        delivery_id, value = tap.delivery_id, tap.value
         ref = message_ref(prompt.chat.id, prompt.message_id)
         inbound = InboundMessage(
             channel=CHANNEL,
@@ -350,11 +351,11 @@ class TelegramChannel:
             return
         for reply in result.replies:
             await self._say(chat_id, reply)
-        if result.answered is not None and result.answered.message_ref:
-            answered_ref = result.answered.message_ref
-            await self._show_choice(
-                answered_ref, result.answered.label, original if answered_ref == ref else None
-            )
+        if result.answered is not None:  # the prompt and its reminder, whichever was tapped
+            for answered_ref in result.answered.message_refs:
+                await self._show_choice(
+                    answered_ref, result.answered.label, original if answered_ref == ref else None
+                )
 
     async def _show_choice(self, ref: str, label: str, original: str | None) -> None:
         """Take the buttons off an answered prompt, and show the answer under its text.

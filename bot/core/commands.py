@@ -285,7 +285,7 @@ async def cmd_audience(turn: Turn, args: str) -> None:
         small = await too_small_for_anonymity(turn.session, turn.person)
         if small:
             lines.append(texts.small_team([project.name for project in small]))
-        choices = texts.audience_choices(":last") if latest else texts.audience_choices()
+        choices = texts.audience_choices(last=latest is not None)
         turn.say("\n".join(line for line in lines if line), choices)
         return
     await set_audience(turn, chosen, last=last)

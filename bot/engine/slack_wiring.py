@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from adapters.base import Choice
+from adapters import actions
 from adapters.slack import HomeView, RecentAnswer, SlackChannel
 from bot.core import texts
 from bot.core.people import active_projects, default_audience, person_zone
@@ -89,10 +89,8 @@ async def home_view_for(services: Services, team: str | None, user: str) -> Home
             name=person.name,
             next_prompt=next_prompt,
             paused_until=texts.human_date(paused) if paused else None,
-            audience=f"audience:{audience}",
-            audience_options=tuple(
-                Choice(f"audience:{key}", label) for key, label in texts.AUDIENCE_SHORT.items()
-            ),
+            audience=actions.encode(actions.SetAudience(audience)),
+            audience_options=texts.audience_choices(),
             recent=recent,
         )
 

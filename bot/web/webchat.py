@@ -212,19 +212,12 @@ async def _heard_bubbles(
             sender="bot",
             text=text,
             at=digest.sent_at,
-            choices=() if answered else _heard_choices(digest.id),
+            choices=() if answered else texts.heard_choices(digest.id),
             answered="Thanks for your answer." if answered else None,
         )
         at = digest.sent_at or since
         found.append(((at, f"h{digest.id}", 0, at), bubble))
     return found
-
-
-def _heard_choices(digest_id: int) -> tuple[Choice, ...]:
-    return (
-        Choice(f"heard:{digest_id}:yes", "That's right"),
-        Choice(f"heard:{digest_id}:no", "Not quite"),
-    )
 
 
 def _choices(delivery: Delivery) -> tuple[Choice, ...]:

@@ -32,7 +32,10 @@ async def test_tapping_a_scale_value_answers_that_prompt_with_its_full_context(
     result = await world.channel.tap(world.who, "4", delivery_id=delivery.id)
 
     assert result.answered is not None
-    assert (result.answered.delivery_id, result.answered.message_ref) == (delivery.id, "webchat:7")
+    assert (result.answered.delivery_id, result.answered.message_refs) == (
+        delivery.id,
+        ("webchat:7",),
+    )
     assert result.answered.label == "4 — Quite well"
     assert world.channel.unique_reply().text.startswith(
         "Saved to Family hub approach · Exploring evidence, visible to: your team without "

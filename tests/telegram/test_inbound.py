@@ -174,7 +174,7 @@ async def test_an_answer_by_reply_takes_the_buttons_off_the_prompt(fake: FakeTel
         prompt_id = int(ref.ref.split(":")[1])
 
         def core(message: InboundMessage) -> InboundResult:
-            return InboundResult(answered=Answered(7, ref.ref, "“quite”"))
+            return InboundResult(answered=Answered(7, (ref.ref,), "“quite”"))
 
         channel._handler = Recorder(answer=core)
         fake.add_update(
