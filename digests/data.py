@@ -54,6 +54,7 @@ from digests.schedule import DigestSchedule, Week, is_plan_prompt
 from digests.themes import Corpus, top_themes
 from digests.timeline import timeline_for
 from digests.timespent import month_of, project_medians
+from prompts.choices import option_for, prompt_options
 from storage.models import (
     Attachment,
     Delivery,
@@ -83,10 +84,8 @@ __all__ = [
 
 
 def _label(options: list[Any] | None, value: str) -> str:
-    for option in options or []:
-        if isinstance(option, dict) and str(option.get("value")) == value:
-            return str(option.get("label") or value)
-    return value
+    found = option_for(prompt_options(options), value)
+    return found.label if found is not None else value
 
 
 async def _engagement(

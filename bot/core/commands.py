@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from bot.core import texts
 from bot.core.answers import save_note
 from bot.core.evidence import unused_paths
-from bot.core.matching import AnswerFields, answer_label, newest_open
+from bot.core.matching import AnswerFields, newest_open
 from bot.core.onboarding import withdraw_consent
 from bot.core.parsing import AUDIENCE_WORDS, NoSuchDate, parse_pause
 from bot.core.people import person_zone, too_small_for_anonymity
@@ -21,6 +21,7 @@ from bot.core.turn import Turn
 from bot.engine.deliveries import move
 from bot.privacy.held import held_counts, my_data_text
 from digests.timespent import Spent, person_spent
+from prompts.choices import reflection_label
 from prompts.schedule import snooze_until, working_pattern
 from prompts.timecost import minutes
 from storage.models import (
@@ -207,7 +208,7 @@ async def cmd_undo(turn: Turn, _args: str) -> None:
     )
     what = texts.removed_parts(
         reflection.kind,
-        answer_label(reflection, delivery),
+        reflection_label(reflection, delivery.prompt_options if delivery else None),
         reflection.text or "",
         [(a.kind, a.filename) for a in removed],
     )

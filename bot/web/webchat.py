@@ -19,11 +19,11 @@ from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, 
 from bot.core import texts
 from bot.core.answers import where
 from bot.core.limits import ANSWER_LIMIT
-from bot.core.matching import answer_label
 from bot.core.onboarding import consent_terms
 from bot.core.people import active_consent
 from bot.services import Services
 from bot.settings import Settings
+from prompts.choices import prompt_options, reflection_label
 from storage.models import (
     OPEN_STATUSES,
     ChannelIdentity,
@@ -80,7 +80,7 @@ async def revoke_webchat(
 
 
 def _answer_text(reflection: Reflection) -> str:
-    shown = answer_label(reflection, reflection.delivery)
+    shown = reflection_label(reflection, _options_of(reflection.delivery))
     return shown or ("(file)" if reflection.attachments else "")
 
 
@@ -183,7 +183,7 @@ def _closed_label(delivery: Delivery, first_answer: dict[int, Reflection]) -> st
         return CLOSED_LABELS[delivery.status]
     answer = first_answer.get(delivery.id)
     if answer is not None and answer.kind in ("scale", "choice"):
-        shown = answer_label(answer, delivery)
+        shown = reflection_label(answer, delivery.prompt_options)
         if shown:
             return shown
     return "Answered."
@@ -221,11 +221,11 @@ async def _heard_bubbles(
 
 
 def _choices(delivery: Delivery) -> tuple[Choice, ...]:
-    return tuple(
-        Choice(str(o["value"]), str(o.get("label") or o["value"]))
-        for o in delivery.prompt_options or []
-        if isinstance(o, dict) and "value" in o
-    )
+    return tuple(Choice(o.value, o.label) for o in prompt_options(delivery.prompt_options))
+
+
+def _options_of(delivery: Delivery | None) -> object:
+    return delivery.prompt_options if delivery is not None else None
 
 
 def webchat_channel(services: Services) -> WebChatChannel:

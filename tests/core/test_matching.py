@@ -243,7 +243,7 @@ async def test_the_persons_own_default_audience_wins_over_the_projects(world: Wo
 
 
 def test_a_scale_answer_reads_as_its_number_and_its_words_never_the_number_twice() -> None:
-    from bot.core.matching import scale_shown
+    from prompts.choices import scale_shown
 
     assert scale_shown("4", "Quite well") == "4 — Quite well"
     assert scale_shown("1", "1 – Hardly at all") == "1 – Hardly at all"  # the library's labels

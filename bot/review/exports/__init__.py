@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.review.access import Viewer, author_label
 from bot.review.coding import CodeNode
 from bot.review.search import Filters, each_reflection
+from prompts.choices import option_for, prompt_options
 from storage.models import AuditLog, Code, Coding, Reflection
 
 Progress = Callable[[int], None]
@@ -53,11 +54,8 @@ def option_label(reflection: Reflection) -> str:
     value = reflection.scale_value if reflection.scale_value is not None else reflection.choice
     if value is None or value == "" or reflection.delivery is None:
         return ""
-    for option in reflection.delivery.prompt_options or []:
-        if isinstance(option, dict) and str(option.get("value")) == str(value):
-            label = str(option.get("label") or "")
-            return "" if label == str(value) else label
-    return ""
+    found = option_for(prompt_options(reflection.delivery.prompt_options), value)
+    return "" if found is None or found.label == found.value else found.label
 
 
 def answer_text(reflection: Reflection) -> str:
