@@ -14,6 +14,7 @@ from adapters.slack import HomeView, RecentAnswer, SlackChannel
 from bot.core import texts
 from bot.core.people import active_projects, default_audience, person_zone
 from bot.services import Services
+from prompts.choices import reflection_label
 from storage.models import ChannelIdentity, Delivery, Person, Reflection
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,12 @@ RECENT_ANSWERS = 5
 
 
 def _answer_text(reflection: Reflection) -> str:
-    if reflection.scale_value is not None:
-        answer = f"{reflection.scale_value} out of 5"
-        return f"{answer} — {reflection.text}" if reflection.text else answer
-    parts = [reflection.choice or "", reflection.text or ""]
-    shown = " — ".join(part for part in parts if part)
+    """An answer in the App Home: as every channel shows it ("4 — Quite well"), then any words
+    added to a rating or choice, then how many files came with it."""
+    delivery = reflection.delivery
+    shown = reflection_label(reflection, delivery.prompt_options if delivery else None)
+    if reflection.kind in ("scale", "choice") and reflection.text and shown != reflection.text:
+        shown = f"{shown} — {reflection.text}" if shown else reflection.text
     if reflection.attachments:
         count = len(reflection.attachments)
         files = f"📎 {count} file{'s' if count > 1 else ''}"
