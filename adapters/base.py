@@ -13,26 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+# A failed send is part of the seam; its one definition is in adapters.errors.
+from adapters.errors import DeliveryError as DeliveryError
+
 PromptKind = Literal["text", "scale", "choice", "evidence"]
 AttachmentKind = Literal["photo", "file", "voice"]
 
 # An ASGI application, as mounted on carbot's web app (webhook and HTTP-mode routes).
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
-
-
-class DeliveryError(Exception):
-    """Sending failed. ``permanent`` says whether trying again could ever help.
-
-    Permanent: the user blocked the bot, the Slack user was deleted, the chat no longer exists.
-    Transient: a timeout, a 5xx, a rate limit (``retry_after`` seconds, when the platform said).
-    """
-
-    def __init__(
-        self, message: str, *, permanent: bool = False, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from adapters.errors import SendFailed
 from digests import ledger
 from digests.audience import DigestKind, unlinkable_order
 from digests.config import DigestConfig
 from digests.data import WeeklyDigest, build_weekly
-from digests.errors import SendFailed
 from digests.ledger import DigestKey
 from digests.render import render_text
 from digests.schedule import DigestSchedule, Week, heard_period_due, schedule_for, zone

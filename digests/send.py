@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from adapters.errors import SendFailed
 from digests import ledger
 from digests.config import DigestConfig
 from digests.cross import CrossDigest, build_cross
 from digests.data import WeeklyDigest, build_weekly
-from digests.errors import SendFailed
 from digests.ledger import DigestKey
 from digests.mail import Mailer, mail_domain, mailer_for
 from digests.render import make_message, weekly_context

@@ -52,9 +52,9 @@ from adapters.base import (
     OutboundText,
     Recipient,
 )
+from adapters.errors import NotCommittedYet, SlackError
 from adapters.slack import blocks as kit
-from adapters.slack.api import SlackApi, SlackError, Sleep, web_client
-from adapters.slack.errors import NotCommittedYet
+from adapters.slack.api import SlackApi, Sleep, web_client
 from adapters.slack.gate import check_request, log_refusal
 from adapters.slack.home import HomeProvider, home_view
 

@@ -23,10 +23,9 @@ from adapters.base import (
     InboundResult,
     OutboundText,
 )
+from adapters.errors import FileTooLarge, NotCommittedYet
 from adapters.numbers import strict_id
 from adapters.slack import blocks as kit
-from adapters.slack.api import FileTooLarge
-from adapters.slack.errors import NotCommittedYet
 from adapters.slack.home import AUDIENCE_ACTION, PAUSE_ACTION, RESUME_ACTION
 
 if TYPE_CHECKING:

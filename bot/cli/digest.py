@@ -11,9 +11,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from adapters.errors import NotFound, UsageError
 from bot.cli import run_async, with_services
 from bot.engine.digest_jobs import due_digests, send_due_digests
-from bot.errors import NotFound, UsageError
 from bot.services import Services
 from digests import ledger
 from digests.cross import build_cross

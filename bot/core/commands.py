@@ -10,12 +10,13 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
+from adapters.errors import NoSuchDate
 from bot.core import texts
 from bot.core.answers import save_note
 from bot.core.evidence import unused_paths
 from bot.core.matching import AnswerFields, newest_open
 from bot.core.onboarding import withdraw_consent
-from bot.core.parsing import AUDIENCE_WORDS, NoSuchDate, parse_pause
+from bot.core.parsing import AUDIENCE_WORDS, parse_pause
 from bot.core.people import person_zone, too_small_for_anonymity
 from bot.core.turn import Turn
 from bot.engine.deliveries import move

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from adapters.base import Channel, DeliveryError, OutboundText, Recipient
+from adapters.base import Channel, OutboundText, Recipient
+from adapters.errors import DeliveryError, SendFailed
 from bot.core import texts
 from bot.engine.digest_jobs import digest_config
 from bot.services import Services
 from digests import heard
-from digests.errors import SendFailed
 
 
 async def send_what_we_heard(

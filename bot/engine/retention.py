@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import RetentionLeftovers
 from bot.services import Services
 from bot.study.schema import duration_days
 from storage.models import (
@@ -48,10 +49,6 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 KINDS = ("reflections", "evidence", "inbound_events", "deliveries", "digests", "audit_log")
-
-
-class RetentionLeftovers(RuntimeError):
-    """A retention run found data older than its period still there after deleting."""
 
 
 @dataclass

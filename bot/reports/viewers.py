@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import PromptLibraryError
 from bot.review.access import Viewer, cli_viewer
 from bot.review.anonymity import released_to_lead
-from prompts.library import Library, PromptLibraryError, load_library
+from prompts.library import Library, load_library
 from storage.models import Project, Study
 
 

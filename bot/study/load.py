@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import StudyError
+from adapters.errors import StudyError
 from bot.services import Services
 from bot.study.report import LoadReport, new_study_code, person_values
 from bot.study.schema import ROLE_FIELDS, ProjectSpec, StudyFile, phase_key

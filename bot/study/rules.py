@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from adapters.errors import PromptLibraryError
 from bot.study.pieces import Pieces
 from bot.study.problems import Loc, Problem, format_path
 from bot.study.schema import (
@@ -19,7 +20,7 @@ from bot.study.schema import (
     phase_key,
 )
 from digests.audience import SMALL_N
-from prompts.library import PromptLibraryError, load_library
+from prompts.library import load_library
 
 
 def warnings(study: StudyFile) -> list[Problem]:

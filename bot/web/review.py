@@ -26,8 +26,8 @@ from fastapi.responses import (
     StreamingResponse,
 )
 
+from adapters.errors import UsageError
 from adapters.numbers import strict_id, strict_int
-from bot.errors import UsageError
 from bot.evaluation.events import study_events
 from bot.evaluation.summary import summarise
 from bot.privacy.forget import forget_reflection

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.base import DeliveryError
+from adapters.errors import DeliveryError
 from bot.engine.heard import send_what_we_heard
 from storage.db import transaction
 from storage.models import ChannelIdentity, Digest

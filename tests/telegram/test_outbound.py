@@ -9,13 +9,13 @@ import pytest
 from adapters.base import (
     Answered,
     Choice,
-    DeliveryError,
     InboundMessage,
     InboundResult,
     OutboundPrompt,
     OutboundText,
     Recipient,
 )
+from adapters.errors import DeliveryError
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram.conftest import ANA, Recorder, eventually, running
 
