@@ -84,7 +84,7 @@ async def sign_in_page(request: Request, next: str = "/review/") -> HTMLResponse
 async def sign_in(request: Request) -> Response:
     form = await checked_form(request)
     services = services_of(request)
-    now = datetime.now(UTC)
+    now = services.clock.now()
     async with services.sessions() as session, session.begin():
         result = await auth.sign_in(
             session,

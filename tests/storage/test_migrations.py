@@ -5,11 +5,18 @@ import asyncio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import insert, inspect, text
 
-from storage.db import create_engine, upgrade
+from storage.db import alembic_config, create_engine, upgrade
 from storage.fts import include_name
-from storage.models import Base
+from storage.models import Base, Partnership
+
+
+def head_revision(url: str) -> str:
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert head is not None
+    return head
 
 
 def _diff(connection) -> list:  # type: ignore[no-untyped-def]
@@ -34,7 +41,23 @@ async def test_migrations_build_exactly_the_schema_the_models_declare(any_db_url
 
 async def test_upgrading_twice_is_harmless(any_db_url: str) -> None:
     await asyncio.to_thread(upgrade, any_db_url)
-    await asyncio.to_thread(upgrade, any_db_url)
+    engine = create_engine(any_db_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(Partnership.__table__).values(slug="fife", name="Fife", timezone="UTC")
+            )
+        await asyncio.to_thread(upgrade, any_db_url)  # again, on a database in use
+        async with engine.connect() as connection:
+            kept = (await connection.execute(text("SELECT slug FROM partnerships"))).scalars().all()
+            versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            revisions = versions.scalars().all()
+            diff = await connection.run_sync(_diff)
+    finally:
+        await engine.dispose()
+    assert kept == ["fife"]  # nothing was dropped or rebuilt
+    assert revisions == [head_revision(any_db_url)]  # one row, at the newest migration
+    assert diff == []
 
 
 @pytest.mark.parametrize(
