@@ -40,13 +40,13 @@ class SlackError(DeliveryError):
         self.code = code
 
 
-class SendFailed(CarbotError):
-    """A digest (email or chat message) could not be delivered: the ledger schedules another
-    attempt with backoff, unless it is ``permanent`` (a 5xx refusal, a blocked chat)."""
+class SendFailed(DeliveryError):
+    """A digest email could not be delivered (SMTP, or the outbox folder): the ledger schedules
+    another attempt with backoff, unless it is ``permanent`` (a 5xx refusal)."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+
+class DownloadFailed(DeliveryError):
+    """A file someone sent could not be fetched from the platform; the event is tried again."""
 
 
 class FileTooLarge(CarbotError):

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from adapters.errors import SendFailed
+from adapters.errors import DeliveryError
 from digests import ledger
 from digests.audience import DigestKind, unlinkable_order
 from digests.config import DigestConfig
@@ -60,7 +60,7 @@ class HeardDue:
 Deliver = Callable[[HeardDue, str, int], Awaitable[str]]
 """``deliver(due, text, digest_id)`` sends ``text`` with its two answer buttons ("That's right",
 "Not quite": the app builds them) through ``due.channel`` and returns the sent message's
-reference; raises :class:`SendFailed`."""
+reference; raises :class:`DeliveryError`."""
 
 
 def _pick_identity(person: Person, channels: Collection[str]) -> ChannelIdentity | None:
@@ -188,7 +188,7 @@ async def send_what_we_heard(
         try:
             ref = await deliver(due, text, digest_id)
         except Exception as exc:  # a channel bug must not stop the other messages
-            if not isinstance(exc, SendFailed):
+            if not isinstance(exc, DeliveryError):
                 log.exception("sending what-we-heard %s through %s failed", digest_id, due.channel)
             await ledger.mark_failed(
                 sessions,
@@ -196,7 +196,7 @@ async def send_what_we_heard(
                 attempt,
                 now,
                 f"{due.channel}: {exc}",
-                permanent=isinstance(exc, SendFailed) and exc.permanent,
+                permanent=isinstance(exc, DeliveryError) and exc.permanent,
                 max_attempts=config.max_attempts,
             )
             continue

@@ -43,6 +43,7 @@ from adapters.base import (
     OutboundText,
     Recipient,
 )
+from adapters.errors import DownloadFailed
 from adapters.telegram import messages
 from adapters.telegram.errors import call_telegram
 from adapters.telegram.inbound import CHANNEL, message_ref, parse_ref, to_inbound
@@ -406,6 +407,6 @@ def _button_label(message: MaybeInaccessibleMessage, data: str | None) -> str | 
     return None
 
 
-def as_inbound_error(exc: TelegramError) -> RuntimeError:
+def as_inbound_error(exc: TelegramError) -> DownloadFailed:
     """A failed download while reading an update: the update is tried again later."""
-    return RuntimeError(f"Telegram: could not fetch an attachment ({exc.message})")
+    return DownloadFailed(f"Telegram: could not fetch an attachment ({exc.message})")

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from adapters.base import Channel, OutboundText, Recipient
-from adapters.errors import DeliveryError, SendFailed
 from bot.core import texts
 from bot.engine.digest_jobs import digest_config
 from bot.services import Services
@@ -21,12 +20,8 @@ async def send_what_we_heard(
 
     async def deliver(due: heard.HeardDue, text: str, digest_id: int) -> str:
         recipient = Recipient(due.identity_id, due.external_id, due.workspace)
-        try:
-            sent = await channels[due.channel].send_text(
-                recipient, OutboundText(text, texts.heard_choices(digest_id))
-            )
-        except DeliveryError as exc:
-            raise SendFailed(str(exc), permanent=exc.permanent) from exc
+        message = OutboundText(text, texts.heard_choices(digest_id))
+        sent = await channels[due.channel].send_text(recipient, message)  # or DeliveryError
         return sent.ref
 
     return await heard.send_what_we_heard(
