@@ -31,8 +31,9 @@ from digests.data import WeeklyDigest, build_weekly
 from digests.ledger import DigestKey
 from digests.render import render_text
 from digests.schedule import DigestSchedule, Week, heard_period_due, schedule_for, zone
-from digests.send import Sessions, study_options
+from digests.send import Sessions
 from storage.models import ChannelIdentity, Membership, Person, Project
+from storage.queries import study_options
 
 log = logging.getLogger(__name__)
 

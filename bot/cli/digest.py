@@ -20,8 +20,8 @@ from digests.cross import build_cross
 from digests.data import build_weekly
 from digests.render import make_message, weekly_context
 from digests.schedule import Week, schedule_for, zone
-from digests.send import study_options
 from storage.models import Project
+from storage.queries import study_options
 
 WIDTHS = (375, 800)
 CHROMIUM_ARGS = [

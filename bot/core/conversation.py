@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +50,8 @@ from bot.core.turn import Turn
 from bot.privacy.erasure import erase_person
 from bot.privacy.outbox import cut_quotes
 from bot.services import Services
-from storage.models import ChannelIdentity, InboundEvent, Person
+from storage.models import InboundEvent, Person
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -158,13 +158,8 @@ class Conversation:
         return event
 
     async def _turn(self, session: AsyncSession, message: InboundMessage, now: datetime) -> Turn:
-        identity = await session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == message.channel,
-                ChannelIdentity.workspace == (message.workspace or ""),
-                ChannelIdentity.external_id == message.external_id,
-                ChannelIdentity.status != "revoked",
-            )
+        identity = await channel_identity(
+            session, message.channel, message.external_id, message.workspace
         )
         command = parse_command(message)
         if command is not None and command[0] in ("start", "link") and command[1]:

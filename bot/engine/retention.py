@@ -43,8 +43,8 @@ from storage.models import (
     InboundEvent,
     Memo,
     Reflection,
-    Study,
 )
+from storage.queries import study_options
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ class Plan:
 
 async def periods(session: AsyncSession) -> dict[str, str]:
     """The study's retention periods as written (``{"reflections": "24 months"}``)."""
-    options = await session.scalar(select(Study.options).order_by(Study.id).limit(1))
-    found = (options or {}).get("retention") or {}
+    found = (await study_options(session)).get("retention") or {}
     return {kind: str(found[kind]) for kind in KINDS if found.get(kind)}
 
 

@@ -15,7 +15,8 @@ from bot.core import texts
 from bot.core.people import active_projects, default_audience, person_zone
 from bot.services import Services
 from prompts.choices import reflection_label
-from storage.models import ChannelIdentity, Delivery, Person, Reflection
+from storage.models import Delivery, Person, Reflection
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,7 @@ async def home_view_for(services: Services, team: str | None, user: str) -> Home
     """What the App Home shows the Slack user ``user`` of workspace ``team``."""
     now = services.clock.now()
     async with services.sessions() as session:
-        identity = await session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == "slack",
-                ChannelIdentity.workspace == (team or ""),
-                ChannelIdentity.external_id == user,
-                ChannelIdentity.status != "revoked",
-            )
-        )
+        identity = await channel_identity(session, "slack", user, team)
         person = await session.get(Person, identity.person_id) if identity else None
         if person is None or not person.active:
             return HomeView(name=None)

@@ -9,12 +9,13 @@ from adapters.errors import PromptLibraryError
 from bot.review.access import Viewer, cli_viewer
 from bot.review.anonymity import released_to_lead
 from prompts.library import Library, load_library
-from storage.models import Project, Study
+from storage.models import Project
+from storage.queries import the_study
 
 
 async def study_library(session: AsyncSession) -> Library:
     """The prompt library as the study has it (its own context prompts included)."""
-    study = await session.scalar(select(Study).order_by(Study.id).limit(1))
+    study = await the_study(session)
     try:
         return load_library(study.options if study is not None else None)
     except PromptLibraryError:

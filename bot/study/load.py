@@ -41,6 +41,7 @@ from storage.models import (
     Study,
     utcnow,
 )
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -422,12 +423,8 @@ class _Loader:
             if spec.channels.slack:
                 handles.append(("slack", spec.channels.slack.workspace, spec.channels.slack.user))
             for channel, workspace, external_id in handles:
-                row = await self.session.scalar(
-                    select(ChannelIdentity).where(
-                        ChannelIdentity.channel == channel,
-                        ChannelIdentity.workspace == workspace,
-                        ChannelIdentity.external_id == external_id,
-                    )
+                row = await channel_identity(
+                    self.session, channel, external_id, workspace, revoked_too=True
                 )
                 if row is None:
                     self.session.add(

@@ -32,6 +32,7 @@ from storage.models import (
     Person,
     Reflection,
 )
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +89,7 @@ async def chat_history(
     session: AsyncSession, external_id: str, now: datetime
 ) -> ChatHistory | None:
     """The page for the web chat identity ``external_id``; None if unknown or revoked."""
-    identity = await session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == "webchat",
-            ChannelIdentity.workspace == "",
-            ChannelIdentity.external_id == external_id,
-            ChannelIdentity.status != "revoked",
-        )
-    )
+    identity = await channel_identity(session, "webchat", external_id)
     if identity is None:
         return None
     person = await session.get(Person, identity.person_id)
