@@ -125,6 +125,8 @@ async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> No
         await channel.say(user, result, thread_ts if in_thread else None)
         if result.answered and not result.duplicate:
             await channel.clear_answered(result.answered)
+        if result.state_changed:  # e.g. "pause 2 weeks" typed in the DM
+            await channel.publish_home(_team(body) or event.get("team"), user)
 
     channel.after_ack(user, reply)  # stored: Slack is acknowledged now, the replies follow
 
@@ -174,6 +176,8 @@ async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respo
     elif label and ref:
         await channel.show_answered(ref, label, shown)
     await channel.say(user, result)
+    if result.state_changed:  # e.g. an audience chosen with a button in the DM
+        await channel.publish_home(_team(body), user)
 
 
 async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payload) -> None:
