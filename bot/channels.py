@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from adapters.base import Channel
+from bot.channels_teams import teams_channels, teams_problems
 from bot.engine.slack_wiring import slack_channel
 from bot.engine.telegram_wiring import telegram_channel
 from bot.services import Services
@@ -53,6 +54,7 @@ def missing_channel_settings(settings: Settings) -> list[str]:
             problems.append(
                 "Telegram in webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL or CARBOT_PUBLIC_URL"
             )
+    problems += teams_problems(settings)
     return problems
 
 
@@ -65,6 +67,7 @@ def build_channels(services: Services) -> list[Channel]:
     slack = slack_channel(services)
     if slack is not None:
         channels.append(slack)
+    channels += teams_channels(services)
     names = ", ".join(channel.name for channel in channels)
     log.info("channels: %s", names)
     return channels

@@ -98,5 +98,9 @@ def _register() -> None:
 
     main.add_command(telegram.telegram)
 
+    from bot.channels_teams import teams
+
+    main.add_command(teams)
+
 
 _register()
