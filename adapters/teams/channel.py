@@ -263,7 +263,7 @@ class TeamsChannel:
         assert self.email_linker is not None
         try:
             member = await call_teams(
-                lambda: self.app.api.conversations.members(who.conversation).get(who.user),
+                lambda: self.app.api.conversations.get_member_by_id(who.conversation, who.user),
                 self.pacer,
                 who.conversation,
             )

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from adapters.teams.manifest import COMMANDS
 from bot.core.onboarding import issue_link_code
-from bot.engine.dispatch import dispatch_once
 from bot.services import Services
-from storage.models import ChannelIdentity, ConsentRecord, Delivery, Person, Reflection
+from storage.models import ChannelIdentity, ConsentRecord, Person, Reflection
 from tests.fakes.teams_connector import TENANT, FakeConnector
-from tests.support.participants import make_delivery, make_person, make_project, seed
-from tests.teams.conftest import ALEX, Teams, activity, buttons, card_of, shown
+from tests.support.participants import make_person, make_project, seed
+from tests.teams.conftest import ALEX, Teams, activity, buttons, shown, teams_world
 
 NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -63,3 +64,114 @@ async def test_someone_links_with_a_code_and_agrees_with_a_button_on_the_card(
     assert updated == consent_id
     assert "I agree" in shown(card)
     assert buttons(card) == []
+
+
+async def alex(services: Services, **person: Any) -> tuple[Any, Any, Any]:
+    async def build(session):  # type: ignore[no-untyped-def]
+        rows = await make_project(session)
+        who, identity = await make_person(
+            session,
+            rows.project,
+            name="Alex Reid",
+            channel="teams",
+            workspace=TENANT,
+            external_id=ALEX,
+            now=NOW,
+            **person,
+        )
+        return rows, who, identity
+
+    return await seed(services, build)
+
+
+@pytest.mark.parametrize("command", [c.title for c in COMMANDS] + ["mydata", "time"])
+async def test_every_command_works_typed_as_text(
+    teams: Teams, connector: FakeConnector, command: str
+) -> None:
+    await alex(teams.services)
+
+    response = await teams.say(command)
+
+    assert response.status_code == 200
+    reply = connector.posted(ALEX)[-1]
+    assert "don't know the command" not in shown(reply)
+    assert shown(reply).strip()
+
+
+async def test_pause_typed_in_the_chat_pauses_questions(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    _rows, person, _identity = await alex(teams.services)
+
+    await teams.say("pause 2 weeks")
+
+    async with teams.services.sessions() as session:
+        paused = await session.get(Person, person.id)
+    assert paused is not None and paused.paused_until is not None
+    assert "pause" in shown(connector.posted(ALEX)[-1]).lower()
+
+
+async def test_a_stranger_is_told_how_to_sign_up_and_nothing_is_kept(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await teams.say("hello?")
+
+    assert "link" in shown(connector.posted(ALEX)[-1]).lower()
+    assert await count(teams.services, ChannelIdentity) == 0
+    assert await count(teams.services, Reflection) == 0
+
+
+async def test_installing_the_app_greets_the_person_with_how_to_sign_up(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    response = await teams.post(activity(connector, kind="installationUpdate"))
+
+    assert response.status_code == 200
+    assert "link" in shown(connector.posted(ALEX)[-1]).lower()
+    assert await count(teams.services, ChannelIdentity) == 0
+
+
+async def test_with_email_linking_on_installing_links_by_entra_email_and_asks_for_consent(
+    services: Services, connector: FakeConnector
+) -> None:
+    await code_for_sam(services)
+    connector.members["29:1alex"] = {"id": "29:1alex", "email": "sam@example.org", "name": "Sam"}
+    async for teams in teams_world(services, connector, link_by_email=True):
+        await teams.post(activity(connector, kind="installationUpdate"))
+
+    async with services.sessions() as session:
+        identity = await session.scalar(select(ChannelIdentity))
+        sam = await session.scalar(select(Person).where(Person.key == "sam"))
+    assert identity is not None and sam is not None
+    assert (identity.person_id, identity.external_id, identity.workspace) == (sam.id, ALEX, TENANT)
+    greeting = connector.posted(ALEX)[-1]
+    assert "Hello Sam" in shown(greeting)
+    assert [b["title"] for b in buttons(greeting)] == ["I agree", "No thanks"]
+
+
+async def test_email_linking_is_off_by_default(teams: Teams, connector: FakeConnector) -> None:
+    await code_for_sam(teams.services)
+    connector.members["29:1alex"] = {"id": "29:1alex", "email": "sam@example.org"}
+
+    await teams.post(activity(connector, kind="installationUpdate"))
+
+    assert await count(teams.services, ChannelIdentity) == 0
+    assert not any("/members/" in call.path for call in connector.calls)
+
+
+async def test_choosing_an_audience_on_the_card_sets_the_default_audience(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    _rows, person, _identity = await alex(teams.services)
+    await teams.say("audience")
+    card = connector.posted(ALEX)[-1]
+    card_id = list(connector.activities)[-1]
+    [researchers] = [b for b in buttons(card) if "researchers" in b["data"]["value"]]
+
+    await teams.tap(researchers["data"], reply_to=card_id)
+
+    async with teams.services.sessions() as session:
+        stored = await session.get(Person, person.id)
+    assert stored is not None and stored.default_audience == "researchers"
+    [(updated, redrawn)] = connector.updates()
+    assert updated == card_id and buttons(redrawn) == []
