@@ -8,19 +8,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.base import Channel, OutboundText
-from adapters.teams import TeamsChannel, TeamsConfig, app_package, check_credentials
 from bot.core import texts
 from bot.core.onboarding import consent_request
 from bot.core.people import active_consent
 from bot.services import Services
 from bot.settings import Settings, get_settings
 from storage.models import ChannelIdentity, Person
+
+if TYPE_CHECKING:
+    from adapters.teams import TeamsConfig
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,8 @@ _NEEDED = ("teams_app_id", "teams_app_secret", "teams_tenant_id")
 
 def teams_config(settings: Settings) -> TeamsConfig | None:
     """The channel's configuration, or None when no Teams app id is set."""
+    from adapters.teams import TeamsConfig  # the SDK is imported only when Teams is used
+
     if settings.teams_app_id is None or settings.teams_app_secret is None:
         return None
     return TeamsConfig(
@@ -58,6 +63,7 @@ def teams_channels(services: Services) -> list[Channel]:
     config = teams_config(services.settings)
     if config is None or not config.tenant_id:
         return []
+    from adapters.teams import TeamsChannel
 
     async def link(email: str, conversation: str, tenant: str) -> OutboundText | None:
         return await link_by_email(services, email, conversation, tenant)
@@ -142,6 +148,8 @@ def manifest(output: Path, public_url: str | None, app_version: str) -> None:
     settings = get_settings()
     if settings.teams_app_id is None:
         raise click.UsageError("set CARBOT_TEAMS_APP_ID (the bot's Microsoft app id) first")
+    from adapters.teams import app_package
+
     try:
         data = app_package(
             settings.teams_app_id, public_url or settings.public_url, version=app_version
@@ -163,6 +171,8 @@ def check() -> None:
             "; ".join(problems)
             or "set CARBOT_TEAMS_APP_ID, CARBOT_TEAMS_APP_SECRET and CARBOT_TEAMS_TENANT_ID"
         )
+    from adapters.teams import check_credentials
+
     problem = asyncio.run(check_credentials(config))
     if problem is not None:
         raise click.ClickException(problem)

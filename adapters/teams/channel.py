@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -21,7 +22,10 @@ from typing import Any
 import httpx
 from microsoft_teams.api.activities.install_update.add import InstalledActivity
 from microsoft_teams.api.activities.message.message import MessageActivity, MessageActivityInput
-from microsoft_teams.apps import ActivityContext, App
+
+with warnings.catch_warnings():  # the SDK announces a preview feature carbot does not use
+    warnings.simplefilter("ignore")
+    from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.cards import AdaptiveCard
 
 from adapters.base import (
@@ -84,6 +88,9 @@ class TeamsChannel:
             messaging_endpoint=MESSAGES_PATH,
             state=False,
             telemetry={"agent365": False},
+            # Said outright: otherwise the SDK reads DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS
+            # from the environment, and a stray variable would switch token checks off.
+            dangerously_allow_unauthenticated_requests=False,
         )
         self.app.on_message(self._on_message)
         self.app.on_install_add(self._on_install)

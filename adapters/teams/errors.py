@@ -83,9 +83,9 @@ async def call_teams(
     failures = 0
     limited = 0
     while True:
-        await pacer.turn(conversation)
         try:
-            return await action()
+            async with pacer.turn(conversation):
+                return await action()
         except httpx.HTTPStatusError as exc:
             status = exc.response.status_code
             if status == 429 and limited < max_429:

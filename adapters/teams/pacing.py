@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 # (window in seconds, messages allowed in it), per bot per conversation.
 CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = (
@@ -31,60 +33,100 @@ CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = (
 GLOBAL_RATE = 50.0  # requests a second, per app per tenant
 
 
+@dataclass
+class _Slot:
+    """One send's turn: when its request came back (``done`` is set then)."""
+
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    end: float = 0.0
+
+
 class Pacer:
-    """Start times for sends that keep Teams' limits (see the module text)."""
+    """Start times for sends that keep Teams' limits (see the module text).
+
+    Windows are counted from when the earlier requests *came back*, not from when they started:
+    however requests bunch up on their way, Teams cannot have seen more than a window allows.
+    """
 
     def __init__(
         self,
         *,
         rate: float = GLOBAL_RATE,
         limits: tuple[tuple[float, int], ...] = CONVERSATION_LIMITS,
-        margin: float = 0.03,
+        margin: float = 0.01,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._interval = (1.0 + margin) / rate
+        self._second = 1.0 + margin
         self._limits = tuple((window * (1.0 + margin), count) for window, count in limits)
         self._keep = max(count for _window, count in limits)
         self._longest = max(window for window, _count in self._limits)
         self._clock = clock
         self._next_start = 0.0
         self._paused_until = 0.0
-        self._sent: dict[str, deque[float]] = {}
+        self._recent: deque[_Slot] = deque(maxlen=max(1, int(rate)))
+        self._sent: dict[str, deque[_Slot]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._overall = asyncio.Lock()
         self.waited_out = 0  # 429s waited out, for logs and the benchmark
 
-    async def turn(self, conversation: str) -> None:
-        """Wait until a send to ``conversation`` may start, and count it as started."""
-        lock = self._locks.setdefault(conversation, asyncio.Lock())
-        async with lock:
-            sent = self._sent.setdefault(conversation, deque(maxlen=self._keep))
-            await self._sleep_until(self._conversation_room(sent))
-            async with self._overall:
-                while True:
-                    now = self._clock()
-                    start = max(self._next_start, self._paused_until)
-                    if start < now - self._interval:
-                        start = now  # after an idle spell the even grid starts again at now
-                    if start <= now:
-                        break
-                    await asyncio.sleep(start - now)
-                self._next_start = start + self._interval
-            sent.append(self._clock())
-        self._forget_idle()
-
-    def _conversation_room(self, sent: deque[float]) -> float:
-        """The earliest moment every window of this conversation has room for one more."""
-        earliest = 0.0
-        for window, count in self._limits:
-            if len(sent) >= count:
-                earliest = max(earliest, sent[-count] + window)
-        return max(earliest, self._paused_until)
+    @asynccontextmanager
+    async def turn(self, conversation: str) -> AsyncIterator[None]:
+        """``async with pacer.turn(conversation): <send>`` — waits for the send's turn."""
+        slot = await self._take(conversation)
+        try:
+            yield
+        finally:
+            slot.end = self._clock()
+            slot.done.set()
 
     def pause(self, seconds: float) -> None:
         """Teams said 429: no send starts for ``seconds``."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         self.waited_out += 1
+
+    async def _take(self, conversation: str) -> _Slot:
+        lock = self._locks.setdefault(conversation, asyncio.Lock())
+        async with lock:
+            sent = self._sent.setdefault(conversation, deque(maxlen=self._keep))
+            earliest = 0.0
+            for window, count in self._limits:
+                if len(sent) >= count:
+                    earliest = max(earliest, await self._ended(sent[-count], window) + window)
+            await self._sleep_until(earliest)
+            slot = await self._overall_slot()
+            sent.append(slot)
+        self._forget_idle()
+        return slot
+
+    async def _overall_slot(self) -> _Slot:
+        """The next overall turn: on an even grid ``1 / rate`` apart, and no sooner than a
+        second after the request ``rate`` turns back came back."""
+        async with self._overall:
+            while True:
+                start = max(self._next_start, self._paused_until)
+                if len(self._recent) == self._recent.maxlen:
+                    oldest = await self._ended(self._recent[0], self._second)
+                    start = max(start, oldest + self._second)
+                now = self._clock()
+                if start < now - self._interval:
+                    start = now  # after an idle spell the even grid starts again at now
+                if start <= now:
+                    slot = _Slot()
+                    self._recent.append(slot)
+                    self._next_start = start + self._interval
+                    return slot
+                await asyncio.sleep(start - now)
+
+    async def _ended(self, slot: _Slot, within: float) -> float:
+        """When ``slot``'s request came back; if it is still out after ``within`` seconds, now
+        (Teams has had it by then, so counting from now is on the safe side)."""
+        if not slot.done.is_set():
+            try:
+                await asyncio.wait_for(slot.done.wait(), within)
+            except TimeoutError:
+                return self._clock()
+        return slot.end
 
     async def _sleep_until(self, moment: float) -> None:
         while True:
@@ -99,6 +141,7 @@ class Pacer:
         now = self._clock()
         for conversation, sent in list(self._sent.items()):
             lock = self._locks.get(conversation)
-            if sent and now - sent[-1] > self._longest and (lock is None or not lock.locked()):
+            idle = not sent or (sent[-1].done.is_set() and now - sent[-1].end > self._longest)
+            if idle and (lock is None or not lock.locked()):
                 del self._sent[conversation]
                 self._locks.pop(conversation, None)

@@ -59,6 +59,9 @@ class FakeConnector:
         self.files: dict[str, bytes] = {}
         self.failures: dict[str, list[Scripted]] = {}  # conversation id → answers to give first
         self.times: list[float] = []  # when each activity was posted (monotonic)
+        self.enforce: tuple[float, tuple[tuple[float, int], ...]] | None = None
+        self.too_many = 0  # 429s answered because a limit was exceeded
+        self._by_conversation: dict[str, list[float]] = {}
         self._lock = threading.Lock()
         self._next = 0
         fake = self
@@ -153,6 +156,19 @@ class FakeConnector:
         self.failures.setdefault(conversation, []).extend(
             Scripted(status, headers, body) for _ in range(times)
         )
+
+    def enforce_limits(self, rate: float, per_conversation: tuple[tuple[float, int], ...]) -> None:
+        """Answer 429 (Retry-After: 1) to a new activity past ``rate`` in any sliding second,
+        or past any (window, count) of ``per_conversation``, as Teams does."""
+        self.enforce = (rate, per_conversation)
+
+    def _over_a_limit(self, conversation: str, now: float) -> bool:
+        assert self.enforce is not None
+        rate, windows = self.enforce
+        if sum(1 for t in self.times[-int(rate) - 1 :] if now - t < 1.0) >= rate:
+            return True
+        mine = self._by_conversation.get(conversation, [])
+        return any(sum(1 for t in mine if now - t < window) >= count for window, count in windows)
 
     def posted(self, conversation: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -264,8 +280,13 @@ class FakeConnector:
             if method == "PUT" and activity_id:
                 self.activities[activity_id] = body
                 return 200, {"id": activity_id}, {}
+            now = time.monotonic()
+            if self.enforce is not None and self._over_a_limit(conversation, now):
+                self.too_many += 1
+                return 429, {"error": {"code": "Throttled"}}, {"Retry-After": "1"}
             self._next += 1
             new_id = f"1700000000{self._next:04d}"
             self.activities[new_id] = body
-            self.times.append(time.monotonic())
+            self.times.append(now)
+            self._by_conversation.setdefault(conversation, []).append(now)
             return 201, {"id": new_id}, {}

@@ -117,3 +117,17 @@ async def test_a_group_chat_message_is_answered_with_where_to_find_the_bot_and_n
 
     assert await stored(teams.services) == (0, 0)
     assert "personal chat" in connector.posted("19:group")[-1]["text"]
+
+
+async def test_the_sdks_switch_for_unauthenticated_requests_in_the_environment_is_ignored(
+    services: Services, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.teams.conftest import teams_world
+
+    monkeypatch.setenv("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS", "true")
+    await alex(services)
+    async for teams in teams_world(services, connector):
+        response = await teams.post(activity(connector, text="note sneaky"), token="not-a-jwt")
+
+    assert response.status_code == 401
+    assert await stored(services) == (0, 0)

@@ -73,7 +73,9 @@ async def test_wrong_credentials_are_a_transient_failure_that_names_the_settings
     assert connector.activities == {}
 
 
-async def test_the_pacer_keeps_every_per_conversation_window() -> None:
+async def test_the_pacer_keeps_every_per_conversation_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     now = [0.0]
     pacer = Pacer(margin=0.0, clock=lambda: now[0])
     starts: list[float] = []
@@ -81,16 +83,10 @@ async def test_the_pacer_keeps_every_per_conversation_window() -> None:
     async def fake_sleep(seconds: float) -> None:
         now[0] += seconds
 
-    import asyncio
-
-    real_sleep = asyncio.sleep
-    asyncio.sleep = fake_sleep  # type: ignore[assignment]
-    try:
-        for _ in range(130):
-            await pacer.turn("one-conversation")
+    monkeypatch.setattr("adapters.teams.pacing.asyncio.sleep", fake_sleep)
+    for _ in range(130):
+        async with pacer.turn("one-conversation"):
             starts.append(now[0])
-    finally:
-        asyncio.sleep = real_sleep  # type: ignore[assignment]
 
     for window, limit in CONVERSATION_LIMITS:
         for i, start in enumerate(starts):
