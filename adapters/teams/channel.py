@@ -29,6 +29,7 @@ with warnings.catch_warnings():  # the SDK announces a preview feature carbot do
 from microsoft_teams.cards import AdaptiveCard
 
 from adapters.base import (
+    Answered,
     ASGIApp,
     DeliveryError,
     InboundHandler,
@@ -44,6 +45,7 @@ from adapters.teams.auth import BotTokens
 from adapters.teams.config import BOT_SCOPE, CHANNEL, TeamsConfig
 from adapters.teams.errors import call_teams
 from adapters.teams.gate import Gate
+from adapters.teams.keys import SigningKeys
 from adapters.teams.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class TeamsChannel:
         self.email_linker = email_linker
         self._http = httpx.AsyncClient(timeout=config.request_timeout)
         self.tokens = BotTokens(config, self._http)
-        self.gate = Gate()
+        self.gate = Gate(SigningKeys(config.openid_url, self._http))
         self.app = App(
             client_id=config.app_id,
             token=self.tokens,
@@ -251,13 +253,14 @@ class TeamsChannel:
             await self._say(who, reply)
         tapped = message.reply_to if data is not None else None
         if result.answered is not None:
-            refs = [result.answered.message_ref, tapped]
+            refs = (*_answered_refs(result.answered), tapped)
+            asked = _str(getattr(result.answered, "prompt_text", None))
             for ref in dict.fromkeys(r for r in refs if r):
                 question, context = self._shown.get(ref, (None, None))
                 if ref == tapped and data is not None:
                     question = question or _str(data.get("q"))
                     context = context or _str(data.get("ctx"))
-                card = cards.answered_card(question, context, result.answered.label)
+                card = cards.answered_card(question or asked, context, result.answered.label)
                 await self._redraw(who.service_url, who.conversation, ref, card)
         elif data is not None and data.get("carbot") == "reply" and tapped:
             text, _context = self._shown.get(tapped, (None, None))
@@ -291,6 +294,15 @@ class TeamsChannel:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("sending a Teams reply failed", exc_info=task.exception())
+
+
+def _answered_refs(answered: Answered) -> tuple[str, ...]:
+    """Every message of the answered prompt still showing buttons: the channel-folder issue
+    gives ``Answered`` all of them (``message_refs``, and the ``prompt_text``); before it, one."""
+    refs = getattr(answered, "message_refs", None)
+    if refs is None:
+        refs = (getattr(answered, "message_ref", None),)
+    return tuple(str(ref) for ref in refs if ref)
 
 
 def _str(value: object) -> str | None:

@@ -2,8 +2,9 @@
 
 The SDK registers its messaging route here (instead of on a FastAPI app of its own that it
 would serve with its own uvicorn); carbot's web app mounts :attr:`Gate.asgi` at ``/teams``.
-In front of the SDK's handler, a request without a bearer token is refused with 401 before its
-body is read, and a body that is not a JSON object gets 400; everything else goes to the SDK,
+In front of the SDK's handler, a request without a bearer token, or with one naming a signing
+key the Bot Framework does not publish (:mod:`adapters.teams.keys`), is refused with 401 before
+its body is read, and a body that is not a JSON object gets 400; everything else goes to the SDK,
 which verifies the Bot Framework JWT (signature against the OpenID signing keys, issuer,
 audience = the app id, expiry, the ``serviceurl`` claim against the activity's ``serviceUrl``)
 and answers 401 for a token that fails any of these — before the activity reaches carbot.
@@ -22,6 +23,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
+from adapters.teams.keys import SigningKeys
+
 log = logging.getLogger(__name__)
 
 
@@ -39,8 +42,9 @@ def _refuse(path: str, status: int, reason: str) -> Response:
 class Gate:
     """An ``HttpServerAdapter`` whose routes are served by carbot's web app."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: SigningKeys) -> None:
         self.asgi = Starlette()
+        self._keys = keys
 
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         if method != "POST":
@@ -50,6 +54,8 @@ class Gate:
             authorization = request.headers.get("authorization") or ""
             if not authorization.startswith("Bearer ") or len(authorization) <= len("Bearer "):
                 return _refuse(request.url.path, 401, "no bearer token")
+            if not await self._keys.publishes(authorization.removeprefix("Bearer ")):
+                return _refuse(request.url.path, 401, "a token signed with an unknown key")
             try:
                 body: Any = json.loads(await request.body())
             except (ValueError, UnicodeDecodeError):

@@ -195,6 +195,7 @@ class FakeConnector:
         audience: str = APP_ID,
         issuer: str = ISSUER,
         forged: bool = False,
+        kid: str = KID,
     ) -> str:
         """A Bot Framework token for an inbound request (forged: signed with another key)."""
         now = int(time.time())
@@ -207,7 +208,7 @@ class FakeConnector:
             "serviceurl": service_url or self.service_url,
         }
         key = _OTHER_KEY if forged else _KEY
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
     # ── the service ────────────────────────────────────────────────────────────────────────
 

@@ -131,3 +131,19 @@ async def test_the_sdks_switch_for_unauthenticated_requests_in_the_environment_i
 
     assert response.status_code == 401
     assert await stored(services) == (0, 0)
+
+
+async def test_tokens_naming_unknown_keys_are_refused_without_fetching_the_keys_each_time(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await alex(teams.services)
+    await teams.say("note first, with a good token")  # the keys are read once here
+    fetched = sum(1 for call in connector.calls if call.path.endswith("/keys"))
+
+    for n in range(5):
+        bad = connector.token(forged=True, kid=f"made-up-{n}")
+        response = await teams.post(activity(connector, text="note forged"), token=bad)
+        assert response.status_code == 401
+
+    assert sum(1 for call in connector.calls if call.path.endswith("/keys")) == fetched
+    assert await stored(teams.services) == (1, 1)

@@ -116,3 +116,26 @@ def test_a_half_configured_teams_channel_is_named_before_carbot_runs(tmp_path: P
         tmp_path, teams_app_id=APP_ID, teams_app_secret=APP_SECRET, teams_tenant_id=TENANT
     )
     assert missing_channel_settings(full) == []
+
+
+async def test_carbot_runs_the_teams_channel_when_its_three_settings_are_set(
+    tmp_path: Path,
+) -> None:
+    from bot.channels import build_channels
+    from bot.services import Services
+
+    settings = make_settings(
+        tmp_path, teams_app_id=APP_ID, teams_app_secret=APP_SECRET, teams_tenant_id=TENANT
+    )
+    services = Services.from_settings(settings)
+    try:
+        channels = build_channels(services)
+        assert [c.name for c in channels] == ["webchat", "teams"]
+        assert list(channels[1].mounts()) == ["/teams"]
+    finally:
+        await services.close()
+    plain = Services.from_settings(make_settings(tmp_path))
+    try:
+        assert [c.name for c in build_channels(plain)] == ["webchat"]
+    finally:
+        await plain.close()

@@ -175,3 +175,24 @@ async def test_choosing_an_audience_on_the_card_sets_the_default_audience(
     assert stored is not None and stored.default_audience == "researchers"
     [(updated, redrawn)] = connector.updates()
     assert updated == card_id and buttons(redrawn) == []
+
+
+async def test_when_the_core_cannot_store_a_message_teams_gets_500_and_its_resend_is_stored(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await alex(teams.services)
+    real = teams.channel._handler
+    assert real is not None
+
+    async def broken(message):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database went away")
+
+    body = activity(connector, text="note kept in the end", activity_id="f:retry")
+    teams.channel._handler = broken
+    failed = await teams.post(body)
+    teams.channel._handler = real
+    resent = await teams.post(body)
+
+    assert (failed.status_code, resent.status_code) == (500, 200)
+    assert await count(teams.services, Reflection) == 1
+    assert len(connector.posted(ALEX)) == 1
