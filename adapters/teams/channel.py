@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from microsoft_teams.api.activities.install_update.add import InstalledActivity
 from microsoft_teams.api.activities.message.message import MessageActivity, MessageActivityInput
+from microsoft_teams.api.activities.message.message_update import MessageUpdateActivity
 
 with warnings.catch_warnings():  # the SDK announces a preview feature carbot does not use
     warnings.simplefilter("ignore")
@@ -56,6 +57,10 @@ SHOWN = 5000  # sent cards whose question (or reply text) is kept for redrawing 
 GROUP_CHAT = "I only work in a personal chat: open carbot from the Apps bar and message me there."
 UNSUPPORTED = "Sorry, I can't read that. Send text, a photo or a file."
 EMPTY_ANSWER = "Type your answer in the box first, then press Send."
+EDITED = (
+    "I keep what you first sent, so editing a message here doesn't change it. "
+    "To change your last answer, send edit followed by the new text."
+)
 
 # What the app side may do when someone installs the app and email linking is on: link their
 # conversation to the person with that email and return the greeting; None when nobody matched.
@@ -96,8 +101,10 @@ class TeamsChannel:
         )
         self.app.on_message(self._on_message)
         self.app.on_install_add(self._on_install)
+        self.app.on_message_update(self._on_edit)
         self._handler: InboundHandler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._replying: dict[str, asyncio.Task[Any]] = {}  # conversation → its latest replies
         self._shown: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
 
     # ── the Channel protocol ───────────────────────────────────────────────────────────────
@@ -214,6 +221,16 @@ class TeamsChannel:
                 return
         await self._handle(who, message, data)
 
+    async def _on_edit(self, ctx: ActivityContext[MessageUpdateActivity]) -> None:
+        """An edited message changes nothing stored; the person is told how to change it."""
+        activity = ctx.activity.model_dump(by_alias=True, exclude_none=True, mode="json")
+        who = self._accepted(activity)
+        if (
+            who is not None
+            and (activity.get("channelData") or {}).get("eventType") == "editMessage"
+        ):
+            self._in_turn(who.conversation, self._say(who, OutboundText(EDITED)))
+
     def _accepted(self, activity: dict[str, Any]) -> inbound.Sender | None:
         """The sender, when the activity is from a personal chat in carbot's tenant."""
         who = inbound.sender(activity)
@@ -237,7 +254,7 @@ class TeamsChannel:
         if self._handler is None:
             raise RuntimeError("the Teams channel has not started")
         result = await self._handler(message)
-        self._spawn(self._render(who, message, result, data))
+        self._in_turn(who.conversation, self._render(who, message, result, data))
 
     async def _render(
         self,
@@ -285,10 +302,30 @@ class TeamsChannel:
             return None
         return await self.email_linker(str(email), who.conversation, who.tenant)
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _in_turn(self, conversation: str, work: Awaitable[None]) -> None:
+        """Run ``work`` (replies in one chat) once that chat's earlier replies have gone, so a
+        person who sends two messages quickly gets the answers in order."""
+        before = self._replying.get(conversation)
+
+        async def after_earlier() -> None:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            await work
+
+        task = self._spawn(after_earlier())
+        self._replying[conversation] = task
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            if self._replying.get(conversation) is done:
+                del self._replying[conversation]
+
+        task.add_done_callback(forget)
+
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

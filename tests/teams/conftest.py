@@ -57,6 +57,7 @@ def activity(
     attachments: list[dict[str, Any]] | None = None,
     activity_id: str | None = None,
     personal: bool = True,
+    event_type: str | None = None,
 ) -> dict[str, Any]:
     """An activity as the Bot Connector posts it for a personal chat."""
     body: dict[str, Any] = {
@@ -75,6 +76,8 @@ def activity(
         "recipient": {"id": f"28:{APP_ID}", "name": "carbot"},
         "channelData": {"tenant": {"id": tenant}},
     }
+    if event_type is not None:
+        body["channelData"]["eventType"] = event_type
     if kind == "installationUpdate":
         body["action"] = "add"
     if text is not None:

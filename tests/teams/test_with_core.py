@@ -196,3 +196,41 @@ async def test_when_the_core_cannot_store_a_message_teams_gets_500_and_its_resen
     assert (failed.status_code, resent.status_code) == (500, 200)
     assert await count(teams.services, Reflection) == 1
     assert len(connector.posted(ALEX)) == 1
+
+
+async def test_an_edited_message_changes_nothing_and_says_how_to_edit_an_answer(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await alex(teams.services)
+    await teams.say("note the hub was quiet", activity_id="f:first")
+
+    edited = activity(
+        connector, kind="messageUpdate", text="note the hub was busy", event_type="editMessage"
+    )
+    response = await teams.post(edited)
+
+    assert response.status_code == 200
+    async with teams.services.sessions() as session:
+        [note] = list(await session.scalars(select(Reflection)))
+    assert note.text == "the hub was quiet"
+    assert "edit" in shown(connector.posted(ALEX)[-1])
+
+
+async def test_two_quick_messages_get_their_replies_in_order_even_when_one_is_retried(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await alex(teams.services)
+    connector.fail(ALEX, 502)  # the first reply is refused once and sent again after a pause
+    headers = {"Authorization": f"Bearer {connector.token()}"}
+
+    await teams.client.post(
+        "/teams/messages", json=activity(connector, text="help"), headers=headers
+    )
+    await teams.client.post(
+        "/teams/messages", json=activity(connector, text="status"), headers=headers
+    )
+    await teams.channel.idle()
+
+    first, second = (shown(body) for body in connector.activities.values())
+    assert "Commands:" in first
+    assert "Commands:" not in second
