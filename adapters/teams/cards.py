@@ -33,8 +33,15 @@ EVIDENCE_HINT = "Send a photo, a voice note or a file here in this chat to answe
 TEXT_PLACEHOLDER = "Type your answer"
 
 
+def teams_text(text: str) -> str:
+    """``text`` with its line breaks kept: Teams' markdown (in messages and in a card's text)
+    joins lines that are one newline apart, so each becomes a paragraph of its own."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\n\n".join(line for line in lines if line.strip()) if len(lines) > 1 else text
+
+
 def _text(text: str, **style: Any) -> TextBlock:
-    return TextBlock(text=text, wrap=True, **style)
+    return TextBlock(text=teams_text(text), wrap=True, **style)
 
 
 def _head(context: str | None, reminder: bool) -> list[CardElement]:

@@ -236,7 +236,7 @@ class TeamsChannel:
         who = inbound.sender(activity)
         if who is None or not activity.get("id"):
             return None
-        if who.tenant != self.config.tenant_id:
+        if who.tenant.lower() != self.config.tenant_id.lower():
             log.warning(
                 "Ignored a Teams activity from another tenant", extra={"action": "teams.tenant"}
             )
@@ -349,4 +349,4 @@ def _str(value: object) -> str | None:
 def _text_activity(message: OutboundText) -> MessageActivityInput:
     if message.choices:
         return MessageActivityInput().add_card(cards.reply_card(message))
-    return MessageActivityInput(text=message.text)
+    return MessageActivityInput(text=cards.teams_text(message.text))

@@ -3,7 +3,8 @@
 * 403 and 404 are permanent: the person removed the app, left the tenant, or the conversation is
   gone (``BotNotInConversationRoster``, ``ConversationNotFound``); sending again cannot help and
   the core marks the identity unreachable.
-* 401 is carbot's problem (its token was refused), not the person's: transient.
+* 401 is carbot's problem (its token was refused), not the person's: transient; so are 400 and
+  413 (a message over Teams' 40 KB), which fail the delivery after its attempts, not the person.
 * 429 is waited out (``Retry-After``) and the same call made again; a 429 means nothing was
   sent. Microsoft asks for 412, 502 and 504 to be retried too; with other 5xx they are retried a
   few times here with a short backoff, then reported as transient.
@@ -67,7 +68,8 @@ def as_delivery_error(exc: httpx.HTTPStatusError) -> DeliveryError:
         return DeliveryError(message + " (the Bot Connector refused carbot's token)")
     if status == 429:
         return DeliveryError(message, retry_after=retry_after(response))
-    return DeliveryError(message, permanent=400 <= status < 500 and status != 412)
+    # 400 or 413 (over Teams' 40 KB): this message cannot go, but the person is still there.
+    return DeliveryError(message)
 
 
 async def call_teams(

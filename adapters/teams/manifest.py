@@ -90,7 +90,6 @@ def manifest(app_id: str, public_url: str, *, version: str = "1.0.0") -> dict[st
                 ],
             }
         ],
-        "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [host],
     }
 

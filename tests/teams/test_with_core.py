@@ -234,3 +234,15 @@ async def test_two_quick_messages_get_their_replies_in_order_even_when_one_is_re
     first, second = (shown(body) for body in connector.activities.values())
     assert "Commands:" in first
     assert "Commands:" not in second
+
+
+async def test_the_help_text_keeps_its_lines_apart_in_teams(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await alex(teams.services)
+
+    await teams.say("help")
+
+    text = connector.posted(ALEX)[-1]["text"]
+    assert "Commands:\n\n• note TEXT" in text
+    assert "\n\n\n" not in text
