@@ -9,9 +9,11 @@ Teams", https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/ra
 
 :class:`Pacer` gives every send a start time that keeps all five: sends start evenly
 ``1 / rate`` apart overall (never a burst then a wait), and a send to a conversation waits
-until each of its windows has room. A ``margin`` widens every window a little, for clocks and
-for the time a request spends on the way. A 429 anyway (another process shares the app) pauses
-every send for the ``Retry-After`` Teams gave (:meth:`Pacer.pause`).
+until each of its windows has room. Windows are counted from when the earlier sends came back,
+which Teams had received by then, so a request's time on the way cannot squeeze more into a
+window than it allows; ``margin`` widens each window a little more, for clocks. A 429 anyway
+(another process shares the app) pauses every send for the ``Retry-After`` Teams gave
+(:meth:`Pacer.pause`).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Pacer:
         *,
         rate: float = GLOBAL_RATE,
         limits: tuple[tuple[float, int], ...] = CONVERSATION_LIMITS,
-        margin: float = 0.01,
+        margin: float = 0.002,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._interval = (1.0 + margin) / rate

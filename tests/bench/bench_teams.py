@@ -1,6 +1,7 @@
 """Benchmark: 1,000 prompts to 1,000 people through a fake Bot Connector keeping Teams' limits.
 
-The fake answers 429 (``Retry-After: 1``) to an activity past 50 in any sliding second (Teams'
+The fake runs in a process of its own, as the real service would, and answers 429
+(``Retry-After: 1``) to an activity past 50 in any sliding second (Teams'
 documented global limit per app per tenant) or past a conversation's 7 in 1 s, 8 in 2 s, 60 in
 30 s or 1,800 in an hour. The floor is 1000 / 50 s = 20 s; the target is at most 1.10 × the
 floor with no 429 at all.
@@ -17,9 +18,17 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+import httpx
+
 from adapters.base import Choice, InboundMessage, InboundResult, OutboundPrompt, Recipient
-from adapters.teams import CONVERSATION_LIMITS, GLOBAL_RATE, TeamsChannel, TeamsConfig
-from tests.fakes.teams_connector import APP_ID, APP_SECRET, ISSUER, TENANT, FakeConnector
+from adapters.teams import GLOBAL_RATE, TeamsChannel, TeamsConfig
+from tests.fakes.teams_connector import (
+    APP_ID,
+    APP_SECRET,
+    ISSUER,
+    TENANT,
+    connector_in_subprocess,
+)
 
 PROMPTS = 1000
 IN_FLIGHT = 64
@@ -48,14 +57,14 @@ async def fan_out(send: Callable[[int], Awaitable[object]], count: int) -> None:
     await asyncio.gather(*(one(n) for n in range(count)))
 
 
-async def _channel(fake: FakeConnector) -> TeamsChannel:
+async def _channel(base: str) -> TeamsChannel:
     config = TeamsConfig(
         app_id=APP_ID,
         app_secret=APP_SECRET,
         tenant_id=TENANT,
-        service_url=fake.service_url,
-        login_url=fake.login_url,
-        openid_url=fake.openid_url,
+        service_url=base + "/connector/",
+        login_url=base + "/login",
+        openid_url=base + "/openid/v1/.well-known/openidconfiguration",
         token_issuer=ISSUER,
     )
     channel = TeamsChannel(config)
@@ -63,44 +72,40 @@ async def _channel(fake: FakeConnector) -> TeamsChannel:
     return channel
 
 
+async def _stats(base: str) -> dict[str, int]:
+    async with httpx.AsyncClient() as client:
+        return dict((await client.get(base + "/_fake/stats")).json())
+
+
+async def _run(count: int, conversation: Callable[[int], str]) -> tuple[float, dict[str, int]]:
+    with connector_in_subprocess() as base:
+        channel = await _channel(base)
+        try:
+            started = time.perf_counter()
+            await fan_out(
+                lambda n: channel.send_prompt(Recipient(n, conversation(n), TENANT), _prompt(n)),
+                count,
+            )
+            elapsed = time.perf_counter() - started
+        finally:
+            await channel.stop()
+        return elapsed, await _stats(base)
+
+
 async def many_people() -> str:
-    fake = FakeConnector().start()
-    fake.enforce_limits(GLOBAL_RATE, CONVERSATION_LIMITS)
-    channel = await _channel(fake)
-    try:
-        started = time.perf_counter()
-        await fan_out(
-            lambda n: channel.send_prompt(Recipient(n, f"a:1person-{n}", TENANT), _prompt(n)),
-            PROMPTS,
-        )
-        elapsed = time.perf_counter() - started
-    finally:
-        await channel.stop()
-        fake.close()
-    delivered = len(fake.activities)
+    elapsed, stats = await _run(PROMPTS, lambda n: f"a:1person-{n}")
     return (
         f"{PROMPTS} prompts to {PROMPTS} people: {elapsed:.1f} s = {elapsed / FLOOR:.3f} × floor "
-        f"({FLOOR:.0f} s at {GLOBAL_RATE:.0f}/s), {fake.too_many} × 429, {delivered} delivered"
+        f"({FLOOR:.0f} s at {GLOBAL_RATE:.0f}/s), {stats['too_many']} × 429, "
+        f"{stats['delivered']} delivered"
     )
 
 
 async def one_person() -> str:
-    fake = FakeConnector().start()
-    fake.enforce_limits(GLOBAL_RATE, CONVERSATION_LIMITS)
-    channel = await _channel(fake)
-    try:
-        started = time.perf_counter()
-        await fan_out(
-            lambda n: channel.send_prompt(Recipient(1, "a:1one-person", TENANT), _prompt(n)),
-            BURST,
-        )
-        elapsed = time.perf_counter() - started
-    finally:
-        await channel.stop()
-        fake.close()
+    elapsed, stats = await _run(BURST, lambda _n: "a:1one-person")
     return (
         f"{BURST} messages to one person: {elapsed:.1f} s (7 in 1 s, then 8 in 2 s: "
-        f"at least 2 s), {fake.too_many} × 429"
+        f"at least 2 s), {stats['too_many']} × 429"
     )
 
 

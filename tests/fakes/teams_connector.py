@@ -11,10 +11,15 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -214,6 +219,8 @@ class FakeConnector:
 
     def _get(self, path: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         self.calls.append(Call("GET", path, None, headers))
+        if path == "/_fake/stats":
+            return 200, {"too_many": self.too_many, "delivered": len(self.activities)}, {}
         if path.endswith("/openidconfiguration"):
             return 200, {"issuer": ISSUER, "jwks_uri": self.url + "/openid/v1/.well-known/keys"}, {}
         if path.endswith("/.well-known/keys"):
@@ -291,3 +298,30 @@ class FakeConnector:
             self.times.append(now)
             self._by_conversation.setdefault(conversation, []).append(now)
             return 201, {"id": new_id}, {}
+
+
+@contextmanager
+def connector_in_subprocess(enforce: bool = True) -> Iterator[str]:
+    """A fake in a process of its own (as the real service would be), enforcing Teams' limits;
+    yields its base URL. Its counters are at ``<base>/_fake/stats``."""
+    command = [sys.executable, "-m", "tests.fakes.teams_connector"]
+    if enforce:
+        command.append("--enforce")
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+if __name__ == "__main__":
+    from adapters.teams.pacing import CONVERSATION_LIMITS, GLOBAL_RATE
+
+    fake = FakeConnector()
+    if "--enforce" in sys.argv:
+        fake.enforce_limits(GLOBAL_RATE, CONVERSATION_LIMITS)
+    print(fake.url, flush=True)
+    fake._server.serve_forever()
