@@ -43,8 +43,10 @@ def retry_after(response: httpx.Response) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        seconds = parsed.timestamp() - time.time() if parsed else DEFAULT_RETRY_AFTER
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            seconds = DEFAULT_RETRY_AFTER
     return min(max(seconds, 0.0), LONGEST_RETRY_AFTER)
 
 
