@@ -76,20 +76,29 @@ class BotTokens:
         self._lock = asyncio.Lock()
 
     async def __call__(self, scope: str | list[str], tenant_id: str | None = None) -> str:
-        wanted = scope if isinstance(scope, str) else " ".join(scope)
+        try:
+            return await self.get(scope if isinstance(scope, str) else " ".join(scope))
+        except CredentialError as exc:
+            # carbot's problem, not the person's: transient, so no identity is marked unreachable
+            raise DeliveryError(refused(exc)) from exc
+
+    async def get(self, scope: str = BOT_SCOPE) -> str:
+        """A token for ``scope``, from the cache while it lasts. Raises :class:`CredentialError`
+        when Entra ID refuses the credentials, :class:`DeliveryError` when it cannot answer."""
         async with self._lock:
-            cached = self._cached.get(wanted)
+            cached = self._cached.get(scope)
             if cached is not None and cached.expires > time.monotonic():
                 return cached.value
-            try:
-                value, lasts = await request_token(self._client, self._config, wanted)
-            except CredentialError as exc:
-                raise DeliveryError(
-                    f"Teams: Entra ID refused the app's credentials ({exc}); "
-                    "check CARBOT_TEAMS_APP_ID, CARBOT_TEAMS_APP_SECRET and CARBOT_TEAMS_TENANT_ID"
-                ) from exc
-            self._cached[wanted] = _Cached(value, time.monotonic() + max(lasts - EARLY, 30.0))
+            value, lasts = await request_token(self._client, self._config, scope)
+            self._cached[scope] = _Cached(value, time.monotonic() + max(lasts - EARLY, 30.0))
             return value
+
+
+def refused(exc: CredentialError) -> str:
+    return (
+        f"Teams: Entra ID refused the app's credentials ({exc}); "
+        "check CARBOT_TEAMS_APP_ID, CARBOT_TEAMS_APP_SECRET and CARBOT_TEAMS_TENANT_ID"
+    )
 
 
 async def check_credentials(config: TeamsConfig) -> str | None:

@@ -42,8 +42,8 @@ from adapters.base import (
     Recipient,
 )
 from adapters.teams import cards, inbound
-from adapters.teams.auth import BotTokens
-from adapters.teams.config import BOT_SCOPE, CHANNEL, TeamsConfig
+from adapters.teams.auth import BotTokens, CredentialError, refused
+from adapters.teams.config import CHANNEL, TeamsConfig
 from adapters.teams.errors import call_teams
 from adapters.teams.gate import Gate
 from adapters.teams.keys import SigningKeys
@@ -110,7 +110,16 @@ class TeamsChannel:
     # ── the Channel protocol ───────────────────────────────────────────────────────────────
 
     async def start(self, handler: InboundHandler) -> None:
+        """Get the bot's first token, then take activities. Credentials Entra ID refuses raise
+        a permanent :class:`DeliveryError` (``carbot run`` stops and says so); Entra ID being
+        unreachable just now is logged, and the token is asked for again at the first send."""
         self._handler = handler
+        try:
+            await self.tokens.get()
+        except CredentialError as exc:
+            raise DeliveryError(refused(exc), permanent=True) from exc
+        except DeliveryError as exc:
+            log.warning("Teams: no bot token yet (carrying on): %s", exc)
         await self.app.initialize()
         log.info("Teams channel started (app %s)", self.config.app_id)
 
@@ -212,7 +221,7 @@ class TeamsChannel:
                 activity,
                 self._http,
                 limit=self.config.max_upload_bytes,
-                bot_token=lambda: self.tokens(BOT_SCOPE),
+                bot_token=self.tokens.get,
                 trusted_base=who.service_url,
             )
             message = inbound.from_message(activity, who, files, too_large)

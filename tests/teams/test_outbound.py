@@ -60,17 +60,43 @@ async def test_a_server_error_is_retried_and_the_message_sent_once(
     assert list(connector.activities) == [ref.ref]
 
 
-async def test_wrong_credentials_are_a_transient_failure_that_names_the_settings(
-    connector: FakeConnector, services
-) -> None:  # type: ignore[no-untyped-def]
-    from tests.teams.conftest import teams_world
+async def test_credentials_entra_id_refuses_stop_the_channel_at_start_naming_the_settings(
+    connector: FakeConnector,
+) -> None:
+    from adapters.teams import TeamsChannel
+    from tests.teams.conftest import config_for
 
-    async for teams in teams_world(services, connector, app_secret="wrong"):
-        with pytest.raises(DeliveryError) as failure:
-            await teams.channel.send_text(Recipient(1, ALEX, TENANT), OutboundText("Hello"))
-    assert not failure.value.permanent
+    channel = TeamsChannel(config_for(connector, app_secret="wrong"))
+
+    with pytest.raises(DeliveryError) as failure:
+        await channel.start(_ignore)
+    await channel.stop()
+
+    assert failure.value.permanent
     assert "CARBOT_TEAMS_APP_SECRET" in str(failure.value)
-    assert connector.activities == {}
+
+
+async def test_a_token_refused_later_fails_the_send_but_not_the_person(
+    connector: FakeConnector,
+) -> None:
+    import httpx
+
+    from adapters.teams.auth import BotTokens
+    from tests.teams.conftest import config_for
+
+    async with httpx.AsyncClient() as client:
+        tokens = BotTokens(config_for(connector, app_secret="wrong"), client)
+        with pytest.raises(DeliveryError) as failure:
+            await tokens("https://api.botframework.com/.default", TENANT)
+
+    assert not failure.value.permanent
+    assert "invalid_client" in str(failure.value)
+
+
+async def _ignore(message):  # type: ignore[no-untyped-def]
+    from adapters.base import InboundResult
+
+    return InboundResult()
 
 
 async def test_the_pacer_keeps_every_per_conversation_window(
