@@ -69,6 +69,13 @@ def _key(value: str) -> str:
     return value
 
 
+def _ends_after_start(value: date, info: ValidationInfo) -> date:
+    starts_on = info.data.get("starts_on")
+    if starts_on is not None and value < starts_on:
+        raise ValueError(f"ends on {value}, before it starts on {starts_on}")
+    return value
+
+
 def _zone(value: str | None) -> str | None:
     if value is None:
         return None
@@ -293,13 +300,7 @@ class PhaseDates(Strict):
     starts_on: date
     ends_on: date
 
-    @field_validator("ends_on")
-    @classmethod
-    def _in_order(cls, value: date, info: ValidationInfo) -> date:
-        starts_on = info.data.get("starts_on")
-        if starts_on is not None and value < starts_on:
-            raise ValueError(f"ends on {value}, before it starts on {starts_on}")
-        return value
+    _in_order = field_validator("ends_on")(_ends_after_start)
 
 
 class CycleSpec(Strict):
@@ -456,13 +457,7 @@ class EventSpec(Strict):
 
     _key = field_validator("key")(_key)
 
-    @field_validator("ends_on")
-    @classmethod
-    def _in_order(cls, value: date, info: ValidationInfo) -> date:
-        starts_on = info.data.get("starts_on")
-        if starts_on is not None and value < starts_on:
-            raise ValueError(f"ends on {value}, before it starts on {starts_on}")
-        return value
+    _in_order = field_validator("ends_on")(_ends_after_start)
 
     @model_validator(mode="after")
     def _someone_takes_part(self) -> EventSpec:
