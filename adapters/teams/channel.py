@@ -79,6 +79,9 @@ class TeamsChannel:
         pacer: Pacer | None = None,
         email_linker: EmailLinker | None = None,
     ) -> None:
+        problems = config.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         self.config = config
         self.pacer = pacer or Pacer()
         self.email_linker = email_linker

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapters.teams import TeamsChannel, TeamsConfig
-from bot.channels_teams import link_by_email
+from bot.channels.teams import link_by_email
 from bot.core.conversation import Conversation
 from bot.services import Services
 from bot.web.app import create_app

@@ -1,6 +1,7 @@
 """Teams on carbot's side: settings → the channel, its configuration problems, the optional
 link-by-email (the adapter asks Teams for the email; the database is touched here), and the
-``carbot teams`` commands. Everything app-side about Teams lives in this one module.
+``carbot teams`` commands. Everything app-side about Teams lives in this one module; the SDK is
+imported only when the channel is built or a ``carbot teams`` command runs.
 """
 
 from __future__ import annotations
@@ -8,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.base import Channel, OutboundText
+from adapters.teams.config import TeamsConfig
+from bot.channels import ChannelPlugin
 from bot.core import texts
 from bot.core.onboarding import consent_request
 from bot.core.people import active_consent
@@ -22,23 +24,17 @@ from bot.services import Services
 from bot.settings import Settings, get_settings
 from storage.models import ChannelIdentity, Person
 
-if TYPE_CHECKING:
-    from adapters.teams import TeamsConfig
-
 log = logging.getLogger(__name__)
-
-_NEEDED = ("teams_app_id", "teams_app_secret", "teams_tenant_id")
 
 
 def teams_config(settings: Settings) -> TeamsConfig | None:
-    """The channel's configuration, or None when no Teams app id is set."""
-    from adapters.teams import TeamsConfig  # the SDK is imported only when Teams is used
-
-    if settings.teams_app_id is None or settings.teams_app_secret is None:
+    """The channel's configuration, or None when none of its three settings is set."""
+    secret = settings.teams_app_secret
+    if settings.teams_app_id is None and secret is None and settings.teams_tenant_id is None:
         return None
     return TeamsConfig(
-        app_id=settings.teams_app_id,
-        app_secret=settings.teams_app_secret.get_secret_value(),
+        app_id=settings.teams_app_id or "",
+        app_secret=secret.get_secret_value() if secret is not None else "",
         tenant_id=settings.teams_tenant_id or "",
         service_url=settings.teams_service_url,
         login_url=settings.teams_login_url,
@@ -49,27 +45,24 @@ def teams_config(settings: Settings) -> TeamsConfig | None:
     )
 
 
-def teams_problems(settings: Settings) -> list[str]:
+def problems(settings: Settings) -> list[str]:
     """What a half-configured Teams channel lacks, one sentence each; empty when all is well."""
-    given = [name for name in _NEEDED if getattr(settings, name) is not None]
-    if not given or len(given) == len(_NEEDED):
-        return []
-    missing = ", ".join(f"CARBOT_{name.upper()}" for name in _NEEDED if name not in given)
-    return [f"Teams needs {missing} as well as the other CARBOT_TEAMS_* settings"]
+    config = teams_config(settings)
+    return config.problems() if config is not None else []
 
 
-def teams_channels(services: Services) -> list[Channel]:
-    """[the Teams channel] when its settings are present; [] otherwise."""
+def teams_channel(services: Services) -> Channel | None:
+    """The Teams channel when its settings are present; None otherwise."""
     config = teams_config(services.settings)
-    if config is None or not config.tenant_id:
-        return []
-    from adapters.teams import TeamsChannel
+    if config is None:
+        return None
+    from adapters.teams import TeamsChannel  # the SDK, imported only now
 
     async def link(email: str, conversation: str, tenant: str) -> OutboundText | None:
         return await link_by_email(services, email, conversation, tenant)
 
     log.info("Teams channel configured (app %s)", config.app_id)
-    return [TeamsChannel(config, email_linker=link)]
+    return TeamsChannel(config, email_linker=link)
 
 
 async def link_by_email(
@@ -163,12 +156,10 @@ def manifest(output: Path, public_url: str | None, app_version: str) -> None:
 @teams.command()
 def check() -> None:
     """Ask Entra ID for a bot token with the app id, secret and tenant: are they right?"""
-    settings = get_settings()
-    problems = teams_problems(settings)
-    config = teams_config(settings)
-    if problems or config is None or not config.tenant_id:
+    config = teams_config(get_settings())
+    if config is None or config.problems():
         raise click.UsageError(
-            "; ".join(problems)
+            "; ".join(config.problems() if config is not None else [])
             or "set CARBOT_TEAMS_APP_ID, CARBOT_TEAMS_APP_SECRET and CARBOT_TEAMS_TENANT_ID"
         )
     from adapters.teams import check_credentials
@@ -177,3 +168,11 @@ def check() -> None:
     if problem is not None:
         raise click.ClickException(problem)
     click.echo(f"Teams credentials work: app {config.app_id} in tenant {config.tenant_id}")
+
+
+PLUGIN = ChannelPlugin(
+    name="teams",
+    build=teams_channel,
+    problems=problems,
+    commands=lambda: (teams,),
+)
