@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.study.schema import duration_days
+from bot.study.options import duration_days
 from storage.models import (
     Attachment,
     AuditLog,

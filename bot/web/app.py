@@ -46,6 +46,12 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     from bot.web.review import router as review_router
 
     app.include_router(review_router)
+    from bot.web.codebook import router as codebook_router
+
+    app.include_router(codebook_router)
+    from bot.web.overview import router as overview_router
+
+    app.include_router(overview_router)
     from bot.web.reports import router as reports_router
 
     app.include_router(reports_router)
