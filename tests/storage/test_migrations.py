@@ -75,8 +75,7 @@ async def test_the_migrated_schema_allows_every_value_the_models_allow(any_db_ur
         (table.name, constraint.name): values
         for table in Base.metadata.sorted_tables
         for constraint in table.constraints
-        if isinstance(constraint, CheckConstraint)
-        and (values := _allowed_values(constraint))
+        if isinstance(constraint, CheckConstraint) and (values := _allowed_values(constraint))
     }
     try:
         async with engine.connect() as connection:
