@@ -49,6 +49,10 @@ class DownloadFailed(DeliveryError):
     """A file someone sent could not be fetched from the platform; the event is tried again."""
 
 
+class CredentialError(CarbotError):
+    """A platform refused the app's own credentials (Teams: a wrong id, secret or tenant)."""
+
+
 class FileTooLarge(CarbotError):
     """A file turned out bigger than the limit while it was being downloaded."""
 

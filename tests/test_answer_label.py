@@ -16,16 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from adapters.base import InboundMessage
+from bot.channels.slack import home_view_for
+from bot.channels.webchat import chat_history
 from bot.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.engine.slack_wiring import home_view_for
 from bot.review.access import cli_viewer
 from bot.review.exports import answer_text
 from bot.review.exports.csv import write_csv
 from bot.review.exports.refi import write_qdpx
 from bot.review.search import Filters
 from bot.services import Services
-from bot.web.webchat import chat_history
 from digests.data import build_weekly
 from digests.render import make_message, weekly_context
 from digests.schedule import Week, schedule_for

@@ -100,6 +100,24 @@ async def _at_start(api: SlackApi, method: str, refused: str) -> dict[str, Any] 
     return None
 
 
+def configuration_problems(
+    mode: str, app_token: str | None, signing_secret: str | None
+) -> list[str]:
+    """What a Slack channel in ``mode`` lacks, one sentence each (empty: all is well)."""
+    if mode not in ("socket", "http"):
+        return [f"unknown Slack mode {mode!r}; expected socket or http (CARBOT_SLACK_MODE)"]
+    if mode == "socket" and not (app_token or "").strip():
+        return [
+            "Slack in socket mode needs CARBOT_SLACK_APP_TOKEN (an app-level token, xapp-…) "
+            "as well as CARBOT_SLACK_BOT_TOKEN; or set CARBOT_SLACK_MODE=http"
+        ]
+    if mode == "http" and not (signing_secret or "").strip():
+        return [
+            "Slack in http mode needs CARBOT_SLACK_SIGNING_SECRET as well as CARBOT_SLACK_BOT_TOKEN"
+        ]
+    return []
+
+
 class SlackChannel:
     """The :class:`adapters.base.Channel` for Slack."""
 
@@ -120,12 +138,9 @@ class SlackChannel:
         sleep: Sleep = asyncio.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if mode not in ("socket", "http"):
-            raise ValueError(f"unknown Slack mode {mode!r}; expected socket or http")
-        if mode == "socket" and not app_token:
-            raise ValueError("Socket Mode needs an app-level token (CARBOT_SLACK_APP_TOKEN)")
-        if mode == "http" and not (signing_secret or "").strip():
-            raise ValueError("HTTP mode needs the signing secret (CARBOT_SLACK_SIGNING_SECRET)")
+        problems = configuration_problems(mode, app_token, signing_secret)
+        if problems:
+            raise ValueError("; ".join(problems))
         self.mode = mode
         self.max_upload_bytes = max_upload_bytes
         self.home_provider = home_provider

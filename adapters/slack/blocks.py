@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters import actions
+import adapters.actions as actions
 from adapters.base import Choice, OutboundPrompt, OutboundText
 from adapters.numbers import json_int
 

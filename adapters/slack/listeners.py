@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters import actions
+import adapters.actions as actions
 from adapters.base import (
     AttachmentKind,
     DeliveryError,

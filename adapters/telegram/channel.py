@@ -31,7 +31,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from adapters import actions
+import adapters.actions as actions
 from adapters.base import (
     ASGIApp,
     DeliveryError,
@@ -81,6 +81,22 @@ class TelegramConfig:
     request_timeout: float = 10.0  # seconds to wait for Telegram's answer to a call
     lock_retry_seconds: float = 15.0  # how often a waiting worker tries to become the poller
 
+    def problems(self) -> list[str]:
+        """What this configuration lacks for its mode, one sentence each (empty: all is well)."""
+        found = []
+        if self.mode == "webhook" and not (self.webhook_secret or "").strip():
+            found.append(
+                "Telegram in webhook mode needs CARBOT_TELEGRAM_WEBHOOK_SECRET "
+                "(any long random string); or set CARBOT_TELEGRAM_MODE=polling"
+            )
+        if self.mode == "webhook" and not (self.webhook_url or "").startswith(
+            ("https://", "http://")
+        ):
+            found.append(
+                "Telegram in webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL or CARBOT_PUBLIC_URL"
+            )
+        return found
+
     @property
     def file_base_url(self) -> str:
         base = self.api_base_url.rstrip("/")
@@ -122,10 +138,9 @@ class TelegramChannel:
     name = CHANNEL
 
     def __init__(self, config: TelegramConfig, *, poller_lock: PollerLock | None = None) -> None:
-        if config.mode == "webhook" and not config.webhook_secret:
-            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_SECRET")
-        if config.mode == "webhook" and not config.webhook_url:
-            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL")
+        problems = config.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         self.config = config
         self.application = build_application(config)
         self._handler: InboundHandler | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from adapters import actions
+import adapters.actions as actions
 from adapters.base import Choice, OutboundPrompt
 
 # Telegram refuses messages over 4096 characters (and callback data over 64 bytes: see

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.errors import RetentionLeftovers
 from bot.services import Services
-from bot.study.schema import duration_days
+from bot.study.options import duration_days
 from storage.models import (
     Attachment,
     AuditLog,

@@ -29,7 +29,7 @@ from adapters.errors import CodebookError
 from bot.review.access import Viewer
 from bot.review.coding import COLOUR, CodeNode, add_code, codebook
 from bot.review.exports import PATH_SEPARATOR
-from bot.review.exports.refi import CODEBOOK_NS, NAME_IN_CARBOT, PROJECT_NS, stable_guid
+from bot.review.exports.qda_xml import CODEBOOK_NS, NAME_IN_CARBOT, PROJECT_NS, stable_guid
 from storage.models import Code
 
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.errors import StudyError
 from bot.services import Services
+from bot.study.fields import ROLE_FIELDS, phase_key
 from bot.study.report import LoadReport, new_study_code, person_values
-from bot.study.schema import ROLE_FIELDS, ProjectSpec, StudyFile, phase_key
+from bot.study.schema import ProjectSpec, StudyFile
 from bot.study.validate import read_study
 from storage.db import transaction
 from storage.models import (

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.base import Choice, OutboundPrompt, Recipient
+from bot.channels.slack import home_view_for
+from bot.channels.slack_link import EmailLinker
 from bot.clock import FrozenClock
 from bot.core import Conversation
 from bot.core.limits import ANSWER_LIMIT
 from bot.core.onboarding import issue_link_code
-from bot.engine.slack_link import EmailLinker
-from bot.engine.slack_wiring import home_view_for
 from bot.services import Services
 from storage.models import (
     Attachment,

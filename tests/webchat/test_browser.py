@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.channels.webchat import chat_url, issue_webchat_link
 from bot.engine.dispatch import dispatch_once
 from bot.services import Services
-from bot.web.webchat import chat_url, issue_webchat_link
 from storage.models import Attachment, Delivery, Reflection
 from tests.conftest import chromium_path, requires_chromium
 from tests.support.participants import SCALE, make_delivery, make_person, make_project

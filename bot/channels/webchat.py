@@ -8,14 +8,18 @@ any other channel, and ``create_app`` mounts its page at ``/chat``.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
+import click
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from adapters.base import Choice
-from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, new_token
+from adapters.webchat import NAME, Bubble, ChatHistory, WebChatChannel, identity_key, new_token
+from adapters.webchat.routes import FORM_OVERHEAD
+from bot.channels import ChannelPlugin
 from bot.core import texts
 from bot.core.answers import where
 from bot.core.limits import ANSWER_LIMIT
@@ -236,3 +240,22 @@ def webchat_channel(services: Services) -> WebChatChannel:
         max_upload_bytes=services.settings.max_upload_bytes,
         answer_limit=ANSWER_LIMIT,
     )
+
+
+def _commands() -> click.Command:
+    from bot.channels.webchat_cli import webchat
+
+    return webchat
+
+
+SEND_ROUTE = re.compile(r"^/chat/[^/]+/send$")
+
+
+def body_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
+    """The send route takes evidence up to ``max_upload_bytes``, plus room for the form."""
+    return [(SEND_ROUTE, settings.max_upload_bytes + FORM_OVERHEAD)]
+
+
+PLUGIN = ChannelPlugin(
+    name=NAME, build=webchat_channel, body_limits=body_limits, commands=lambda: (_commands(),)
+)

@@ -1,19 +1,25 @@
-"""Slack's wiring on carbot's side: the channel built from the settings, and the App Home's
-data read from the database (the adapter itself never touches it)."""
+"""Slack on carbot's side: the channel built from the settings, its configuration problems, the
+App Home's data read from the database (the adapter itself never touches it), linking people by
+their Slack email (:mod:`bot.channels.slack_link`) and the ``carbot slack`` commands."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date
 
+import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from adapters import actions
-from adapters.slack import HomeView, RecentAnswer, SlackChannel
+from adapters.base import Channel
+from adapters.slack import HomeView, RecentAnswer, SlackChannel, configuration_problems
+from bot.channels import ChannelPlugin, StepRun
+from bot.channels.slack_link import EmailLinker
 from bot.core import texts
 from bot.core.people import active_projects, default_audience, person_zone
 from bot.services import Services
+from bot.settings import Settings
 from prompts.choices import reflection_label
 from storage.models import Delivery, Person, Reflection
 from storage.queries import channel_identity
@@ -114,3 +120,38 @@ def slack_channel(services: Services) -> SlackChannel | None:
         home_provider=home_provider,
         now=services.clock.now,
     )
+
+
+def problems(settings: Settings) -> list[str]:
+    """What the Slack settings lack; a channel is configured by its bot token."""
+    if settings.slack_bot_token is None:
+        if settings.slack_app_token is not None or settings.slack_signing_secret is not None:
+            return ["Slack needs CARBOT_SLACK_BOT_TOKEN (xoxb-…); the other Slack settings are set"]
+        return []
+    return configuration_problems(
+        settings.slack_mode,
+        settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
+    )
+
+
+def steps(services: Services, channel: Channel) -> list[tuple[str, StepRun]]:
+    """Linking people by their Slack email, when ``CARBOT_SLACK_LINK_BY_EMAIL`` is on."""
+    if isinstance(channel, SlackChannel) and services.settings.slack_link_by_email:
+        return [("slack-link-by-email", EmailLinker(services, channel).run)]
+    return []
+
+
+def _commands() -> click.Command:
+    from bot.channels.slack_cli import slack
+
+    return slack
+
+
+PLUGIN = ChannelPlugin(
+    name="slack",
+    build=slack_channel,
+    problems=problems,
+    steps=steps,
+    commands=lambda: (_commands(),),
+)
