@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import (
+    Answered,
     ASGIApp,
     DeliveryError,
     InboundHandler,
@@ -51,9 +52,9 @@ from adapters.base import (
     OutboundText,
     Recipient,
 )
+from adapters.errors import NotCommittedYet, SlackError
 from adapters.slack import blocks as kit
-from adapters.slack.api import SlackApi, SlackError, Sleep, web_client
-from adapters.slack.errors import NotCommittedYet
+from adapters.slack.api import SlackApi, Sleep, web_client
 from adapters.slack.gate import check_request, log_refusal
 from adapters.slack.home import HomeProvider, home_view
 
@@ -422,7 +423,21 @@ class SlackChannel:
         for reply in result.replies:
             await self._post_quietly(user, reply, thread_ts)
 
-    async def show_answered(self, ref: str, label: str, shown: list[kit.Block] | None) -> None:
+    async def clear_answered(
+        self, answered: Answered, tapped: str | None = None, shown: list[kit.Block] | None = None
+    ) -> None:
+        """Every message of an answered prompt (the prompt and its reminder) loses its buttons
+        and shows the answer; ``shown`` is the blocks of ``tapped``, the message tapped, if any."""
+        refs = list(answered.message_refs)
+        if tapped and tapped not in refs:
+            refs.insert(0, tapped)
+        for ref in refs:
+            blocks = shown if ref == tapped else None
+            await self.show_answered(ref, answered.label, blocks, answered.prompt_text)
+
+    async def show_answered(
+        self, ref: str, label: str, shown: list[kit.Block] | None, question: str = ""
+    ) -> None:
         """Replace the buttons of the message ``ref`` with the answer ``label``."""
         try:
             channel, ts = split_ref(ref)
@@ -434,7 +449,7 @@ class SlackChannel:
                 if not messages:
                     return
                 shown = list(messages[0].get("blocks") or [])
-                text = str(messages[0].get("text") or label)
+                text = str(messages[0].get("text") or question or label)
             else:
                 text = label
             await self.api.call(

@@ -46,9 +46,9 @@ class ChannelPlugin:
 
 
 def _registry() -> tuple[ChannelPlugin, ...]:
-    from bot.channels import slack, telegram, webchat
+    from bot.channels import slack, teams, telegram, webchat
 
-    return (webchat.PLUGIN, telegram.PLUGIN, slack.PLUGIN)
+    return (webchat.PLUGIN, telegram.PLUGIN, slack.PLUGIN, teams.PLUGIN)
 
 
 CHANNELS: tuple[ChannelPlugin, ...] = _registry()

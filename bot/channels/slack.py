@@ -11,7 +11,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from adapters.base import Channel, Choice
+from adapters import actions
+from adapters.base import Channel
 from adapters.slack import HomeView, RecentAnswer, SlackChannel, configuration_problems
 from bot.channels import ChannelPlugin, StepRun
 from bot.channels.slack_link import EmailLinker
@@ -19,7 +20,9 @@ from bot.core import texts
 from bot.core.people import active_projects, default_audience, person_zone
 from bot.services import Services
 from bot.settings import Settings
-from storage.models import ChannelIdentity, Delivery, Person, Reflection
+from prompts.choices import reflection_label
+from storage.models import Delivery, Person, Reflection
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +30,12 @@ RECENT_ANSWERS = 5
 
 
 def _answer_text(reflection: Reflection) -> str:
-    if reflection.scale_value is not None:
-        answer = f"{reflection.scale_value} out of 5"
-        return f"{answer} — {reflection.text}" if reflection.text else answer
-    parts = [reflection.choice or "", reflection.text or ""]
-    shown = " — ".join(part for part in parts if part)
+    """An answer in the App Home: as every channel shows it ("4 — Quite well"), then any words
+    added to a rating or choice, then how many files came with it."""
+    delivery = reflection.delivery
+    shown = reflection_label(reflection, delivery.prompt_options if delivery else None)
+    if reflection.kind in ("scale", "choice") and reflection.text and shown != reflection.text:
+        shown = f"{shown} — {reflection.text}" if shown else reflection.text
     if reflection.attachments:
         count = len(reflection.attachments)
         files = f"📎 {count} file{'s' if count > 1 else ''}"
@@ -43,14 +47,7 @@ async def home_view_for(services: Services, team: str | None, user: str) -> Home
     """What the App Home shows the Slack user ``user`` of workspace ``team``."""
     now = services.clock.now()
     async with services.sessions() as session:
-        identity = await session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == "slack",
-                ChannelIdentity.workspace == (team or ""),
-                ChannelIdentity.external_id == user,
-                ChannelIdentity.status != "revoked",
-            )
-        )
+        identity = await channel_identity(session, "slack", user, team)
         person = await session.get(Person, identity.person_id) if identity else None
         if person is None or not person.active:
             return HomeView(name=None)
@@ -94,10 +91,8 @@ async def home_view_for(services: Services, team: str | None, user: str) -> Home
             name=person.name,
             next_prompt=next_prompt,
             paused_until=texts.human_date(paused) if paused else None,
-            audience=f"audience:{audience}",
-            audience_options=tuple(
-                Choice(f"audience:{key}", label) for key, label in texts.AUDIENCE_SHORT.items()
-            ),
+            audience=actions.encode(actions.SetAudience(audience)),
+            audience_options=texts.audience_choices(),
             recent=recent,
         )
 

@@ -10,9 +10,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import NotFound, UsageError
 from bot.cli import with_services
 from bot.core.onboarding import issue_link_code
-from bot.errors import NotFound, UsageError
 from bot.privacy.access import write_export
 from bot.privacy.erasure import erase_person
 from bot.privacy.forget import forget_reflection

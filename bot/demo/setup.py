@@ -42,9 +42,9 @@ from storage.models import (
     Phase,
     Project,
     Reflection,
-    Study,
     User,
 )
+from storage.queries import the_study
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ async def _due_now(session: AsyncSession, candidate: _Candidate, start: datetime
     )
     if open_now:
         return
-    study = (await session.scalars(select(Study).order_by(Study.id).limit(1))).first()
+    study = await the_study(session)
     library = load_library(study.options if study is not None else None)
     day = start.astimezone(pattern.zone).date()
     phase = next(p for p in candidate.phases if p.starts_on <= day <= p.ends_on)

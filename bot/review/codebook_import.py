@@ -25,7 +25,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import UsageError
+from adapters.errors import CodebookError
 from bot.review.access import Viewer
 from bot.review.coding import COLOUR, CodeNode, add_code, codebook
 from bot.review.exports import PATH_SEPARATOR
@@ -35,10 +35,6 @@ from storage.models import Code
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 MAX_NAME = 200
 PLACEHOLDER_GUID = stable_guid("code", "uncoded")  # carbot's "(no codes yet)" in an empty .qdc
-
-
-class CodebookError(UsageError):
-    """A codebook file that cannot be imported; the message names the file and line."""
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from fastapi.responses import (
     Response,
 )
 
+from adapters.errors import UsageError
 from adapters.numbers import strict_id
-from bot.errors import UsageError
 from bot.review import codebook_import, coding, pages
 from bot.review.web import (
     ReviewRoute,

@@ -23,8 +23,8 @@ from fastapi.responses import (
     Response,
 )
 
+from adapters.errors import UsageError
 from adapters.numbers import strict_id, strict_int
-from bot.errors import UsageError
 from bot.privacy.forget import forget_reflection
 from bot.review import audit, auth, coding, pages, search
 from bot.review.access import Viewer, author_label
@@ -74,7 +74,7 @@ async def sign_in_page(request: Request, next: str = "/review/") -> HTMLResponse
 async def sign_in(request: Request) -> Response:
     form = await checked_form(request)
     services = services_of(request)
-    now = datetime.now(UTC)
+    now = services.clock.now()
     async with services.sessions() as session, session.begin():
         result = await auth.sign_in(
             session,

@@ -106,12 +106,12 @@ async def test_a_scale_answer_shows_the_label_of_the_button_tapped(world: World)
         token = await csrf(http, "/review/export")
         exported = await http.post("/review/export", data={"csrf": token, "format": "csv"})
         qdpx = await http.post("/review/export", data={"csrf": token, "format": "qdpx"})
-    assert "Scale: 4 (label-4)" in page.text
+    assert "Scale: 4 — label-4" in page.text
     row = _rows(exported.text)[str(scale)]
     assert (row["scale_value"], row["option_label"]) == ("4", "label-4")
     with zipfile.ZipFile(io.BytesIO(qdpx.content)) as archive:
         texts = [archive.read(n).decode() for n in archive.namelist() if n.endswith(".txt")]
-    assert "Scale: 4 (label-4)" in texts
+    assert "Scale: 4 — label-4" in texts
 
 
 def _post_paths(world: World, code_id: int, coding_id: int) -> list[str]:
