@@ -20,7 +20,7 @@ from storage.models import (
     Study,
 )
 from tests.support import world as build
-from tests.support.world import EXPLORING, SCOPING, TESTING, phases
+from tests.support.world import model_cycle
 
 # 2027-W10 is Monday 8 March – Sunday 14 March 2027 (before the clocks change on 28 March).
 WEEK = "2027-W10"
@@ -87,12 +87,7 @@ async def add_team(
         partnership=partnership or (f"{slug}-cpp", partnership_name),
         digest=digest or {},
         questions=[("rq1", "How do families find us?"), ("rq2", "What helps staff share?")],
-        cycle=("c1", "Cycle 1", date(2027, 2, 1), date(2027, 4, 30)),
-        phases=phases(
-            (SCOPING, date(2027, 2, 1), date(2027, 2, 28)),
-            (EXPLORING, date(2027, 3, 1), date(2027, 3, 21)),
-            (TESTING, date(2027, 3, 22), date(2027, 4, 30)),
-        ),
+        **model_cycle(date(2027, 2, 1), date(2027, 3, 1), date(2027, 3, 22), date(2027, 4, 30)),
     )
     lead = await add_person(
         session, f"Lead of {name}", email=lead_email, timezone=lead_timezone, channel=None

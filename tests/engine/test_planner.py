@@ -29,15 +29,12 @@ from storage.models import (
     Study,
 )
 from tests.support.world import (
-    EXPLORING,
-    SCOPING,
-    TESTING,
     Consent,
     add_consent,
     add_identity,
     add_person,
     add_project,
-    phases,
+    model_cycle,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -63,11 +60,8 @@ async def make_project(
             partnership=fife or ("fife", "Fife"),
             cadence=cadence or AT_1030,
             questions=[("reach", RQ_TEXT, ["community engagement"])],
-            cycle=("c1", "Cycle 1", date(2027, 1, 4), date(2027, 12, 31)),
-            phases=phases(
-                (SCOPING, date(2027, 1, 4), date(2027, 3, 14)),
-                (EXPLORING, date(2027, 3, 15), date(2027, 6, 30)),
-                (TESTING, date(2027, 7, 1), date(2027, 12, 31)),
+            **model_cycle(
+                date(2027, 1, 4), date(2027, 3, 15), date(2027, 7, 1), date(2027, 12, 31)
             ),
         )
         return made.project.id

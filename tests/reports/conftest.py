@@ -20,7 +20,7 @@ from bot.services import Services
 from storage.models import Code, Coding, Event, EventProject
 from tests.review.conftest import PASSWORD_HASH
 from tests.support import world as build
-from tests.support.world import EXPLORING, SCOPING, TESTING, phases
+from tests.support.world import model_cycle
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,7 @@ async def build_report_world(services: Services) -> ReportWorld:
             partnership=("fife", "Fife"),
             aims="Aims-marker.",
             questions=[("rq1", "What helps families?"), ("rq2", "Who shapes the hub?")],
-            cycle=("c1", "Cycle 1", date(2027, 1, 4), date(2027, 6, 30)),
-            phases=phases(
-                (SCOPING, date(2027, 1, 4), date(2027, 2, 14)),
-                (EXPLORING, date(2027, 2, 15), date(2027, 3, 31)),
-                (TESTING, date(2027, 4, 1), date(2027, 6, 30)),
-            ),
+            **model_cycle(date(2027, 1, 4), date(2027, 2, 15), date(2027, 4, 1), date(2027, 6, 30)),
         )
         project, cycle = made.project, made.cycle
         dundee = (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -63,6 +63,22 @@ R = TypeVar("R", bound=Base)
 def phases(*spans: tuple[str, date, date]) -> list[Span]:
     """Phases of the default model by key: ``phases(("scoping", start, end), ...)``."""
     return [(key, PHASE_NAMES[key], start, end) for key, start, end in spans]
+
+
+def model_cycle(
+    starts_on: date, exploring_from: date, testing_from: date, ends_on: date, *, key: str = "c1"
+) -> dict[str, Any]:
+    """``add_project``'s cycle and phases for one cycle of the default model, each phase ending
+    the day before the next begins: ``add_project(..., **model_cycle(...))``."""
+    day = timedelta(days=1)
+    return {
+        "cycle": (key, "Cycle 1", starts_on, ends_on),
+        "phases": phases(
+            (SCOPING, starts_on, exploring_from - day),
+            (EXPLORING, exploring_from, testing_from - day),
+            (TESTING, testing_from, ends_on),
+        ),
+    }
 
 
 @dataclass
