@@ -10,7 +10,7 @@ from bot.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.services import Services
 from storage.models import ChannelIdentity, Person
-from tests.support.participants import ProjectRows, make_person, make_project
+from tests.support.participants import ProjectRows, make_participant
 from tests.support.transcript import TranscriptChannel
 
 NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)  # a Tuesday, in the "Exploring evidence" phase
@@ -47,8 +47,7 @@ async def build_world(services: Services) -> World:
     channel = TranscriptChannel()
     await channel.start(Conversation(services.with_clock(clock)).handle)
     async with services.sessions() as session, session.begin():
-        rows = await make_project(session)
-        person, identity = await make_person(session, rows.project, now=NOW)
+        rows, person, identity = await make_participant(session, now=NOW)
     return World(services, clock, channel, rows, person, identity)
 
 

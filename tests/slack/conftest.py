@@ -23,7 +23,7 @@ from bot.services import Services
 from bot.web.app import create_app
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.slack.payloads import SIGNING_SECRET, USER, SlackRequests
-from tests.support.participants import ProjectRows, make_person, make_project
+from tests.support.participants import ProjectRows, make_participant
 
 BOT_TOKEN = "xoxb-carbot-test"
 APP_TOKEN = "xapp-carbot-test"
@@ -33,12 +33,9 @@ NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)  # a Tuesday, in the "Exploring ev
 
 async def make_alex(session: Any) -> tuple[ProjectRows, Any, Any]:
     """Alex: a consented participant with a project, linked to the Slack user ``USER``."""
-    rows = await make_project(session)
-    person, identity = await make_person(
-        session, rows.project, name="Alex", channel="slack", external_id=USER, workspace=TEAM,
-        now=NOW,
-    )  # fmt: skip
-    return rows, person, identity
+    return await make_participant(
+        session, name="Alex", channel="slack", external_id=USER, workspace=TEAM, now=NOW
+    )
 
 
 @dataclass

@@ -7,6 +7,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,15 @@ from storage.models import (
 from tests.support import world
 from tests.support.world import Consent, seed
 
-__all__ = ["SCALE", "ProjectRows", "make_delivery", "make_person", "make_project", "seed"]
+__all__ = [
+    "SCALE",
+    "ProjectRows",
+    "make_delivery",
+    "make_participant",
+    "make_person",
+    "make_project",
+    "seed",
+]
 
 _ids = itertools.count(1)
 # The consent every participant here gave: its version and text digest.
@@ -99,6 +108,16 @@ async def make_person(
             session, person, channel, Consent(now or datetime(2027, 1, 1, tzinfo=UTC), *TEST_1)
         )
     return person, identity
+
+
+async def make_participant(
+    session: AsyncSession, *, now: datetime, **person: Any
+) -> tuple[ProjectRows, Person, ChannelIdentity]:
+    """A project and one consented participant in it, linked on a channel at ``now``;
+    ``person`` are :func:`make_person`'s other arguments (name, channel, external_id...)."""
+    rows = await make_project(session)
+    who, identity = await make_person(session, rows.project, now=now, **person)
+    return rows, who, identity
 
 
 async def make_delivery(

@@ -13,7 +13,7 @@ from bot.engine.dispatch import dispatch_once
 from bot.services import Services
 from storage.models import Attachment, ChannelIdentity, Delivery, Reflection
 from tests.fakes.teams_connector import TENANT, FakeConnector
-from tests.support.participants import make_delivery, make_person, make_project, seed
+from tests.support.participants import make_delivery, make_participant, seed
 from tests.teams.conftest import ALEX, Teams, activity, buttons, card_of, shown
 
 NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
@@ -22,15 +22,8 @@ CHOICES = [{"value": "calls", "label": "Phone calls"}, {"value": "visits", "labe
 
 async def planned(services: Services, kind: str, **extra: Any) -> int:
     async def build(session):  # type: ignore[no-untyped-def]
-        rows = await make_project(session)
-        person, identity = await make_person(
-            session,
-            rows.project,
-            name="Alex Reid",
-            channel="teams",
-            workspace=TENANT,
-            external_id=ALEX,
-            now=NOW,
+        rows, person, identity = await make_participant(
+            session, name="Alex Reid", channel="teams", workspace=TENANT, external_id=ALEX, now=NOW
         )
         delivery = await make_delivery(
             session,

@@ -13,7 +13,7 @@ from bot.core.onboarding import issue_link_code
 from bot.services import Services
 from storage.models import ChannelIdentity, ConsentRecord, Person, Reflection
 from tests.fakes.teams_connector import TENANT, FakeConnector
-from tests.support.participants import make_person, make_project, seed
+from tests.support.participants import make_participant, make_project, seed
 from tests.teams.conftest import ALEX, Teams, activity, buttons, shown, teams_world
 
 NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
@@ -68,10 +68,8 @@ async def test_someone_links_with_a_code_and_agrees_with_a_button_on_the_card(
 
 async def alex(services: Services, **person: Any) -> tuple[Any, Any, Any]:
     async def build(session):  # type: ignore[no-untyped-def]
-        rows = await make_project(session)
-        who, identity = await make_person(
+        return await make_participant(
             session,
-            rows.project,
             name="Alex Reid",
             channel="teams",
             workspace=TENANT,
@@ -79,7 +77,6 @@ async def alex(services: Services, **person: Any) -> tuple[Any, Any, Any]:
             now=NOW,
             **person,
         )
-        return rows, who, identity
 
     return await seed(services, build)
 

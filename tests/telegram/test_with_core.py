@@ -32,7 +32,14 @@ from storage.models import (
 )
 from tests.fakes.stored import stored_data
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.support.participants import ProjectRows, make_delivery, make_person, make_project, seed
+from tests.support.participants import (
+    ProjectRows,
+    make_delivery,
+    make_participant,
+    make_person,
+    make_project,
+    seed,
+)
 from tests.telegram.conftest import ANA, config_for, eventually, serving
 
 # PTB itself reads RetryAfter.retry_after while building the error: not our deprecation to fix.
@@ -66,16 +73,9 @@ class World:
 @pytest.fixture
 async def world(services: Services, fake: FakeTelegramAPI) -> AsyncIterator[World]:
     async def build(session):  # type: ignore[no-untyped-def]
-        rows = await make_project(session)
-        person, identity = await make_person(
-            session,
-            rows.project,
-            name="Ana Silva",
-            channel="telegram",
-            external_id=str(ANA),
-            now=NOW,
+        return await make_participant(
+            session, name="Ana Silva", channel="telegram", external_id=str(ANA), now=NOW
         )
-        return rows, person, identity
 
     rows, person, identity = await seed(services, build)
     channel = TelegramChannel(config_for(fake, max_upload_bytes=1024))
