@@ -22,11 +22,11 @@ async def test_one_engine_tick_sends_what_is_due_and_closes_what_has_expired(
     clock = FrozenClock(TUESDAY_MORNING - timedelta(days=5))
     channel = TranscriptChannel()
     jobs = Jobs(services, {"webchat": channel}, clock, worker="w1")
-    await jobs.run_steps(jobs.engine_steps())
+    await jobs.run_steps(jobs.engine_steps() + jobs.send_steps())
     assert (await get(services, old)).status == "sent"
 
     clock.current = TUESDAY_MORNING
-    done = await jobs.run_steps(jobs.engine_steps())
+    done = await jobs.run_steps(jobs.engine_steps() + jobs.send_steps())
 
     assert done["dispatch"] == 1 and done["expire"] == 1
     assert (await get(services, due)).status == "sent"
