@@ -42,9 +42,9 @@ from bot.engine.drain import drain, next_due
 from bot.engine.heard import send_what_we_heard
 from bot.engine.leases import release_leases
 from bot.engine.lifecycle import expire_once, remind_once
-from bot.engine.planner import plan_once
 from bot.engine.retention import retention_once
 from bot.engine.slack_link import EmailLinker
+from bot.engine.watermark import Planner
 from bot.locks import FileLock, PostgresAdvisoryLock, leader_lock
 from bot.services import Services
 
@@ -104,12 +104,13 @@ class Jobs:
         self._wake = asyncio.Event()
         self._sending: asyncio.Task[None] | None = None
         self.leading = False
+        self.planner = Planner(services)
 
     def engine_steps(self) -> list[Step]:
         services = self.services
 
         async def plan(now: datetime) -> int:
-            planned = await plan_once(services, now)
+            planned = await self.planner.plan(now)
             if planned:
                 self._wake.set()  # something may be due already: the sender looks now
             return planned

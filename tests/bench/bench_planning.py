@@ -28,7 +28,7 @@ from storage.models import (
     Project,
 )
 
-PEOPLE = 1_000
+PEOPLE = int(__import__("os").environ.get("CARBOT_BENCH_PEOPLE", "10000"))
 PROJECTS = 10
 MONDAY = datetime(2027, 3, 22, tzinfo=UTC)
 
