@@ -68,33 +68,49 @@ def rss_mb() -> tuple[float, float]:
     return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
 
 
-async def populate(services: Services, people: int) -> None:
-    """A partnership, a project in its exploring-evidence phase, ``people`` participants with
-    consent and a Telegram chat each (bulk inserts: the setup is not what is measured)."""
+async def populate(
+    services: Services,
+    people: int,
+    *,
+    projects: int = 1,
+    cadence: dict[str, Any] | None = None,
+    channel: str = "telegram",
+) -> None:
+    """A partnership, ``projects`` projects in their exploring-evidence phase, ``people``
+    participants (spread over the projects) with consent and a chat each (bulk inserts: the
+    setup is not what is measured)."""
     async with services.engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
     async with services.sessions() as session, session.begin():
         partnership = Partnership(slug="fife", name="Fife", timezone="Europe/London")
-        project = Project(
-            partnership=partnership, slug="family-hub", name="Family hub approach", cadence=CADENCE
-        )
-        cycle = Cycle(
-            project=project,
-            key="c1",
-            name="Cycle 1",
-            starts_on=date(2027, 1, 4),
-            ends_on=date(2027, 12, 31),
-        )
-        phase = Phase(
-            cycle=cycle,
-            key="exploring-evidence",
-            name="Exploring evidence",
-            starts_on=date(2027, 1, 4),
-            ends_on=date(2027, 12, 31),
-        )
-        session.add_all([partnership, project, cycle, phase])
+        made = []
+        for n in range(projects):
+            project = Project(
+                partnership=partnership,
+                slug=f"project-{n}",
+                name=f"Project {n}",
+                cadence=cadence or CADENCE,
+            )
+            cycle = Cycle(
+                project=project,
+                key="c1",
+                name="Cycle 1",
+                starts_on=date(2027, 1, 4),
+                ends_on=date(2027, 12, 31),
+            )
+            cycle.phases = [
+                Phase(
+                    key="exploring-evidence",
+                    name="Exploring evidence",
+                    starts_on=date(2027, 1, 4),
+                    ends_on=date(2027, 12, 31),
+                )
+            ]
+            made.append(project)
+        session.add_all(made)
         await session.flush()
-        project_id = project.id
+        project_ids = [project.id for project in made]
+        linked = DUE - timedelta(days=30)
         for start in range(0, people, 2000):
             numbers = range(start, min(people, start + 2000))
             ids = list(
@@ -106,21 +122,24 @@ async def populate(services: Services, people: int) -> None:
                     ],
                 )
             )
-            linked = DUE - timedelta(days=30)
+            pairs = list(zip(ids, numbers, strict=True))
             await session.execute(
                 insert(Membership),
-                [{"person_id": i, "project_id": project_id, "role": "participant"} for i in ids],
+                [
+                    {"person_id": i, "project_id": project_ids[n % projects], "role": "participant"}
+                    for i, n in pairs
+                ],
             )
             await session.execute(
                 insert(ChannelIdentity),
                 [
                     {
                         "person_id": i,
-                        "channel": "telegram",
+                        "channel": channel,
                         "external_id": str(500_000 + n),
                         "linked_at": linked,
                     }
-                    for i, n in zip(ids, numbers, strict=True)
+                    for i, n in pairs
                 ],
             )
             await session.execute(
@@ -130,7 +149,7 @@ async def populate(services: Services, people: int) -> None:
                         "person_id": i,
                         "version": "1",
                         "text_sha256": "0" * 64,
-                        "channel": "telegram",
+                        "channel": channel,
                         "given_at": linked,
                     }
                     for i in ids
