@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,12 +55,12 @@ from adapters.base import (
 from bot.clock import Clock
 from bot.core.onboarding import reconsent_request
 from bot.core.people import study_options
-from bot.engine.availability import consent_of, judge, own_phase
+from bot.engine.availability import DEFAULT_ZONE, consent_of, judge, own_phase, pattern_for
 from bot.engine.deliveries import called_off_status, move, move_statement, why
 from bot.engine.leases import claim_due, release
 from bot.services import Services
 from prompts.cadence import Cadence
-from prompts.schedule import expires_at, next_working_moment, reminder_at, working_pattern
+from prompts.schedule import expires_at, next_working_moment, reminder_at
 from storage.db import is_sqlite, transaction
 from storage.models import ChannelIdentity, ConsentRecord, Delivery, Person, Project
 
@@ -73,18 +72,15 @@ BACKOFF_CAP_SECONDS = 3600.0
 
 
 class Timer:
-    """Times for the rows a step writes: the clock when there is one, else ``now`` plus the
-    real time elapsed since the step began."""
+    """Times for the rows a step writes after its "now": the services' clock, never before the
+    step's ``now`` (a step called at a frozen time in a test writes that time)."""
 
-    def __init__(self, now: datetime, clock: Clock | None = None) -> None:
+    def __init__(self, now: datetime, clock: Clock) -> None:
         self._start = now
         self._clock = clock
-        self._origin = time.monotonic()
 
     def now(self) -> datetime:
-        if self._clock is not None:
-            return max(self._start, self._clock.now())
-        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+        return max(self._start, self._clock.now())
 
 
 def retry_delay(
@@ -214,11 +210,11 @@ async def outdated_consents(
 
 
 def answer_times(
-    sent_at: datetime, project: Project, person: Person
+    sent_at: datetime, project: Project, person: Person, default_zone: str = DEFAULT_ZONE
 ) -> tuple[datetime, datetime | None]:
     """When a prompt sent at ``sent_at`` expires, and when (if ever) to remind."""
     cadence = Cadence.model_validate(project.cadence or {})
-    pattern = working_pattern(person, project.partnership.timezone)
+    pattern = pattern_for(person, project, default_zone)
     return expires_at(sent_at, cadence), reminder_at(sent_at, cadence, pattern)
 
 
@@ -242,6 +238,7 @@ class DispatchBatch:
         self.mine = [Delivery.lease_owner == worker]
         self.sqlite = is_sqlite(services.engine)
         self.cleared = {"lease_owner": None, "lease_until": None}
+        self.zone = services.settings.default_timezone
 
     async def _commit_alone(self, statement: Any) -> bool:
         """Run one UPDATE in a transaction of its own, committed at once; True when it changed
@@ -310,8 +307,8 @@ class DispatchBatch:
             return False
         consent = consent_of(person, outdated=person.id in self.outdated)
         decided = judge(
-            person, project, delivery.slot, now, due=delivery.due_at, phases=own_phase(delivery),
-            consent=consent,
+            person, project, delivery.slot, now, zone=self.zone, due=delivery.due_at,
+            phases=own_phase(delivery), consent=consent,
         )  # fmt: skip
         if decided.called_off and decided.reason != "awaiting_consent":
             reason = decided.reason or ""
@@ -319,7 +316,7 @@ class DispatchBatch:
             await self._settle(delivery_id, status, reason)
             log.info("delivery %s %s: %s", delivery_id, status, why(reason))
             return False
-        expiry, _ = answer_times(delivery.due_at, project, person)
+        expiry, _ = answer_times(delivery.due_at, project, person, self.zone)
         if expiry <= now:
             await self._settle(delivery_id, "cancelled", "window_passed")
             return False
@@ -346,7 +343,7 @@ class DispatchBatch:
             return False
         delivery.attempts += 1
         sent_at = self.timer.now()  # the platform call begins: the answer window starts now
-        expiry, remind = answer_times(sent_at, project, person)
+        expiry, remind = answer_times(sent_at, project, person, self.zone)
         try:
             ref = await channel.send_prompt(to, prompt)
         except DeliveryError as exc:
@@ -421,7 +418,7 @@ class DispatchBatch:
         attempts = loaded.delivery.attempts
         retry_at = now + timedelta(seconds=retry_delay(attempts, exc.retry_after))
         # A retry waits for working hours rather than landing at 7 pm.
-        pattern = working_pattern(loaded.person, loaded.project.partnership.timezone)
+        pattern = pattern_for(loaded.person, loaded.project, self.zone)
         retry_at = next_working_moment(retry_at, pattern) or retry_at
         error = str(exc)[:1000] or exc.__class__.__name__
         async with transaction(self.services.sessions) as session:
@@ -463,18 +460,18 @@ async def dispatch_once(
     *,
     worker: str,
     limit: int = 100,
-    clock: Clock | None = None,
     stop: asyncio.Event | None = None,
 ) -> int:
-    """Claim due deliveries and send them; returns how many were sent.
+    """Claim one batch of due deliveries and send them one by one; returns how many were sent
+    (``carbot run`` drains at the channels' pace instead: :func:`bot.engine.drain.drain`).
 
-    ``clock`` (optional) dates what is written after ``now`` (sent times, renewed leases); when
-    ``stop`` is set the send in flight finishes and the remaining claims are released.
+    What is written after ``now`` (sent times, renewed leases) is dated by ``services.clock``;
+    when ``stop`` is set the send in flight finishes and the remaining claims are released.
     """
     claimed = await claim_due(services, now, worker=worker, limit=limit)
     if not claimed:
         return 0
-    step = DispatchBatch(services, channels, Timer(now, clock), worker)
+    step = DispatchBatch(services, channels, Timer(now, services.clock), worker)
     await step.load(claimed)
     sent = 0
     for position, delivery_id in enumerate(claimed):

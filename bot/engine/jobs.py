@@ -36,7 +36,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.base import Channel
 from adapters.slack import SlackChannel
-from bot.clock import Clock
 from bot.engine.digest_jobs import send_due_digests
 from bot.engine.drain import drain, next_due
 from bot.engine.heard import send_what_we_heard
@@ -79,7 +78,6 @@ class Jobs:
         self,
         services: Services,
         channels: Mapping[str, Channel],
-        clock: Clock,
         *,
         worker: str,
         tick: float = TICK_SECONDS,
@@ -88,7 +86,7 @@ class Jobs:
     ) -> None:
         self.services = services
         self.channels = channels
-        self.clock = clock
+        self.clock = services.clock  # every step's "now", and the time of what it writes
         self.worker = worker
         self.tick = tick
         self.digest_every = digest_every
@@ -120,12 +118,12 @@ class Jobs:
     def send_steps(self, *, as_leader: bool = False) -> list[Step]:
         """What the sending leader runs: every due delivery at the channels' pace, then the
         reminders that are due (``as_leader``: stop claiming as soon as the lock is lost)."""
-        services, channels, clock, stop = self.services, self.channels, self.clock, self.stopping
+        services, channels, stop = self.services, self.channels, self.stopping
         worker = self.worker
 
         async def dispatch(_now: datetime) -> int:
             return await drain(
-                services.with_clock(clock),
+                services,
                 channels,
                 worker=worker,
                 stop=stop,
@@ -133,7 +131,7 @@ class Jobs:
             )
 
         async def remind(now: datetime) -> int:
-            return await remind_once(services, channels, now, worker=worker, clock=clock, stop=stop)
+            return await remind_once(services, channels, now, worker=worker, stop=stop)
 
         return [Step("dispatch", dispatch), Step("remind", remind)]
 

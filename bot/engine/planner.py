@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.engine.availability import judge
+from bot.engine.availability import judge, pattern_for
 from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.engine.deliveries import CALLED_OFF, RETURNABLE, move
 from bot.evaluation.events import EventInfo, study_events
@@ -33,7 +33,7 @@ from digests.timespent import budget_spent
 from prompts.cadence import Cadence
 from prompts.context import EventWindow, context_prompt
 from prompts.library import Library, PromptLibraryError, load_library, neighbours, prompt_set
-from prompts.schedule import WorkingPattern, plan_slots, within_budget, working_pattern
+from prompts.schedule import WorkingPattern, plan_slots, within_budget
 from prompts.timecost import CAP
 from storage.db import transaction
 from storage.models import (
@@ -157,7 +157,7 @@ async def plan_run(
         plan = projects[project_id]
         for person in people:
             try:
-                pattern = working_pattern(person, plan.zone)
+                pattern = pattern_for(person, plan.project, services.settings.default_timezone)
             except (ValueError, ZoneInfoNotFoundError) as exc:
                 log.warning("not planning for person %s: %s", person.key, exc)
                 continue

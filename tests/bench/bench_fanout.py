@@ -215,9 +215,7 @@ async def scenario(kind: str, people: int, workers: int) -> dict[str, Any]:
                     assert channel is not None
                     await channel.start(_ignore)
                     channels.append(channel)
-                    job = Jobs(
-                        services.with_clock(clock), {"telegram": channel}, clock, worker=f"w{n}"
-                    )
+                    job = Jobs(services.with_clock(clock), {"telegram": channel}, worker=f"w{n}")
                     job.start()
                     jobs.append(job)
                 deadline = time.monotonic() + LEAD + limit

@@ -22,7 +22,7 @@ async def test_one_engine_tick_sends_what_is_due_and_closes_what_has_expired(
     old = await plan(services, world, world.people[1], TUESDAY_MORNING - timedelta(days=5))
     clock = FrozenClock(TUESDAY_MORNING - timedelta(days=5))
     channel = TranscriptChannel()
-    jobs = Jobs(services, {"webchat": channel}, clock, worker="w1")
+    jobs = Jobs(services.with_clock(clock), {"webchat": channel}, worker="w1")
     await jobs.run_steps(jobs.engine_steps() + jobs.send_steps())
     assert (await get(services, old)).status == "sent"
 
@@ -47,7 +47,9 @@ async def test_the_scheduler_runs_the_steps_until_stopped_then_releases_held_del
         sent.set()
 
     channel = TranscriptChannel(on_send=noticed)
-    jobs = Jobs(services, {"webchat": channel}, clock, worker="w1", tick=0.2, digest_every=3600)
+    jobs = Jobs(
+        services.with_clock(clock), {"webchat": channel}, worker="w1", tick=0.2, digest_every=3600
+    )
     jobs.start()
     try:
         await asyncio.wait_for(sent.wait(), timeout=10)
@@ -84,8 +86,8 @@ async def test_one_worker_sends_for_all_and_another_takes_over_when_it_stops(
     other = Services.from_settings(services.settings)  # a second worker: its own engine
     clock = FrozenClock(TUESDAY_MORNING)
     first_channel, second_channel = TranscriptChannel(), TranscriptChannel()
-    first = Jobs(services, {"webchat": first_channel}, clock, worker="w1", tick=0.2)
-    second = Jobs(other, {"webchat": second_channel}, clock, worker="w2", tick=0.2)
+    first = Jobs(services.with_clock(clock), {"webchat": first_channel}, worker="w1", tick=0.2)
+    second = Jobs(other.with_clock(clock), {"webchat": second_channel}, worker="w2", tick=0.2)
     first.start()
     try:
         await _until(lambda: first.leading)
