@@ -9,6 +9,7 @@ longer inside the person's working time is ``cancelled``). Each change is a cond
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from datetime import date, datetime
@@ -116,7 +117,9 @@ async def tidy_planned(services: Services, now: datetime) -> int:
                     select(Person).where(Person.id.in_({row.person_id for row in rows}))
                 )
             }
-        for row in rows:
+        for number, row in enumerate(rows):
+            if number % 200 == 0:
+                await asyncio.sleep(0)  # leave the event loop to sends meanwhile
             person, project = people.get(row.person_id), projects.get(row.project_id)
             if person is None or project is None:
                 continue

@@ -9,6 +9,7 @@ reason that was since taken back — each by a move of ``bot.engine.deliveries``
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import logging
 from collections import defaultdict
@@ -71,6 +72,7 @@ REVIVED_RESETS: dict[str, Any] = {
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
 BATCH = 200  # people-and-projects planned per transaction
 LOOK_BACK = timedelta(days=120)
+YIELD_EVERY = 100  # people planned between two turns of the event loop
 LOOKAHEAD = timedelta(days=1)  # how far past the horizon a run looks for the next slot
 MONTH_MARGIN = timedelta(days=32)  # the time budget looks at whole months around the horizon
 
@@ -155,7 +157,9 @@ async def plan_run(
     next_entry = end + LOOKAHEAD
     for project_id, people in members.items():
         plan = projects[project_id]
-        for person in people:
+        for number, person in enumerate(people):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long run leaves the event loop to sends meanwhile
             try:
                 pattern = pattern_for(person, plan.project, services.settings.default_timezone)
             except (ValueError, ZoneInfoNotFoundError) as exc:
