@@ -227,6 +227,9 @@ async def scenario(kind: str, people: int, workers: int) -> dict[str, Any]:
                         break
                     await asyncio.sleep(0.5)
                 leaders = [job.worker for job in jobs if job.leading]
+                limiters = [c.application.bot.rate_limiter for c in channels]
+                trips = sum(getattr(r, "round_trips", 0) for r in limiters)
+                trip_seconds = sum(getattr(r, "round_trip_seconds", 0.0) for r in limiters)
             finally:
                 for job in jobs:
                     await job.stop()
@@ -253,6 +256,7 @@ async def scenario(kind: str, people: int, workers: int) -> dict[str, Any]:
         "rss_peak_mb": peak,
         "hwm_mb": rss_mb()[1],
         "leaders": leaders,
+        "round_trip_ms": 1000 * trip_seconds / max(1, trips),
     }
 
 
@@ -265,7 +269,8 @@ def line(result: dict[str, Any]) -> str:
         f"{result['too_many']} × 429, {result['duplicates']} duplicates, {result['lost']} lost"
         f"{' (TIMED OUT)' if result['timed_out'] else ''}; "
         f"planned in {result['plan_seconds']:.1f} s; "
-        f"worker RSS peak {result['rss_peak_mb']:.0f} MB; sender {','.join(result['leaders'])}"
+        f"worker RSS peak {result['rss_peak_mb']:.0f} MB; sender {','.join(result['leaders'])}; "
+        f"mean round trip {result['round_trip_ms']:.0f} ms"
     )
 
 
@@ -277,7 +282,9 @@ async def main() -> list[str]:
     for people in SIZES:
         runs = [("sqlite", 1)] + ([("postgresql", 2)] if POSTGRES_URL else [])
         for kind, workers in runs:
-            result = await scenario(kind, people, workers)
+            # a hard limit on the whole scenario (setup included); the sending has its own
+            async with asyncio.timeout(people / PER_SECOND * 2 + 900):
+                result = await scenario(kind, people, workers)
             lines.append(line(result))
             print("  " + lines[-1], flush=True)
         if not POSTGRES_URL:
