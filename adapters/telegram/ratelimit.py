@@ -163,8 +163,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     async def _take_overall_slot(self) -> _Slot:
         """Wait for the next overall turn.
 
-        Turns are laid on an even grid (``_interval`` apart), so waking a little late from a
-        sleep does not push every later turn back; after an idle spell the grid starts again at
+        Turns are laid on an even grid (``_interval`` apart), so waking late does not push every
+        later turn back: turns missed while the process was busy (up to a window's worth) are
+        taken at once when it comes back; after a longer idle spell the grid starts again at
         now. A turn also starts no sooner than a window after the request ``per_window`` turns
         back came *back*: however requests bunch up on their way, Telegram cannot have seen more
         than ``per_window`` of them in any window.
@@ -176,7 +177,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                     oldest = await self._ended(self._recent[0], self._window)
                     start = max(start, oldest + self._window)
                 now = self._clock()
-                if start < now - self._interval:
+                if start < now - self._window:
                     start = now
                 if start <= now:
                     slot = _Slot()
