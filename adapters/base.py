@@ -13,26 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+# A failed send is part of the seam; its one definition is in adapters.errors.
+from adapters.errors import DeliveryError as DeliveryError
+
 PromptKind = Literal["text", "scale", "choice", "evidence"]
 AttachmentKind = Literal["photo", "file", "voice"]
 
 # An ASGI application, as mounted on carbot's web app (webhook and HTTP-mode routes).
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
-
-
-class DeliveryError(Exception):
-    """Sending failed. ``permanent`` says whether trying again could ever help.
-
-    Permanent: the user blocked the bot, the Slack user was deleted, the chat no longer exists.
-    Transient: a timeout, a 5xx, a rate limit (``retry_after`` seconds, when the platform said).
-    """
-
-    def __init__(
-        self, message: str, *, permanent: bool = False, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -120,11 +108,17 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class Answered:
-    """Tells the adapter that a prompt message was answered, so it can show the choice on it."""
+    """Tells the adapter that a prompt was answered, so it can show the answer on it.
+
+    ``message_refs`` holds every message of the prompt still showing buttons (the prompt and
+    its reminder, when one was sent): a channel clears them all, whichever was tapped.
+    ``prompt_text`` is the question, for a channel that cannot read its own message back.
+    """
 
     delivery_id: int
-    message_ref: str | None
+    message_refs: tuple[str, ...]
     label: str
+    prompt_text: str = ""
 
 
 @dataclass
@@ -134,6 +128,9 @@ class InboundResult:
     replies: list[OutboundText] = field(default_factory=list)
     answered: Answered | None = None
     duplicate: bool = False  # the event was seen before; nothing was stored or said again
+    # the person's standing changed (paused, resumed, audience, linked, joined or left): a
+    # channel that shows it elsewhere (Slack's App Home) shows it again
+    state_changed: bool = False
 
 
 InboundHandler = Callable[[InboundMessage], Awaitable[InboundResult]]

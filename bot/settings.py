@@ -142,6 +142,45 @@ class Settings(BaseSettings):
         "(`users.lookupByEmail`).",
     )
 
+    # Microsoft Teams
+    teams_app_id: str | None = Field(
+        None,
+        description="Microsoft app (client) id of the Teams bot's Entra ID app registration. "
+        "Unset: no Teams channel.",
+    )
+    teams_app_secret: SecretStr | None = Field(
+        None, description="Client secret of that app registration."
+    )
+    teams_tenant_id: str | None = Field(
+        None,
+        description="Entra ID tenant (directory) id the single-tenant bot belongs to; "
+        "activities from other tenants are ignored.",
+    )
+    teams_service_url: str = Field(
+        "https://smba.trafficmanager.net/teams/",
+        description="Bot Connector service that proactive Teams messages go to (a test fake in "
+        "tests).",
+    )
+    teams_login_url: str = Field(
+        "https://login.microsoftonline.com",
+        description="Entra ID base URL whose `{tenant}/oauth2/v2.0/token` endpoint gives the "
+        "bot its token.",
+    )
+    teams_openid_url: str = Field(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        description="Bot Framework OpenID metadata; the signing keys beside it (`…/keys`) "
+        "verify every inbound Teams request.",
+    )
+    teams_token_issuer: str = Field(
+        "https://api.botframework.com",
+        description="Issuer every inbound Teams request's token must name.",
+    )
+    teams_link_by_email: bool = Field(
+        False,
+        description="Link a person who installs the Teams app by their Entra ID email "
+        "(matched against the study file's email).",
+    )
+
     # logging
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
 

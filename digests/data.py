@@ -54,6 +54,7 @@ from digests.schedule import DigestSchedule, Week, is_plan_prompt
 from digests.themes import Corpus, top_themes
 from digests.timeline import timeline_for
 from digests.timespent import month_of, project_medians
+from prompts.choices import answer_label, prompt_options
 from storage.models import (
     Attachment,
     Delivery,
@@ -80,13 +81,6 @@ __all__ = [
     "review_link",
     "study_corpus",
 ]
-
-
-def _label(options: list[Any] | None, value: str) -> str:
-    for option in options or []:
-        if isinstance(option, dict) and str(option.get("value")) == value:
-            return str(option.get("label") or value)
-    return value
 
 
 async def _engagement(
@@ -432,7 +426,11 @@ async def _aggregates(
                 prompt=prompt,
                 n=len(values),
                 distribution=[
-                    (v, _label(options, str(v)) if options else str(v), values.count(v))
+                    (
+                        v,
+                        answer_label("scale", prompt_options(options), scale_value=v),
+                        values.count(v),
+                    )
                     for v in range(1, 6)
                 ],
                 median=float(statistics.median(values)),
@@ -446,7 +444,7 @@ async def _aggregates(
             continue
         counts: dict[str, int] = defaultdict(int)
         for _, value, options in picks:
-            counts[_label(options, value)] += 1
+            counts[answer_label("choice", prompt_options(options), choice=value)] += 1
         choices.append(
             ChoiceSummary(prompt, len(picks), sorted(counts.items(), key=lambda kv: -kv[1]))
         )

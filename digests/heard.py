@@ -23,16 +23,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from adapters.errors import DeliveryError
 from digests import ledger
 from digests.audience import DigestKind, unlinkable_order
 from digests.config import DigestConfig
 from digests.data import WeeklyDigest, build_weekly
-from digests.errors import SendFailed
 from digests.ledger import DigestKey
 from digests.render import render_text
 from digests.schedule import DigestSchedule, Week, heard_period_due, schedule_for, zone
-from digests.send import Sessions, study_options
+from digests.send import Sessions
 from storage.models import ChannelIdentity, Membership, Person, Project
+from storage.queries import study_options
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +59,9 @@ class HeardDue:
 
 
 Deliver = Callable[[HeardDue, str, int], Awaitable[str]]
-"""``deliver(due, text, digest_id)`` sends ``text`` with the buttons of :func:`heard_buttons`
-through ``due.channel`` and returns the sent message's reference; raises :class:`SendFailed`."""
-
-
-def heard_buttons(digest_id: int) -> tuple[tuple[str, str], ...]:
-    """The two answers as (value, label): the conversation core reads ``heard:<id>:yes|no``."""
-    return (
-        (f"heard:{digest_id}:yes", "That's right"),
-        (f"heard:{digest_id}:no", "Not quite"),
-    )
+"""``deliver(due, text, digest_id)`` sends ``text`` with its two answer buttons ("That's right",
+"Not quite": the app builds them) through ``due.channel`` and returns the sent message's
+reference; raises :class:`DeliveryError`."""
 
 
 def _pick_identity(person: Person, channels: Collection[str]) -> ChannelIdentity | None:
@@ -195,7 +189,7 @@ async def send_what_we_heard(
         try:
             ref = await deliver(due, text, digest_id)
         except Exception as exc:  # a channel bug must not stop the other messages
-            if not isinstance(exc, SendFailed):
+            if not isinstance(exc, DeliveryError):
                 log.exception("sending what-we-heard %s through %s failed", digest_id, due.channel)
             await ledger.mark_failed(
                 sessions,
@@ -203,7 +197,7 @@ async def send_what_we_heard(
                 attempt,
                 now,
                 f"{due.channel}: {exc}",
-                permanent=isinstance(exc, SendFailed) and exc.permanent,
+                permanent=isinstance(exc, DeliveryError) and exc.permanent,
                 max_attempts=config.max_attempts,
             )
             continue

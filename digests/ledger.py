@@ -122,6 +122,21 @@ async def claim(
         return await session.scalar(select(Digest.attempts).where(Digest.id == digest_id))
 
 
+async def _settle(
+    sessions: async_sessionmaker[AsyncSession], digest_id: int, attempt: int, **values: Any
+) -> bool:
+    """End this worker's attempt at a digest (still ``sending``, still its attempt) with
+    ``values``, letting go of the lease; whether the row was still ours."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(Digest)
+            .where(Digest.id == digest_id, Digest.status == "sending", Digest.attempts == attempt)
+            .values(lease_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def mark_sent(
     sessions: async_sessionmaker[AsyncSession],
     digest_id: int,
@@ -130,22 +145,11 @@ async def mark_sent(
     message_id: str | None,
     summary: dict[str, Any],
 ) -> bool:
-    async with sessions() as session, session.begin():
-        result = await session.execute(
-            update(Digest)
-            .where(Digest.id == digest_id, Digest.status == "sending", Digest.attempts == attempt)
-            .values(
-                status="sent",
-                sent_at=now,
-                lease_until=None,
-                next_attempt_at=None,
-                last_error=None,
-                message_id=message_id,
-                summary=summary,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        done = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    done = await _settle(
+        sessions, digest_id, attempt,
+        status="sent", sent_at=now, next_attempt_at=None, last_error=None,
+        message_id=message_id, summary=summary,
+    )  # fmt: skip
     if not done:
         log.warning("digest %s was sent but its lease had been taken over", digest_id)
     return done
@@ -159,20 +163,11 @@ async def mark_skipped(
     summary: dict[str, Any],
 ) -> bool:
     """Record that the digest was deliberately not sent, and why (``summary["skipped"]``)."""
-    async with sessions() as session, session.begin():
-        result = await session.execute(
-            update(Digest)
-            .where(Digest.id == digest_id, Digest.status == "sending", Digest.attempts == attempt)
-            .values(
-                status="skipped",
-                lease_until=None,
-                next_attempt_at=None,
-                last_error=None,
-                summary={**summary, "skipped": reason},
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return await _settle(
+        sessions, digest_id, attempt,
+        status="skipped", next_attempt_at=None, last_error=None,
+        summary={**summary, "skipped": reason},
+    )  # fmt: skip
 
 
 async def mark_failed(
@@ -186,18 +181,11 @@ async def mark_failed(
     max_attempts: int,
 ) -> None:
     give_up = permanent or attempt >= max_attempts
-    async with sessions() as session, session.begin():
-        await session.execute(
-            update(Digest)
-            .where(Digest.id == digest_id, Digest.status == "sending", Digest.attempts == attempt)
-            .values(
-                status="failed",
-                lease_until=None,
-                last_error=error[:2000],
-                next_attempt_at=None if give_up else now + backoff(attempt),
-            )
-            .execution_options(synchronize_session=False)
-        )
+    await _settle(
+        sessions, digest_id, attempt,
+        status="failed", last_error=error[:2000],
+        next_attempt_at=None if give_up else now + backoff(attempt),
+    )  # fmt: skip
     log.warning(
         "digest %s failed (attempt %s%s): %s",
         digest_id,

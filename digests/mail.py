@@ -1,6 +1,6 @@
 """Where digest emails go: an SMTP server (aiosmtplib), or ``.eml`` files in the outbox.
 
-Both raise :class:`digests.errors.SendFailed`; ``permanent`` says whether trying again could
+Both raise :class:`adapters.errors.SendFailed`; ``permanent`` says whether trying again could
 help (a 5xx refusal: no; a timeout, a dropped connection or a 4xx: yes). The SMTP mailer retries
 transient failures a few times with backoff before giving the error to the ledger, which
 schedules a later attempt.
@@ -19,8 +19,8 @@ from typing import Protocol
 
 import aiosmtplib
 
+from adapters.errors import SendFailed
 from digests.config import DigestConfig
-from digests.errors import SendFailed
 from storage.files import write_private
 
 log = logging.getLogger(__name__)

@@ -20,16 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from adapters.errors import SendFailed
 from digests import ledger
 from digests.config import DigestConfig
 from digests.cross import CrossDigest, build_cross
 from digests.data import WeeklyDigest, build_weekly
-from digests.errors import SendFailed
 from digests.ledger import DigestKey
 from digests.mail import Mailer, mail_domain, mailer_for
 from digests.render import make_message, weekly_context
 from digests.schedule import DigestSchedule, Week, schedule_for, weekly_period_due, zone
-from storage.models import Membership, Person, Project, Study
+from storage.models import Membership, Person, Project
+from storage.queries import study_options, the_study
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -54,14 +55,9 @@ class Due:
         return f"{self.key.period}_{self.key.kind}_{self.key.scope}_{self.key.recipient}"
 
 
-async def study_options(session: AsyncSession) -> dict[str, Any]:
-    study = await session.scalar(select(Study).order_by(Study.id).limit(1))
-    return dict(study.options or {}) if study else {}
-
-
 async def _study_scope(session: AsyncSession) -> str:
-    slug = await session.scalar(select(Study.slug).order_by(Study.id).limit(1))
-    return f"study:{slug}" if slug else "study:all"
+    study = await the_study(session)
+    return f"study:{study.slug}" if study is not None and study.slug else "study:all"
 
 
 def _usable(person: Person) -> bool:

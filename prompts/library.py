@@ -23,6 +23,8 @@ from typing import Any, Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapters.errors import PromptLibraryError
+
 log = logging.getLogger(__name__)
 
 LIBRARY_DIR = Path(__file__).with_name("library")
@@ -42,14 +44,6 @@ CONTEXT_TOPICS: tuple[ContextTopic, ...] = (
     "evidence",
     "gaps",
 )
-
-
-class PromptLibraryError(ValueError):
-    """The library (or a study's prompts) is invalid; ``problems`` lists each, with its path."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 class CarryForward(BaseModel):

@@ -39,7 +39,7 @@ NAMING = {
 
 AUDIENCES = ("private", "researchers", "team_anonymous", "team")
 ROLES = ("participant", "lead", "researcher", "admin")
-CHANNELS = ("webchat", "telegram", "slack")
+CHANNELS = ("webchat", "telegram", "slack", "teams")
 DELIVERY_STATUSES = (
     "planned",
     "sending",

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from adapters.slack.adapter import SlackChannel
+from adapters.slack.adapter import SlackChannel, configuration_problems
 from adapters.slack.home import HomeProvider, HomeView, RecentAnswer
 
-__all__ = ["HomeProvider", "HomeView", "RecentAnswer", "SlackChannel"]
+__all__ = [
+    "HomeProvider",
+    "HomeView",
+    "RecentAnswer",
+    "SlackChannel",
+    "configuration_problems",
+]

@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import (
+    Answered,
     ASGIApp,
     DeliveryError,
     InboundHandler,
@@ -51,9 +52,9 @@ from adapters.base import (
     OutboundText,
     Recipient,
 )
+from adapters.errors import NotCommittedYet, SlackError
 from adapters.slack import blocks as kit
-from adapters.slack.api import SlackApi, SlackError, Sleep, web_client
-from adapters.slack.errors import NotCommittedYet
+from adapters.slack.api import SlackApi, Sleep, web_client
 from adapters.slack.gate import check_request, log_refusal
 from adapters.slack.home import HomeProvider, home_view
 
@@ -99,6 +100,24 @@ async def _at_start(api: SlackApi, method: str, refused: str) -> dict[str, Any] 
     return None
 
 
+def configuration_problems(
+    mode: str, app_token: str | None, signing_secret: str | None
+) -> list[str]:
+    """What a Slack channel in ``mode`` lacks, one sentence each (empty: all is well)."""
+    if mode not in ("socket", "http"):
+        return [f"unknown Slack mode {mode!r}; expected socket or http (CARBOT_SLACK_MODE)"]
+    if mode == "socket" and not (app_token or "").strip():
+        return [
+            "Slack in socket mode needs CARBOT_SLACK_APP_TOKEN (an app-level token, xapp-…) "
+            "as well as CARBOT_SLACK_BOT_TOKEN; or set CARBOT_SLACK_MODE=http"
+        ]
+    if mode == "http" and not (signing_secret or "").strip():
+        return [
+            "Slack in http mode needs CARBOT_SLACK_SIGNING_SECRET as well as CARBOT_SLACK_BOT_TOKEN"
+        ]
+    return []
+
+
 class SlackChannel:
     """The :class:`adapters.base.Channel` for Slack."""
 
@@ -119,12 +138,9 @@ class SlackChannel:
         sleep: Sleep = asyncio.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if mode not in ("socket", "http"):
-            raise ValueError(f"unknown Slack mode {mode!r}; expected socket or http")
-        if mode == "socket" and not app_token:
-            raise ValueError("Socket Mode needs an app-level token (CARBOT_SLACK_APP_TOKEN)")
-        if mode == "http" and not (signing_secret or "").strip():
-            raise ValueError("HTTP mode needs the signing secret (CARBOT_SLACK_SIGNING_SECRET)")
+        problems = configuration_problems(mode, app_token, signing_secret)
+        if problems:
+            raise ValueError("; ".join(problems))
         self.mode = mode
         self.max_upload_bytes = max_upload_bytes
         self.home_provider = home_provider
@@ -407,7 +423,21 @@ class SlackChannel:
         for reply in result.replies:
             await self._post_quietly(user, reply, thread_ts)
 
-    async def show_answered(self, ref: str, label: str, shown: list[kit.Block] | None) -> None:
+    async def clear_answered(
+        self, answered: Answered, tapped: str | None = None, shown: list[kit.Block] | None = None
+    ) -> None:
+        """Every message of an answered prompt (the prompt and its reminder) loses its buttons
+        and shows the answer; ``shown`` is the blocks of ``tapped``, the message tapped, if any."""
+        refs = list(answered.message_refs)
+        if tapped and tapped not in refs:
+            refs.insert(0, tapped)
+        for ref in refs:
+            blocks = shown if ref == tapped else None
+            await self.show_answered(ref, answered.label, blocks, answered.prompt_text)
+
+    async def show_answered(
+        self, ref: str, label: str, shown: list[kit.Block] | None, question: str = ""
+    ) -> None:
         """Replace the buttons of the message ``ref`` with the answer ``label``."""
         try:
             channel, ts = split_ref(ref)
@@ -419,7 +449,7 @@ class SlackChannel:
                 if not messages:
                     return
                 shown = list(messages[0].get("blocks") or [])
-                text = str(messages[0].get("text") or label)
+                text = str(messages[0].get("text") or question or label)
             else:
                 text = label
             await self.api.call(

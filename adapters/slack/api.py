@@ -28,6 +28,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import DeliveryError
+from adapters.errors import FileTooLarge, SlackError
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,6 @@ def web_client(token: str, base_url: str) -> AsyncWebClient:
         max_retry_count=1, error_types=[aiohttp.ClientConnectorError]
     )
     return AsyncWebClient(token=token, base_url=base_url, retry_handlers=[unsent])
-
-
-class SlackError(DeliveryError):
-    """A Slack Web API error; ``code`` is Slack's error string (``user_not_found``…)."""
-
-    def __init__(self, message: str, *, code: str, permanent: bool) -> None:
-        super().__init__(message, permanent=permanent)
-        self.code = code
-
-
-class FileTooLarge(Exception):
-    """A file turned out bigger than the limit while it was being downloaded."""
 
 
 class SlackApi:

@@ -1,7 +1,8 @@
 """Block Kit for carbot's Slack messages and the answer modal.
 
-Button values carry what the core needs back: ``{"d": delivery_id, "v": choice value}`` as
-compact JSON, so a tap is matched to its prompt without any lookup in the adapter.
+Button values carry what the core needs back, built by :func:`adapters.actions.pack`
+(``<delivery id>|<value>``), so a tap is matched to its prompt without any lookup in the
+adapter; buttons sent before that carry ``{"d": delivery_id, "v": value}``, still read.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import adapters.actions as actions
 from adapters.base import Choice, OutboundPrompt, OutboundText
 from adapters.numbers import json_int
 
@@ -56,24 +58,8 @@ def _button(action_id: str, label: str, value: str, style: str | None = None) ->
 
 
 def choice_value(value: str, delivery_id: int | None = None) -> str:
-    payload: dict[str, Any] = {"v": value}
-    if delivery_id is not None:
-        payload["d"] = delivery_id
-    return json.dumps(payload, separators=(",", ":"))
-
-
-def parse_choice_value(raw: str) -> tuple[str, int | None]:
-    """(choice value, delivery id) from a button's value; ValueError when it is not ours."""
-    payload = json.loads(raw)
-    if not isinstance(payload, dict) or not isinstance(payload.get("v"), str):
-        raise ValueError("not a carbot button value")
-    delivery = payload.get("d")
-    if delivery is None:
-        return payload["v"], None
-    found = json_int(delivery)
-    if found is None:
-        raise ValueError("bad delivery id in a button value")
-    return payload["v"], found
+    """A button's value for ``value`` (answering ``delivery_id``), within Slack's limit."""
+    return actions.pack(value, delivery_id, limit=actions.SLACK_LIMIT, in_bytes=False)
 
 
 def _choice_buttons(choices: tuple[Choice, ...], delivery_id: int | None) -> list[Block]:

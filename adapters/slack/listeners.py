@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
+import adapters.actions as actions
 from adapters.base import (
     AttachmentKind,
     DeliveryError,
@@ -22,10 +23,9 @@ from adapters.base import (
     InboundResult,
     OutboundText,
 )
+from adapters.errors import FileTooLarge, NotCommittedYet
 from adapters.numbers import strict_id
 from adapters.slack import blocks as kit
-from adapters.slack.api import FileTooLarge
-from adapters.slack.errors import NotCommittedYet
 from adapters.slack.home import AUDIENCE_ACTION, PAUSE_ACTION, RESUME_ACTION
 
 if TYPE_CHECKING:
@@ -123,8 +123,10 @@ async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> No
 
     async def reply() -> None:
         await channel.say(user, result, thread_ts if in_thread else None)
-        if result.answered and result.answered.message_ref and not result.duplicate:
-            await channel.show_answered(result.answered.message_ref, result.answered.label, None)
+        if result.answered and not result.duplicate:
+            await channel.clear_answered(result.answered)
+        if result.state_changed:  # e.g. "pause 2 weeks" typed in the DM
+            await channel.publish_home(_team(body) or event.get("team"), user)
 
     channel.after_ack(user, reply)  # stored: Slack is acknowledged now, the replies follow
 
@@ -140,11 +142,11 @@ async def on_edited(channel: SlackChannel, event: Payload) -> None:
 
 
 async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respond: Any) -> None:
-    try:
-        value, delivery = kit.parse_choice_value(str(action.get("value") or ""))
-    except ValueError:
+    tap = actions.unpack(str(action.get("value") or ""))
+    if tap is None:
         log.warning("ignored a Slack button that carbot did not make")
         return
+    value, delivery = tap.value, tap.delivery_id
     user = body["user"]["id"]
     container = body.get("container") or {}
     conversation, ts = container.get("channel_id"), container.get("message_ts")
@@ -169,9 +171,13 @@ async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respo
     shown = list((body.get("message") or {}).get("blocks") or [])
     if label and ref and container.get("is_ephemeral"):
         await respond(replace_original=True, text=label, blocks=kit.answered_blocks(shown, label))
+    elif result.answered is not None:
+        await channel.clear_answered(result.answered, ref, shown)
     elif label and ref:
         await channel.show_answered(ref, label, shown)
     await channel.say(user, result)
+    if result.state_changed:  # e.g. an audience chosen with a button in the DM
+        await channel.publish_home(_team(body), user)
 
 
 async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payload) -> None:
@@ -200,9 +206,7 @@ async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payloa
     async def reply() -> None:
         await channel.say(user, result)
         if result.answered and not result.duplicate:
-            target = result.answered.message_ref or ref
-            if target:
-                await channel.show_answered(target, result.answered.label, None)
+            await channel.clear_answered(result.answered, ref)
 
     channel.after_ack(user, reply)  # stored: the modal closes now, the replies follow
 
@@ -315,7 +319,7 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
                 await channel.say(user, result)  # too slow for the ephemeral answer
             else:
                 box["result"] = result
-            if command in ("pause", "resume", "audience", "link"):
+            if result.state_changed:
                 await channel.publish_home(_team(body), user)
 
         await channel.within_budget(work(), user=user)
@@ -352,7 +356,7 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
     @app.action(AUDIENCE_ACTION)
     async def audience_chosen(ack: Any, body: Payload, action: Payload) -> None:
         value = str((action.get("selected_option") or {}).get("value") or "")
-        if value.startswith("audience:"):
+        if isinstance(actions.decode(value), actions.SetAudience):  # the only choice offered
             await channel.within_budget(
                 from_home(body, action, "", choice=value), body["user"]["id"]
             )

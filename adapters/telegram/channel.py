@@ -31,6 +31,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+import adapters.actions as actions
 from adapters.base import (
     ASGIApp,
     DeliveryError,
@@ -42,6 +43,7 @@ from adapters.base import (
     OutboundText,
     Recipient,
 )
+from adapters.errors import DownloadFailed
 from adapters.telegram import messages
 from adapters.telegram.errors import call_telegram
 from adapters.telegram.inbound import CHANNEL, message_ref, parse_ref, to_inbound
@@ -78,6 +80,22 @@ class TelegramConfig:
     retry_backoff: float = 0.5
     request_timeout: float = 10.0  # seconds to wait for Telegram's answer to a call
     lock_retry_seconds: float = 15.0  # how often a waiting worker tries to become the poller
+
+    def problems(self) -> list[str]:
+        """What this configuration lacks for its mode, one sentence each (empty: all is well)."""
+        found = []
+        if self.mode == "webhook" and not (self.webhook_secret or "").strip():
+            found.append(
+                "Telegram in webhook mode needs CARBOT_TELEGRAM_WEBHOOK_SECRET "
+                "(any long random string); or set CARBOT_TELEGRAM_MODE=polling"
+            )
+        if self.mode == "webhook" and not (self.webhook_url or "").startswith(
+            ("https://", "http://")
+        ):
+            found.append(
+                "Telegram in webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL or CARBOT_PUBLIC_URL"
+            )
+        return found
 
     @property
     def file_base_url(self) -> str:
@@ -120,10 +138,9 @@ class TelegramChannel:
     name = CHANNEL
 
     def __init__(self, config: TelegramConfig, *, poller_lock: PollerLock | None = None) -> None:
-        if config.mode == "webhook" and not config.webhook_secret:
-            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_SECRET")
-        if config.mode == "webhook" and not config.webhook_url:
-            raise ValueError("Telegram webhook mode needs CARBOT_TELEGRAM_WEBHOOK_URL")
+        problems = config.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         self.config = config
         self.application = build_application(config)
         self._handler: InboundHandler | None = None
@@ -308,11 +325,11 @@ class TelegramChannel:
             await self._answer_tap(query, messages.GROUP_BUTTON)
             return
         shown = prompt.text if isinstance(prompt, Message) else None
-        decoded = messages.decode_callback(query.data)
-        if decoded is None:
+        tap = actions.unpack(query.data)
+        if tap is None:
             await self._answer_tap(query, messages.UNREADABLE_BUTTON)
             return
-        delivery_id, value = decoded
+        delivery_id, value = tap.delivery_id, tap.value
         ref = message_ref(prompt.chat.id, prompt.message_id)
         inbound = InboundMessage(
             channel=CHANNEL,
@@ -350,11 +367,11 @@ class TelegramChannel:
             return
         for reply in result.replies:
             await self._say(chat_id, reply)
-        if result.answered is not None and result.answered.message_ref:
-            answered_ref = result.answered.message_ref
-            await self._show_choice(
-                answered_ref, result.answered.label, original if answered_ref == ref else None
-            )
+        if result.answered is not None:  # the prompt and its reminder, whichever was tapped
+            for answered_ref in result.answered.message_refs:
+                await self._show_choice(
+                    answered_ref, result.answered.label, original if answered_ref == ref else None
+                )
 
     async def _show_choice(self, ref: str, label: str, original: str | None) -> None:
         """Take the buttons off an answered prompt, and show the answer under its text.
@@ -405,6 +422,6 @@ def _button_label(message: MaybeInaccessibleMessage, data: str | None) -> str | 
     return None
 
 
-def as_inbound_error(exc: TelegramError) -> RuntimeError:
+def as_inbound_error(exc: TelegramError) -> DownloadFailed:
     """A failed download while reading an update: the update is tried again later."""
-    return RuntimeError(f"Telegram: could not fetch an attachment ({exc.message})")
+    return DownloadFailed(f"Telegram: could not fetch an attachment ({exc.message})")

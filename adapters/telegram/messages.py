@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+import adapters.actions as actions
 from adapters.base import Choice, OutboundPrompt
-from adapters.numbers import strict_id
 
-# Telegram refuses callback data over 64 bytes, and messages over 4096 characters.
-CALLBACK_DATA_LIMIT = 64
+# Telegram refuses messages over 4096 characters (and callback data over 64 bytes: see
+# adapters.actions, which builds every button's data).
 TEXT_LIMIT = 4096
 
 GROUP_CHAT = (
@@ -30,7 +30,6 @@ EDITED = (
     "To change your last answer, send /edit followed by the new text."
 )
 FAILED = "Sorry, something went wrong on my side and I could not take that in. Please try again."
-TOO_LONG_FOR_BUTTON = "button value too long for Telegram's 64-byte callback data"
 
 PROMPT_HINTS = {
     "text": "Reply with a few words.",
@@ -94,33 +93,6 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return [piece for piece in pieces if piece] or [""]
 
 
-def encode_callback(delivery_id: int | None, value: str) -> str:
-    """``<delivery id>|<value>`` (``|<value>`` for buttons that answer no prompt).
-
-    The delivery id is only a claim: the core checks that the delivery belongs to the person who
-    tapped, so a forged id answers nothing.
-    """
-    data = f"{'' if delivery_id is None else delivery_id}|{value}"
-    if len(data.encode()) > CALLBACK_DATA_LIMIT:
-        raise ValueError(TOO_LONG_FOR_BUTTON)
-    return data
-
-
-def decode_callback(data: str | None) -> tuple[int | None, str] | None:
-    """The (delivery id, value) of a button, or None when the data is not ours."""
-    if not data or "|" not in data:
-        return None
-    head, value = data.split("|", 1)
-    if not value:
-        return None
-    if not head:
-        return None, value
-    delivery_id = strict_id(head)
-    if delivery_id is None:
-        return None
-    return delivery_id, value
-
-
 def keyboard(
     delivery_id: int | None, choices: tuple[Choice, ...], *, numbers: bool = False
 ) -> InlineKeyboardMarkup | None:
@@ -130,7 +102,7 @@ def keyboard(
         return None
     shown = [choice.value if numbers else choice.label for choice in choices]
     buttons = [
-        InlineKeyboardButton(label, callback_data=encode_callback(delivery_id, choice.value))
+        InlineKeyboardButton(label, callback_data=actions.pack(choice.value, delivery_id))
         for label, choice in zip(shown, choices, strict=True)
     ]
     if all(len(label) <= 4 for label in shown) and len(choices) <= 8:

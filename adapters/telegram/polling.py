@@ -28,7 +28,8 @@ from telegram import Bot, Update
 from telegram.error import Conflict, TelegramError
 from telegram.warnings import PTBUserWarning
 
-from adapters.telegram.updates import UnreadableUpdate, read_update, update_id_of
+from adapters.errors import UnreadableUpdate
+from adapters.telegram.updates import read_update, update_id_of
 
 log = logging.getLogger(__name__)
 

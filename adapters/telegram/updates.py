@@ -12,14 +12,7 @@ from typing import Any
 
 from telegram import Bot, Update
 
-
-class UnreadableUpdate(ValueError):
-    """An update that cannot be read. ``update_id`` is None when even that is missing."""
-
-    def __init__(self, update_id: int | None, error: str) -> None:
-        super().__init__(f"Telegram update {update_id} could not be read ({error})")
-        self.update_id = update_id
-        self.error = error
+from adapters.errors import UnreadableUpdate
 
 
 def update_id_of(data: object) -> int | None:

@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from adapters.base import ASGIApp
-from adapters.telegram.updates import UnreadableUpdate, update_id_of
+from adapters.errors import UnreadableUpdate
+from adapters.telegram.updates import update_id_of
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """The web chat channel: a personal chat page on carbot's own web app."""
 
 from adapters.webchat.channel import (
+    NAME,
     Bubble,
     ChatHistory,
     HistoryFn,
@@ -9,4 +10,12 @@ from adapters.webchat.channel import (
     new_token,
 )
 
-__all__ = ["Bubble", "ChatHistory", "HistoryFn", "WebChatChannel", "identity_key", "new_token"]
+__all__ = [
+    "NAME",
+    "Bubble",
+    "ChatHistory",
+    "HistoryFn",
+    "WebChatChannel",
+    "identity_key",
+    "new_token",
+]

@@ -39,7 +39,32 @@ def with_services(
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Carbot(click.Group):
+    """The ``carbot`` group. Its commands are added on first use rather than on import, so a
+    command module elsewhere (a channel's, in ``bot.channels``) may import ``bot.cli`` for
+    :func:`with_services` without an import cycle."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._commands: dict[str, click.Command] = {}
+        self._registered = False
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        if not self._registered:
+            self._registered = True
+            _register(self)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = dict(value)
+
+
+@click.group(
+    cls=_Carbot,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="carbot")
 def main() -> None:
     """carbot: short reflective prompts for Collaborative Action Research.
@@ -56,7 +81,7 @@ def main() -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _register() -> None:
+def _register(main: click.Group) -> None:
     from bot.cli import (
         audit,
         codebook,
@@ -82,7 +107,6 @@ def _register() -> None:
     main.add_command(export.export)
     main.add_command(codebook.codebook)
     main.add_command(people.people)
-    main.add_command(people.webchat)
     main.add_command(simulate.simulate_command, name="simulate")
     main.add_command(run.run_command, name="run")
     main.add_command(demo.demo)
@@ -90,13 +114,8 @@ def _register() -> None:
     main.add_command(retention.retention)
     main.add_command(report.report)
 
-    from bot.cli import slack
+    from bot.channels import CHANNELS
 
-    main.add_command(slack.slack)
-
-    from bot.cli import telegram
-
-    main.add_command(telegram.telegram)
-
-
-_register()
+    for channel in CHANNELS:
+        for command in channel.commands():
+            main.add_command(command)

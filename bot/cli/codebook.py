@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from adapters.errors import CodebookError
 from bot.cli import with_services
 from bot.review.access import cli_viewer
 from bot.review.codebook_import import (
     MAX_CODEBOOK_BYTES,
-    CodebookError,
     ImportedCode,
     apply_merge,
     plan_merge,

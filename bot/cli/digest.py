@@ -11,17 +11,17 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from adapters.errors import NotFound, UsageError
 from bot.cli import run_async, with_services
 from bot.engine.digest_jobs import due_digests, send_due_digests
-from bot.errors import NotFound, UsageError
 from bot.services import Services
 from digests import ledger
 from digests.cross import build_cross
 from digests.data import build_weekly
 from digests.render import make_message, weekly_context
 from digests.schedule import Week, schedule_for, zone
-from digests.send import study_options
 from storage.models import Project
+from storage.queries import study_options
 
 WIDTHS = (375, 800)
 CHROMIUM_ARGS = [

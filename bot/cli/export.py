@@ -18,12 +18,14 @@ import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import UnreadableProject
 from bot.cli import with_services
 from bot.review.access import cli_viewer
 from bot.review.exports import record_export
 from bot.review.exports.csv import write_csv
-from bot.review.exports.reader import UnreadableProject, read_qdpx
-from bot.review.exports.refi import codebook_xml, write_qdpx
+from bot.review.exports.qdc import codebook_xml
+from bot.review.exports.reader import read_qdpx
+from bot.review.exports.refi import write_qdpx
 from bot.review.search import ANSWER_TYPES, Filters, count
 from bot.services import Services
 from storage.db import transaction

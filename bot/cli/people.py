@@ -1,4 +1,4 @@
-"""``carbot people`` and ``carbot webchat``: sign-up codes and personal web chat links."""
+"""``carbot people``: sign-up codes, erasure and subject-access exports."""
 
 from __future__ import annotations
 
@@ -10,21 +10,20 @@ import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import NotFound, UsageError
 from bot.cli import with_services
 from bot.core.onboarding import issue_link_code
-from bot.errors import NotFound, UsageError
 from bot.privacy.access import write_export
 from bot.privacy.erasure import erase_person
 from bot.privacy.forget import forget_reflection
 from bot.services import Services
-from bot.web.webchat import chat_url, issue_webchat_link, revoke_webchat
 from storage.db import transaction
 from storage.models import CHANNELS, AuditLog, Person
 
 log = logging.getLogger(__name__)
 
 
-async def _person(session: AsyncSession, key: str) -> Person:
+async def active_person(session: AsyncSession, key: str) -> Person:
     person = await session.scalar(select(Person).where(Person.key == key))
     if person is None:
         raise click.ClickException(f"No person with the key {key!r} (see the study file).")
@@ -59,7 +58,7 @@ async def link_code(services: Services, person_key: str, channel: str | None, da
     """
     now = datetime.now(UTC)
     async with transaction(services.sessions) as session:
-        person = await _person(session, person_key)
+        person = await active_person(session, person_key)
         code = await issue_link_code(
             session, person, channel=channel, ttl=timedelta(days=days), now=now
         )
@@ -169,40 +168,3 @@ async def export_person(services: Services, person_key: str, output: Path) -> No
         session.add(AuditLog(at=now, actor="cli", action="people.export", target=person.study_code))
     held = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
     click.echo(f"Wrote {output} for {person.study_code}: {held or 'no answers'}.")
-
-
-@click.group()
-def webchat() -> None:
-    """Personal web chat links: make one, or switch one off."""
-
-
-@webchat.command("link")
-@click.argument("person_key")
-@with_services
-async def webchat_link(services: Services, person_key: str) -> None:
-    """Print a new personal web chat link for PERSON_KEY.
-
-    Anyone with the link can chat as that person, so send it to them privately. Making a new
-    link switches off their previous one; only a hash of the link is stored.
-    """
-    now = datetime.now(UTC)
-    async with transaction(services.sessions) as session:
-        person = await _person(session, person_key)
-        token = await issue_webchat_link(session, person, now=now)
-        session.add(AuditLog(at=now, actor="cli", action="webchat.link", target=person.key))
-    click.echo(chat_url(services.settings, token))
-
-
-@webchat.command("revoke")
-@click.argument("person_key")
-@with_services
-async def webchat_revoke(services: Services, person_key: str) -> None:
-    """Switch off PERSON_KEY's web chat link (the page then answers 404)."""
-    now = datetime.now(UTC)
-    async with transaction(services.sessions) as session:
-        person = await session.scalar(select(Person).where(Person.key == person_key))
-        if person is None:
-            raise click.ClickException(f"No person with the key {person_key!r}.")
-        count = await revoke_webchat(session, person, now=now)
-        session.add(AuditLog(at=now, actor="cli", action="webchat.revoke", target=person.key))
-    click.echo(f"Switched off {count} web chat link(s) for {person.name}.")

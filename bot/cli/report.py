@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
+from adapters.errors import PdfUnavailable, ReportNotFound
 from bot.cli import with_services
 from bot.cli.evaluation import evaluation
-from bot.reports.context import ReportNotFound, build_context_report
-from bot.reports.render import PdfUnavailable, render_docx, render_html, render_pdf
+from bot.reports.context import build_context_report
+from bot.reports.render import render_docx, render_html, render_pdf
 from bot.reports.viewers import command_line_viewer, study_library
 from bot.services import Services
 

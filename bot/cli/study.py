@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from adapters.errors import StudyError
 from bot.cli import with_services
-from bot.errors import StudyError
 from bot.services import Services
 from bot.study.load import load_study
 from bot.study.show import describe_study

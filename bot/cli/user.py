@@ -175,15 +175,7 @@ async def reset(services: Services, email: str, password_stdin: bool, totp: bool
             secret = account.totp_secret = new_totp_secret()
         elif totp is False:
             account.totp_secret = None
-        ended = await end_sessions(session, account.id)
-        session.add(
-            AuditLog(
-                actor="cli",
-                action="user_reset",
-                target=account.email,
-                details={"sessions_ended": ended},
-            )
-        )
+        ended = await _end_sessions_noted(session, account, "user_reset")
         email = account.email
     click.echo(f"Reset {email}: new password, enabled, sign-in throttle lifted, {_ended(ended)}.")
     _signed_in_how(services, email, password, show)
@@ -202,6 +194,22 @@ async def _account(session: AsyncSession, email: str) -> User:
     if account is None:
         raise click.ClickException(f"No account for {email}.")
     return account
+
+
+async def _end_sessions_noted(
+    session: AsyncSession, account: User, action: str, **details: object
+) -> int:
+    """End the account's sessions and write the audit line of ``action``; how many ended."""
+    ended = await end_sessions(session, account.id)
+    session.add(
+        AuditLog(
+            actor="cli",
+            action=action,
+            target=account.email,
+            details={**details, "sessions_ended": ended},
+        )
+    )
+    return ended
 
 
 @user.command("role")
@@ -230,15 +238,7 @@ async def set_role(services: Services, email: str, role: str, person_key: str | 
         if person is not None:
             account.person_id = person.id
         account.is_admin = role == "admin"
-        ended = await end_sessions(session, account.id)
-        session.add(
-            AuditLog(
-                actor="cli",
-                action="user_role",
-                target=account.email,
-                details={"role": role, "sessions_ended": ended},
-            )
-        )
+        ended = await _end_sessions_noted(session, account, "user_role", role=role)
         email = account.email
     logger.info("review account role changed", extra={"action": "user_role", "role": role})
     click.echo(f"{email} is now a {role} account; {_ended(ended)}.")
@@ -255,15 +255,7 @@ async def disable(services: Services, email: str) -> None:
     async with transaction(services.sessions) as session:
         account = await _account(session, email)
         account.active = False
-        ended = await end_sessions(session, account.id)
-        session.add(
-            AuditLog(
-                actor="cli",
-                action="user_disabled",
-                target=account.email,
-                details={"sessions_ended": ended},
-            )
-        )
+        ended = await _end_sessions_noted(session, account, "user_disabled")
         email = account.email
     logger.info("review account disabled", extra={"action": "user_disabled"})
     click.echo(f"Disabled {email}; {_ended(ended)}.")

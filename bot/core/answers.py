@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from adapters.base import Answered, Choice
+from adapters.base import Answered
 from bot.core import texts
 from bot.core.evidence import store_files
 from bot.core.matching import (
@@ -125,7 +125,8 @@ async def save_answer(turn: Turn, match: Match, fields: AnswerFields) -> None:
     if follow_up:
         turn.say(f"{lead}{saved[len('Saved to ') :]}")
     else:
-        turn.answered = Answered(delivery.id, delivery.message_ref, fields.label)
+        refs = tuple(ref for ref in (delivery.message_ref, delivery.reminder_ref) if ref)
+        turn.answered = Answered(delivery.id, refs, fields.label, delivery.prompt_text)
         extra = f" {texts.FOLLOW_UP}" if fields.kind in ("scale", "choice") else ""
         turn.say(saved + extra)
     until = turn.now + FOLLOW_UP_WINDOW
@@ -147,7 +148,7 @@ async def save_note(turn: Turn, fields: AnswerFields, kind: str | None = None) -
     turn.outcome = "note"
     if len(projects) > 1:
         await turn.set_state("which_project", {"reflection_id": reflection.id})
-        choices = tuple(Choice(f"project:{p.slug}", p.name) for p in projects)
+        choices = texts.project_choices([(p.slug, p.name) for p in projects])
         turn.say(f"Saved. {texts.WHICH_PROJECT}", choices)
         return
     await turn.clear_state()
@@ -191,14 +192,14 @@ async def _digest_project(turn: Turn, digest: Digest) -> Project | None:
     return None
 
 
-async def heard(turn: Turn, digest_id: int, verdict: str) -> None:
+async def heard(turn: Turn, digest_id: int, right: bool | None) -> None:
     """A tap on a "What we heard" summary: right (stored) or not quite (ask what's missing)."""
     digest = await turn.session.get(Digest, digest_id)
-    if digest is None or digest.person_id != turn.person.id or verdict not in ("yes", "no"):
+    if digest is None or digest.person_id != turn.person.id or right is None:
         turn.outcome = "refused"
         turn.say(texts.HEARD_UNKNOWN)
         return
-    if verdict == "yes":
+    if right:
         await save_feedback(turn, digest_id, "That's right", thanks=texts.HEARD_YES)
         return
     await turn.set_state("heard_missing", {"digest_id": digest_id})

@@ -10,17 +10,19 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
+from adapters.errors import NoSuchDate
 from bot.core import texts
 from bot.core.answers import save_note
 from bot.core.evidence import unused_paths
-from bot.core.matching import AnswerFields, answer_label, newest_open
+from bot.core.matching import AnswerFields, newest_open
 from bot.core.onboarding import withdraw_consent
-from bot.core.parsing import AUDIENCE_WORDS, NoSuchDate, parse_pause
+from bot.core.parsing import AUDIENCE_WORDS, parse_pause
 from bot.core.people import person_zone, too_small_for_anonymity
 from bot.core.turn import Turn
 from bot.engine.deliveries import move
 from bot.privacy.held import held_counts, my_data_text
 from digests.timespent import Spent, person_spent
+from prompts.choices import reflection_label
 from prompts.schedule import snooze_until, working_pattern
 from prompts.timecost import minutes
 from storage.models import (
@@ -207,7 +209,7 @@ async def cmd_undo(turn: Turn, _args: str) -> None:
     )
     what = texts.removed_parts(
         reflection.kind,
-        answer_label(reflection, delivery),
+        reflection_label(reflection, delivery.prompt_options if delivery else None),
         reflection.text or "",
         [(a.kind, a.filename) for a in removed],
     )
@@ -285,7 +287,7 @@ async def cmd_audience(turn: Turn, args: str) -> None:
         small = await too_small_for_anonymity(turn.session, turn.person)
         if small:
             lines.append(texts.small_team([project.name for project in small]))
-        choices = texts.audience_choices(":last") if latest else texts.audience_choices()
+        choices = texts.audience_choices(last=latest is not None)
         turn.say("\n".join(line for line in lines if line), choices)
         return
     await set_audience(turn, chosen, last=last)

@@ -25,12 +25,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters import actions
 from adapters.base import InboundMessage, InboundResult, OutboundText
-from adapters.numbers import strict_id
 from bot.core import texts
 from bot.core.answers import file_note, handle_answer, heard
 from bot.core.commands import STOP_WORDS, run_command, set_audience
@@ -51,9 +50,16 @@ from bot.core.turn import Turn
 from bot.privacy.erasure import erase_person
 from bot.privacy.outbox import cut_quotes
 from bot.services import Services
-from storage.models import ChannelIdentity, InboundEvent, Person
+from storage.models import InboundEvent, Person
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
+
+
+# Outcomes after which the person's standing (paused, audience, linked, taking part) differs.
+STANDING_CHANGED = frozenset(
+    ("linked", "consented", "paused", "resumed", "audience_default", "audience_last", "withdrawn")
+)
 
 
 class _Duplicate(Exception):
@@ -120,7 +126,11 @@ class Conversation:
                 turn.forget_evidence,
                 now,
             )
-        return InboundResult(replies=turn.replies, answered=turn.answered)
+        return InboundResult(
+            replies=turn.replies,
+            answered=turn.answered,
+            state_changed=turn.outcome in STANDING_CHANGED,
+        )
 
     async def _erase(self, person_key: str, now: datetime) -> OutboundText:
         """Run the erasure the person asked for (nothing of this message is stored)."""
@@ -148,13 +158,8 @@ class Conversation:
         return event
 
     async def _turn(self, session: AsyncSession, message: InboundMessage, now: datetime) -> Turn:
-        identity = await session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == message.channel,
-                ChannelIdentity.workspace == (message.workspace or ""),
-                ChannelIdentity.external_id == message.external_id,
-                ChannelIdentity.status != "revoked",
-            )
+        identity = await channel_identity(
+            session, message.channel, message.external_id, message.workspace
         )
         command = parse_command(message)
         if command is not None and command[0] in ("start", "link") and command[1]:
@@ -181,7 +186,7 @@ class Conversation:
     async def _act(self, turn: Turn) -> None:
         message = turn.message
         consent = await current_consent(turn.session, turn.person)
-        choice = (message.choice or "").strip()
+        action = actions.decode(message.choice)
         command = parse_command(message)
         if turn.outcome == "linked":
             greeting = turn.replies.pop().text
@@ -191,16 +196,14 @@ class Conversation:
             else:
                 turn.say(f"{greeting} {texts.READY}")
             return
-        if choice in ("withdraw:keep", "withdraw:erase"):
-            if choice == "withdraw:erase":
+        if isinstance(action, actions.Withdraw):
+            if action.erase:
                 raise _Erase(turn.person.key)
             if turn.person.withdrawn_at is None:
                 raise _Discard(OutboundText("You're taking part at the moment; nothing changed."))
             raise _Discard(OutboundText(texts.KEPT))
-        if choice.startswith("consent:"):
-            await self._consent(
-                turn, choice.removeprefix("consent:"), consented=consent is not None
-            )
+        if isinstance(action, actions.Consent):
+            await self._consent(turn, agreed=action.agreed, consented=consent is not None)
             return
         if consent is None:
             turn.outcome = "needs_consent"
@@ -224,17 +227,13 @@ class Conversation:
             turn.outcome = "too_long"
             turn.say(texts.TOO_LONG.format(length=len(message.text or ""), limit=ANSWER_LIMIT))
             return
-        prefix, _, rest = choice.partition(":")
-        if rest and prefix == "audience":
-            audience, _, scope = rest.partition(":")
-            await set_audience(turn, audience, last=scope == "last")
-        elif rest and prefix == "project":
-            await file_note(turn, rest)
-        elif rest and prefix == "heard":
-            digest_text, _, verdict = rest.partition(":")
-            digest_id = strict_id(digest_text)
-            if digest_id is not None:
-                await heard(turn, digest_id, verdict)
+        if isinstance(action, actions.SetAudience):
+            await set_audience(turn, action.audience, last=action.last)
+        elif isinstance(action, actions.FileNote):
+            await file_note(turn, action.project)
+        elif isinstance(action, actions.Heard):
+            if action.digest_id is not None:
+                await heard(turn, action.digest_id, action.right)
             else:
                 turn.say(texts.HEARD_UNKNOWN)
         elif command is not None and command[0] in ("start", "link"):
@@ -257,8 +256,8 @@ class Conversation:
             return turn.replies
         return [OutboundText(texts.WITHDRAWN)]
 
-    async def _consent(self, turn: Turn, answer: str, *, consented: bool) -> None:
-        if answer == "yes":
+    async def _consent(self, turn: Turn, *, agreed: bool, consented: bool) -> None:
+        if agreed:
             if not consented:
                 await record_consent(
                     turn.session, turn.person, channel=turn.message.channel, now=turn.now

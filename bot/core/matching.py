@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.base import InboundMessage
 from adapters.numbers import json_int
 from bot.engine.deliveries import move
-from storage.models import OPEN_STATUSES, Cycle, Delivery, Person, Phase, Project, Reflection
+from prompts.choices import SCALE_POINTS, answer_label, prompt_options
+from storage.models import OPEN_STATUSES, Cycle, Delivery, Person, Phase, Project
 
 FOLLOW_UP_WINDOW = timedelta(minutes=30)
 
@@ -106,55 +107,22 @@ class AnswerFields:
     label: str = ""
 
 
-def _options(delivery: Delivery | None) -> list[tuple[str, str]]:
-    if delivery is None:
-        return []
-    found = []
-    for option in delivery.prompt_options or []:
-        if isinstance(option, dict) and "value" in option:
-            found.append((str(option["value"]), str(option.get("label") or option["value"])))
-    return found
-
-
-def scale_shown(value: str, label: str) -> str:
-    """A scale answer as a person reads it: "3 — Quite well", or just "3" when the point has no
-    words; a label that already starts with its number ("1 – Not at all") is shown as it is."""
-    label = label.strip()
-    if not label or label == value:
-        return value
-    if label.startswith(value) and not label[len(value) :][:1].isalnum():
-        return label
-    return f"{value} — {label}"
-
-
-def answer_label(reflection: Reflection, delivery: Delivery | None) -> str:
-    """A reflection as its author reads it back: "4 — Quite well" for a scale, the option's
-    label for a choice, otherwise its words ("" when it holds only files)."""
-    labels = dict(_options(delivery))
-    if reflection.kind == "scale" and reflection.scale_value is not None:
-        value = str(reflection.scale_value)
-        return scale_shown(value, labels.get(value, ""))
-    if reflection.kind == "choice" and reflection.choice:
-        return labels.get(reflection.choice, reflection.choice)
-    return reflection.text or ""
-
-
 def answer_fields(message: InboundMessage, delivery: Delivery | None) -> AnswerFields | None:
     """What the message says, as a reflection's kind and value; None when it says nothing."""
     text = (message.text or "").strip()
     picked = (message.choice or "").strip()
     kind = delivery.prompt_kind if delivery is not None else "text"
-    options = _options(delivery)
+    options = prompt_options(delivery.prompt_options) if delivery is not None else ()
     if kind == "scale":
-        value = picked or (text if text in {"1", "2", "3", "4", "5"} else "")
-        if value in {"1", "2", "3", "4", "5"}:
-            shown = scale_shown(value, dict(options).get(value, value))
+        value = picked or (text if text in SCALE_POINTS else "")
+        if value in SCALE_POINTS:
+            shown = answer_label("scale", options, scale_value=int(value))
             return AnswerFields("scale", scale_value=int(value), label=shown)
     if kind == "choice":
         wanted = (picked or text).casefold()
-        for value, label in options:
-            if wanted in (value.casefold(), label.casefold()):
-                return AnswerFields("choice", choice=value, label=label)
+        for option in options:
+            if wanted in (option.value.casefold(), option.label.casefold()):
+                return AnswerFields("choice", choice=option.value, label=option.label)
     if picked and not text:
         text = picked  # a button from an older prompt: keep what was tapped, as text
     if text:

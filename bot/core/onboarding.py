@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import InboundMessage, OutboundText
 from bot.core import texts
-from bot.core.people import study_options
 from storage.models import CHANNELS, ChannelIdentity, ConsentRecord, LinkCode, Person
+from storage.queries import channel_identity, study_options
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +79,8 @@ async def redeem_link_code(
     person = await session.get(Person, link.person_id)
     if person is None or not person.active:
         return None
-    identity = await session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == message.channel,
-            ChannelIdentity.workspace == (message.workspace or ""),
-            ChannelIdentity.external_id == message.external_id,
-        )
+    identity = await channel_identity(
+        session, message.channel, message.external_id, message.workspace, revoked_too=True
     )
     if identity is None:
         identity = ChannelIdentity(

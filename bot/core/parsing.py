@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 from adapters.base import InboundMessage
+from adapters.errors import NoSuchDate
 
 # Words that are a command when they are the whole message, even without a slash.
 BARE_WORDS = {
@@ -78,14 +79,6 @@ def parse_command(message: InboundMessage) -> tuple[str, str] | None:
     ):
         return word, rest
     return None
-
-
-class NoSuchDate(ValueError):
-    """The words name a day no calendar has: "31 April", "29 February" in 2027, "2027-02-30"."""
-
-    def __init__(self, shown: str) -> None:
-        super().__init__(f"there is no {shown}")
-        self.shown = shown
 
 
 def parse_pause(args: str, today: date) -> date | None:

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from digests.audience import SMALL_N
 from digests.data import participant_count
-from storage.models import AUDIENCES, ConsentRecord, Membership, Person, Project, Study
+from storage.models import AUDIENCES, ConsentRecord, Membership, Person, Project
+from storage.queries import study_options
 
 
 async def active_projects(session: AsyncSession, person: Person) -> list[Project]:
@@ -53,11 +54,6 @@ async def person_zone(session: AsyncSession, person: Person, default: str) -> Zo
         except (ZoneInfoNotFoundError, ValueError):
             continue
     return ZoneInfo("UTC")
-
-
-async def study_options(session: AsyncSession) -> dict[str, object]:
-    study = await session.scalar(select(Study).order_by(Study.id).limit(1))
-    return dict(study.options) if study is not None else {}
 
 
 async def active_consent(session: AsyncSession, person: Person) -> ConsentRecord | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from adapters import actions
 from adapters.base import Choice
 
 AUDIENCE_LABELS = {
@@ -146,19 +147,42 @@ HEARD_FALLBACK = "Here's what we heard from your project this week. Did we get i
 HEARD_UNKNOWN = "Sorry, I can't find that summary, so nothing was saved."
 
 
+def _choice(action: actions.Action, label: str) -> Choice:
+    return Choice(actions.encode(action), label)
+
+
 def consent_choices() -> tuple[Choice, ...]:
-    return (Choice("consent:yes", "I agree"), Choice("consent:no", "No thanks"))
+    return (
+        _choice(actions.Consent(agreed=True), "I agree"),
+        _choice(actions.Consent(agreed=False), "No thanks"),
+    )
 
 
 def withdrawal_choices() -> tuple[Choice, ...]:
     return (
-        Choice("withdraw:keep", "Keep what I shared"),
-        Choice("withdraw:erase", "Delete everything I shared"),
+        _choice(actions.Withdraw(erase=False), "Keep what I shared"),
+        _choice(actions.Withdraw(erase=True), "Delete everything I shared"),
     )
 
 
-def audience_choices(suffix: str = "") -> tuple[Choice, ...]:
-    return tuple(Choice(f"audience:{key}{suffix}", AUDIENCE_SHORT[key]) for key in AUDIENCE_LABELS)
+def audience_choices(*, last: bool = False) -> tuple[Choice, ...]:
+    """The four audiences as buttons: for new answers, or (``last``) for the last answer only."""
+    return tuple(
+        _choice(actions.SetAudience(key, last=last), AUDIENCE_SHORT[key]) for key in AUDIENCE_LABELS
+    )
+
+
+def project_choices(projects: list[tuple[str, str]]) -> tuple[Choice, ...]:
+    """Which project a note belongs to, from (slug, name) pairs."""
+    return tuple(_choice(actions.FileNote(slug), name) for slug, name in projects)
+
+
+def heard_choices(digest_id: int) -> tuple[Choice, ...]:
+    """ "That's right" / "Not quite" for the "what we heard" message ``digest_id``."""
+    return (
+        _choice(actions.Heard(digest_id, right=True), "That's right"),
+        _choice(actions.Heard(digest_id, right=False), "Not quite"),
+    )
 
 
 def saved(where: str, audience: str) -> str:

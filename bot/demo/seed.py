@@ -57,8 +57,8 @@ from storage.models import (
     Phase,
     Project,
     Reflection,
-    Study,
 )
+from storage.queries import the_study
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class _Seeder:
         self.files = 0
 
     async def setup(self) -> None:
-        study = (await self.session.scalars(select(Study).order_by(Study.id).limit(1))).first()
+        study = await the_study(self.session)
         self.library: Library = load_library(study.options if study is not None else None)
         self.files = len(
             list(

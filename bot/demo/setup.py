@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.channels.webchat import chat_url, issue_webchat_link
 from bot.core.onboarding import record_consent
 from bot.core.people import active_consent
 from bot.demo.codebook import seed_codebook
@@ -27,7 +28,6 @@ from bot.review.auth import hash_password, new_password
 from bot.review.throttle import forget_address
 from bot.services import Services
 from bot.study import load_study
-from bot.web.webchat import chat_url, issue_webchat_link
 from prompts.library import load_library
 from prompts.schedule import is_working_time, next_working_moment, working_pattern
 from storage.db import transaction, upgrade_async
@@ -42,9 +42,9 @@ from storage.models import (
     Phase,
     Project,
     Reflection,
-    Study,
     User,
 )
+from storage.queries import the_study
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ async def _due_now(session: AsyncSession, candidate: _Candidate, start: datetime
     )
     if open_now:
         return
-    study = (await session.scalars(select(Study).order_by(Study.id).limit(1))).first()
+    study = await the_study(session)
     library = load_library(study.options if study is not None else None)
     day = start.astimezone(pattern.zone).date()
     phase = next(p for p in candidate.phases if p.starts_on <= day <= p.ends_on)

@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import IllegalMove
 from storage.models import DELIVERY_STATUSES, Delivery
 
 CALLED_OFF = ("skipped", "cancelled")
@@ -122,10 +123,6 @@ TRANSITIONS: tuple[Transition, ...] = (
 _BY_KEY = {(t.reason, t.to): t for t in TRANSITIONS}
 # reasons whose called-off slot the planner may plan again
 RETURNABLE = tuple(sorted({t.reason for t in TRANSITIONS if t.may_return}))
-
-
-class IllegalMove(ValueError):
-    """A move the table does not declare: a bug in the caller, never a race."""
 
 
 def transition_for(to: str, reason: str) -> Transition:

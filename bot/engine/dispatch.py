@@ -60,6 +60,7 @@ from bot.engine.deliveries import called_off_status, move, move_statement, why
 from bot.engine.leases import claim_due, release
 from bot.services import Services
 from prompts.cadence import Cadence
+from prompts.choices import prompt_options
 from prompts.schedule import expires_at, next_working_moment, reminder_at
 from storage.db import is_sqlite, transaction
 from storage.models import ChannelIdentity, ConsentRecord, Delivery, Person, Project
@@ -100,10 +101,7 @@ def prompt_context(project: Project, phase_name: str | None) -> str:
 
 
 def outbound_prompt(delivery: Delivery, *, reminder: bool = False) -> OutboundPrompt:
-    choices = tuple(
-        Choice(value=str(option["value"]), label=str(option.get("label", option["value"])))
-        for option in delivery.prompt_options or []
-    )
+    choices = tuple(Choice(o.value, o.label) for o in prompt_options(delivery.prompt_options))
     return OutboundPrompt(
         delivery_id=delivery.id,
         kind=cast(PromptKind, delivery.prompt_kind),

@@ -6,16 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from adapters.base import Channel, Choice, DeliveryError, OutboundText, Recipient
+from adapters.base import Channel, OutboundText, Recipient
+from bot.core import texts
 from bot.engine.digest_jobs import digest_config
 from bot.services import Services
 from digests import heard
-from digests.errors import SendFailed
-
-
-def heard_choices(digest_id: int) -> tuple[Choice, ...]:
-    """ "That's right" / "Not quite" for the "what we heard" message ``digest_id``."""
-    return tuple(Choice(value, label) for value, label in heard.heard_buttons(digest_id))
 
 
 async def send_what_we_heard(
@@ -25,12 +20,8 @@ async def send_what_we_heard(
 
     async def deliver(due: heard.HeardDue, text: str, digest_id: int) -> str:
         recipient = Recipient(due.identity_id, due.external_id, due.workspace)
-        try:
-            sent = await channels[due.channel].send_text(
-                recipient, OutboundText(text, heard_choices(digest_id))
-            )
-        except DeliveryError as exc:
-            raise SendFailed(str(exc), permanent=exc.permanent) from exc
+        message = OutboundText(text, texts.heard_choices(digest_id))
+        sent = await channels[due.channel].send_text(recipient, message)  # or DeliveryError
         return sent.ref
 
     return await heard.send_what_we_heard(

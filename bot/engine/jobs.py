@@ -35,14 +35,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.base import Channel
-from adapters.slack import SlackChannel
+from bot.channels import channel_steps
 from bot.engine.digest_jobs import send_due_digests
 from bot.engine.drain import drain, next_due
 from bot.engine.heard import send_what_we_heard
 from bot.engine.leases import release_leases
 from bot.engine.lifecycle import expire_once, remind_once
 from bot.engine.retention import retention_once
-from bot.engine.slack_link import EmailLinker
 from bot.engine.watermark import Planner
 from bot.locks import FileLock, PostgresAdvisoryLock, leader_lock
 from bot.services import Services
@@ -141,9 +140,7 @@ class Jobs:
             Step("digests", lambda now: send_due_digests(services, now)),
             Step("what-we-heard", lambda now: send_what_we_heard(services, channels, now)),
         ]
-        slack = channels.get("slack")
-        if isinstance(slack, SlackChannel) and services.settings.slack_link_by_email:
-            steps.append(Step("slack-link-by-email", EmailLinker(services, slack).run))
+        steps += [Step(name, run) for name, run in channel_steps(services, channels)]
         return steps
 
     def retention_steps(self) -> list[Step]:

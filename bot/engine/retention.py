@@ -31,8 +31,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import RetentionLeftovers
 from bot.services import Services
-from bot.study.schema import duration_days
+from bot.study.options import duration_days
 from storage.models import (
     Attachment,
     AuditLog,
@@ -42,16 +43,12 @@ from storage.models import (
     InboundEvent,
     Memo,
     Reflection,
-    Study,
 )
+from storage.queries import study_options
 
 log = logging.getLogger(__name__)
 
 KINDS = ("reflections", "evidence", "inbound_events", "deliveries", "digests", "audit_log")
-
-
-class RetentionLeftovers(RuntimeError):
-    """A retention run found data older than its period still there after deleting."""
 
 
 @dataclass
@@ -71,8 +68,7 @@ class Plan:
 
 async def periods(session: AsyncSession) -> dict[str, str]:
     """The study's retention periods as written (``{"reflections": "24 months"}``)."""
-    options = await session.scalar(select(Study.options).order_by(Study.id).limit(1))
-    found = (options or {}).get("retention") or {}
+    found = (await study_options(session)).get("retention") or {}
     return {kind: str(found[kind]) for kind in KINDS if found.get(kind)}
 
 

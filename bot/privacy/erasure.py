@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import NotFound, UsageError
+from adapters.errors import NotFound, UsageError
 from bot.privacy import outbox
 from bot.privacy.plan import planned_counts
 from bot.privacy.scan import Finding, ScanResult, scan

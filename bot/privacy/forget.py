@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import UsageError
 from bot.core.evidence import unlink_files, unused_paths
-from bot.errors import UsageError
 from bot.privacy import outbox
 from bot.privacy.subject import normalise
 from bot.services import Services

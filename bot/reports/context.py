@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from adapters.errors import ReportNotFound
 from bot.review.access import Viewer, author_label, visible
 from prompts.library import CONTEXT_TOPICS, Library
 from storage.models import (
@@ -65,10 +66,6 @@ CODE_HEADINGS = {
 THIN_REFLECTIONS = 3  # a research question × phase with fewer reflections than this is thin
 QUOTED_KINDS = ("text", "note", "evidence")
 NO_QUESTION = "No research question"
-
-
-class ReportNotFound(LookupError):
-    """No such project or event, or the project does not take part, or the viewer may not see it."""
 
 
 @dataclass

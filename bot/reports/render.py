@@ -16,6 +16,7 @@ from docx import Document
 from docx.shared import Pt, RGBColor
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from adapters.errors import PdfUnavailable
 from bot.reports.context import ContextReport, day_range
 
 FORMATS = {
@@ -29,10 +30,6 @@ templates = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=select_autoescape(default=True),
 )
-
-
-class PdfUnavailable(RuntimeError):
-    """No headless Chromium here to print the PDF with."""
 
 
 def render_html(report: ContextReport, downloads: list[tuple[str, str]] | None = None) -> str:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.errors import PromptLibraryError
 from bot.review.access import Viewer, cli_viewer
 from bot.review.anonymity import released_to_lead
-from prompts.library import Library, PromptLibraryError, load_library
-from storage.models import Project, Study
+from prompts.library import Library, load_library
+from storage.models import Project
+from storage.queries import the_study
 
 
 async def study_library(session: AsyncSession) -> Library:
     """The prompt library as the study has it (its own context prompts included)."""
-    study = await session.scalar(select(Study).order_by(Study.id).limit(1))
+    study = await the_study(session)
     try:
         return load_library(study.options if study is not None else None)
     except PromptLibraryError:

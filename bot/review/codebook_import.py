@@ -25,20 +25,16 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import UsageError
+from adapters.errors import CodebookError
 from bot.review.access import Viewer
 from bot.review.coding import COLOUR, CodeNode, add_code, codebook
 from bot.review.exports import PATH_SEPARATOR
-from bot.review.exports.refi import CODEBOOK_NS, NAME_IN_CARBOT, PROJECT_NS, stable_guid
+from bot.review.exports.qda_xml import CODEBOOK_NS, NAME_IN_CARBOT, PROJECT_NS, stable_guid
 from storage.models import Code
 
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 MAX_NAME = 200
 PLACEHOLDER_GUID = stable_guid("code", "uncoded")  # carbot's "(no codes yet)" in an empty .qdc
-
-
-class CodebookError(UsageError):
-    """A codebook file that cannot be imported; the message names the file and line."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import UsageError
+from adapters.errors import UsageError
 from bot.review.access import Viewer, visible
 from storage.models import Code, Coding, Memo, Partnership, Phase, Project, Reflection
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -156,7 +155,10 @@ async def checked_upload(request: Request, limit: int) -> tuple[dict[str, str], 
 
 async def current_viewer(request: Request, session: AsyncSession) -> Viewer:
     user = await auth.user_for_session(
-        session, signer_of(request), request.cookies.get(auth.SESSION_COOKIE), datetime.now(UTC)
+        session,
+        signer_of(request),
+        request.cookies.get(auth.SESSION_COOKIE),
+        services_of(request).clock.now(),
     )
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

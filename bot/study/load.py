@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import StudyError
+from adapters.errors import StudyError
 from bot.services import Services
+from bot.study.fields import ROLE_FIELDS, phase_key
 from bot.study.report import LoadReport, new_study_code, person_values
-from bot.study.schema import ROLE_FIELDS, ProjectSpec, StudyFile, phase_key
+from bot.study.schema import ProjectSpec, StudyFile
 from bot.study.validate import read_study
 from storage.db import transaction
 from storage.models import (
@@ -41,6 +42,7 @@ from storage.models import (
     Study,
     utcnow,
 )
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -422,12 +424,8 @@ class _Loader:
             if spec.channels.slack:
                 handles.append(("slack", spec.channels.slack.workspace, spec.channels.slack.user))
             for channel, workspace, external_id in handles:
-                row = await self.session.scalar(
-                    select(ChannelIdentity).where(
-                        ChannelIdentity.channel == channel,
-                        ChannelIdentity.workspace == workspace,
-                        ChannelIdentity.external_id == external_id,
-                    )
+                row = await channel_identity(
+                    self.session, channel, external_id, workspace, revoked_too=True
                 )
                 if row is None:
                     self.session.add(

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from bot.study.fields import DEFAULT_PHASE_MODEL, ROLE_FIELDS
+from bot.study.options import StudySection
 from bot.study.problems import Loc, Problem, from_validation
 from bot.study.schema import (
-    DEFAULT_PHASE_MODEL,
-    ROLE_FIELDS,
     CycleSpec,
     EventSpec,
     PartnershipSpec,
@@ -20,7 +20,6 @@ from bot.study.schema import (
     ProjectSpec,
     ResearchQuestion,
     StudyFile,
-    StudySection,
     Team,
 )
 

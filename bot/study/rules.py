@@ -7,19 +7,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from adapters.errors import PromptLibraryError
+from bot.study.fields import BUILTIN_PHASE_MODELS, ROLE_FIELDS, phase_key
+from bot.study.options import StudySection
 from bot.study.pieces import Pieces
 from bot.study.problems import Loc, Problem, format_path
-from bot.study.schema import (
-    BUILTIN_PHASE_MODELS,
-    ROLE_FIELDS,
-    PhaseDates,
-    ProjectSpec,
-    StudyFile,
-    StudySection,
-    phase_key,
-)
+from bot.study.schema import PhaseDates, ProjectSpec, StudyFile
 from digests.audience import SMALL_N
-from prompts.library import PromptLibraryError, load_library
+from prompts.library import load_library
 
 
 def warnings(study: StudyFile) -> list[Problem]:

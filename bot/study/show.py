@@ -17,8 +17,8 @@ from storage.models import (
     Phase,
     Project,
     ResearchQuestion,
-    Study,
 )
+from storage.queries import the_study
 
 ROLE_TITLES = (
     ("lead", "leads"),
@@ -42,7 +42,7 @@ def _cadence(cadence: dict[str, Any]) -> str:
 async def describe_study(services: Services, *, people: bool = False) -> list[str]:
     """The study as loaded, as lines of text; ``people`` adds one line per person."""
     async with services.sessions() as session:
-        study = await session.scalar(select(Study).order_by(Study.id))
+        study = await the_study(session)
         if study is None:
             return ["No study is loaded yet. Load one with `carbot study load FILE`."]
         options = study.options

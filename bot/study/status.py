@@ -23,8 +23,8 @@ from storage.models import (
     Person,
     Phase,
     Project,
-    Study,
 )
+from storage.queries import the_study
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ async def study_status(services: Services, at: datetime) -> StatusReport:
         report.has_schema = False
         return report
     async with services.sessions() as session:
-        study = await session.scalar(select(Study).order_by(Study.id))
+        study = await the_study(session)
         if study is None:
             return report
         report.study = study.name

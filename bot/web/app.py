@@ -10,16 +10,15 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp
 
 from adapters.base import Channel
-from adapters.webchat.routes import FORM_OVERHEAD
+from bot.channels import CHANNELS
 from bot.review.codebook_import import MAX_CODEBOOK_BYTES
 from bot.services import Services
 from bot.web.headers import SecurityHeaders
 from bot.web.limits import DEFAULT_LIMIT, BodySizeLimit
 
-# The routes that take files: the web chat's send (evidence up to ``max_upload_bytes``) and the
-# codebook import (a codebook file up to 5 MB).
-UPLOAD_ROUTES = re.compile(r"^/chat/[^/]+/send$")
+# The review route that takes a file (a codebook up to 5 MB); channels name their own.
 CODEBOOK_UPLOAD = re.compile(r"^/review/codes/import$")
+FORM_OVERHEAD = 64 * 1024  # room for a form's other fields and its multipart framing
 
 
 def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
@@ -47,6 +46,12 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     from bot.web.review import router as review_router
 
     app.include_router(review_router)
+    from bot.web.codebook import router as codebook_router
+
+    app.include_router(codebook_router)
+    from bot.web.overview import router as overview_router
+
+    app.include_router(overview_router)
     from bot.web.reports import router as reports_router
 
     app.include_router(reports_router)
@@ -60,14 +65,11 @@ def create_app(services: Services, channels: Sequence[Channel] = ()) -> FastAPI:
     for channel in channels:
         for path, asgi in channel.mounts().items():
             app.mount(path, asgi)
-    upload_limit = services.settings.max_upload_bytes + FORM_OVERHEAD
+    limits = [limit for plugin in CHANNELS for limit in plugin.body_limits(services.settings)]
     app.add_middleware(
         BodySizeLimit,
         default=DEFAULT_LIMIT,
-        limits=[
-            (UPLOAD_ROUTES, upload_limit),
-            (CODEBOOK_UPLOAD, MAX_CODEBOOK_BYTES + FORM_OVERHEAD),
-        ],
+        limits=[*limits, (CODEBOOK_UPLOAD, MAX_CODEBOOK_BYTES + FORM_OVERHEAD)],
     )
     return app
 

@@ -21,14 +21,12 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.errors import BodyTooLarge
+
 log = logging.getLogger(__name__)
 
 # Forms, webhooks and Slack/Telegram events are far smaller than this.
 DEFAULT_LIMIT = 1024 * 1024
-
-
-class BodyTooLarge(Exception):
-    """Raised to the app from ``receive`` once a streamed body passes its limit."""
 
 
 def shown_size(limit: int) -> str:

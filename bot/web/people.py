@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
-from bot.errors import NotFound, UsageError
+from adapters.errors import NotFound, UsageError
 from bot.privacy.erasure import erase_person
 from bot.review.web import ReviewRoute, checked_form, current_viewer, not_found, render, services_of
 from storage.models import Person, Reflection

@@ -13,8 +13,9 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRouter
 
-from bot.reports.context import ReportNotFound, build_context_report
-from bot.reports.render import FORMATS, PdfUnavailable, render_docx, render_html, render_pdf
+from adapters.errors import PdfUnavailable, ReportNotFound
+from bot.reports.context import build_context_report
+from bot.reports.render import FORMATS, render_docx, render_html, render_pdf
 from bot.reports.viewers import study_library
 from bot.review.web import (
     NOT_FOUND,

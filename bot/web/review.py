@@ -1,5 +1,6 @@
-"""The review workspace's pages under ``/review``: sign-in, reflections, coding, memos, the
-participation dashboard, evidence files and exports.
+"""The review workspace's pages under ``/review``: sign-in, reflections, coding, memos and
+evidence files (the codebook is in :mod:`bot.web.codebook`, the overview pages — audit,
+dashboard, evaluation, exports — in :mod:`bot.web.overview`).
 
 Every page is server-rendered (Jinja2, autoescaped); every POST carries a CSRF token; a
 reflection or evidence file the viewer may not see answers 404, exactly like a missing one.
@@ -7,40 +8,31 @@ reflection or evidence file the viewer may not see answers 404, exactly like a m
 
 from __future__ import annotations
 
-import io
 import logging
 import math
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
 )
 
+from adapters.errors import UsageError
 from adapters.numbers import strict_id, strict_int
-from bot.errors import UsageError
-from bot.evaluation.events import study_events
-from bot.evaluation.summary import summarise
 from bot.privacy.forget import forget_reflection
-from bot.review import audit, auth, codebook_import, coding, dashboard, pages, search
+from bot.review import audit, auth, coding, pages, search
 from bot.review.access import Viewer, author_label
-from bot.review.exports import FORMATS, context_of, record_export
-from bot.review.exports.csv import write_csv
-from bot.review.exports.refi import codebook_xml, write_qdpx
+from bot.review.exports import context_of
 from bot.review.web import (
     EVIDENCE_HEADERS,
     ReviewRoute,
     checked_form,
-    checked_upload,
     current_viewer,
     evidence_path,
     id_in_path,
@@ -53,8 +45,7 @@ from bot.review.web import (
     shown_inline,
     signer_of,
 )
-from digests.audience import SMALL_N
-from storage.models import Attachment, AuditLog, Code, Coding
+from storage.models import Attachment, Coding
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +55,6 @@ router = APIRouter(prefix="/review", include_in_schema=False, route_class=Review
 ReflectionId = Annotated[int, Depends(id_in_path("reflection_id"))]
 CodingId = Annotated[int, Depends(id_in_path("coding_id"))]
 AttachmentId = Annotated[int, Depends(id_in_path("attachment_id"))]
-CodeId = Annotated[int, Depends(id_in_path("code_id"))]
 
 # ── signing in and out ─────────────────────────────────────────────────────────────────────
 
@@ -84,7 +74,7 @@ async def sign_in_page(request: Request, next: str = "/review/") -> HTMLResponse
 async def sign_in(request: Request) -> Response:
     form = await checked_form(request)
     services = services_of(request)
-    now = datetime.now(UTC)
+    now = services.clock.now()
     async with services.sessions() as session, session.begin():
         result = await auth.sign_in(
             session,
@@ -347,241 +337,3 @@ async def _evidence_file(request: Request, viewer: Viewer, attachment: Attachmen
         content_disposition_type="inline" if inline else "attachment",
         headers=EVIDENCE_HEADERS,
     )
-
-
-# ── codebook ───────────────────────────────────────────────────────────────────────────────
-
-
-async def _codes_page(
-    request: Request, message: str = "", status: int = 200, report: list[str] | None = None
-) -> HTMLResponse:
-    async with services_of(request).sessions() as session:
-        viewer = await current_viewer(request, session)
-        nodes = coding.flatten(await coding.codebook(session))
-        counts = await coding.code_counts(session, viewer)
-        memos = await pages.code_memos(session) if viewer.can_code else {}
-    columns = sorted({key for per_code in counts.values() for key in per_code})
-    return render(
-        request,
-        "codes.html",
-        status,
-        viewer,
-        nodes=nodes,
-        counts=counts,
-        columns=columns,
-        memos=memos,
-        message=message,
-        report=report or [],
-    )
-
-
-@router.get("/codes", response_class=HTMLResponse)
-async def codes_page(request: Request) -> HTMLResponse:
-    return await _codes_page(request)
-
-
-@router.post("/codes", response_class=HTMLResponse)
-async def add_code(request: Request) -> Response:
-    form = await checked_form(request)
-    parent = form.get("parent_id", "").strip()
-    try:
-        async with services_of(request).sessions() as session, session.begin():
-            viewer = await current_viewer(request, session)
-            await coding.add_code(
-                session,
-                viewer,
-                form.get("name", ""),
-                parent_id=strict_id(parent),
-                color=form.get("color", "#1f77b4"),
-                description=form.get("description", ""),
-            )
-    except UsageError as error:
-        return await _codes_page(request, str(error), 400)
-    return redirect("/review/codes")
-
-
-@router.post("/codes/import", response_class=HTMLResponse)
-async def import_codebook(request: Request) -> Response:
-    """Merge an uploaded codebook (.qdc, .qdpx, Taguette CSV); "Preview" changes nothing."""
-    form, filename, data = await checked_upload(request, codebook_import.MAX_CODEBOOK_BYTES)
-    preview = form.get("action") != "import"
-    try:
-        if not filename:
-            raise UsageError("Choose a codebook file to import.")
-        codes = codebook_import.read_codebook(filename, data)
-        async with services_of(request).sessions() as session, session.begin():
-            viewer = await current_viewer(request, session)
-            if not viewer.can_code:
-                raise UsageError("Only researchers and admins change the codebook.")
-            plan = await codebook_import.plan_merge(session, codes)
-            if not preview:
-                await codebook_import.apply_merge(session, viewer, plan)
-                session.add(
-                    AuditLog(
-                        actor=viewer.actor,
-                        action="codebook_import",
-                        target=filename[:320],
-                        details={"added": len(plan.added), "described": len(plan.described)},
-                    )
-                )
-    except UsageError as error:
-        return await _codes_page(request, str(error), 400)
-    done = "Preview, nothing changed yet" if preview else f"Imported {filename}"
-    return await _codes_page(request, f"{done}: {plan.summary()[0]}", report=plan.summary()[1:])
-
-
-@router.post("/codes/{code_id}", response_class=HTMLResponse)
-async def edit_code(request: Request, code_id: CodeId) -> Response:
-    form = await checked_form(request)
-    try:
-        async with services_of(request).sessions() as session, session.begin():
-            viewer = await current_viewer(request, session)
-            code = await session.get(Code, code_id)
-            if code is None:
-                return not_found(request, viewer)
-            await coding.update_code(
-                session,
-                viewer,
-                code,
-                name=form.get("name", ""),
-                color=form.get("color", ""),
-                description=form.get("description", ""),
-            )
-    except UsageError as error:
-        return await _codes_page(request, str(error), 400)
-    return redirect(f"/review/codes#code-{code_id}")
-
-
-@router.post("/codes/{code_id}/memos", response_class=HTMLResponse)
-async def add_code_memo(request: Request, code_id: CodeId) -> Response:
-    form = await checked_form(request)
-    try:
-        async with services_of(request).sessions() as session, session.begin():
-            viewer = await current_viewer(request, session)
-            if await session.get(Code, code_id) is None:
-                return not_found(request, viewer)
-            await coding.add_memo(session, viewer, form.get("text", ""), code_id=code_id)
-    except UsageError as error:
-        return await _codes_page(request, str(error), 400)
-    return redirect(f"/review/codes#code-{code_id}")
-
-
-# ── the audit log (admins only) ────────────────────────────────────────────────────────────
-
-
-@router.get("/audit", response_class=HTMLResponse)
-async def audit_page(request: Request) -> Response:
-    """Who read or did what, and when; filters by account, action and day. Admins only."""
-    params = request.query_params
-    filters = audit.AuditFilters(
-        actor=(params.get("actor") or "").strip()[:320],
-        action=(params.get("action") or "").strip()[:80],
-        date_from=audit.parse_day(params.get("from")),
-        date_to=audit.parse_day(params.get("to")),
-    )
-    async with services_of(request).sessions() as session:
-        viewer = await current_viewer(request, session)
-        if not viewer.is_admin:
-            return not_found(request, viewer)
-        found = await audit.entries(session, filters)
-        actions = await audit.actions(session)
-    return render(
-        request,
-        "audit.html",
-        viewer=viewer,
-        entries=found,
-        filters=filters,
-        actions=actions,
-        limit=audit.PAGE_LIMIT,
-        details_text=audit.details_text,
-    )
-
-
-# ── dashboard and exports ──────────────────────────────────────────────────────────────────
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard_page(request: Request) -> HTMLResponse:
-    async with services_of(request).sessions() as session:
-        viewer = await current_viewer(request, session)
-        projects = await dashboard.participation(session, viewer, datetime.now(UTC).date())
-        events = await dashboard.events_by_project(session, [p.project.id for p in projects])
-    return render(request, "dashboard.html", viewer=viewer, projects=projects, events=events)
-
-
-@router.get("/reports/evaluation", response_class=HTMLResponse)
-async def evaluation_page(request: Request, event: str = "") -> HTMLResponse:
-    """An event's evaluation summary; without ``event``, the events to choose from. An event
-    none of the viewer's projects took part in answers 404."""
-    async with services_of(request).sessions() as session:
-        viewer = await current_viewer(request, session)
-        allowed = viewer.project_ids()
-        events = [
-            e
-            for e in await study_events(session, active_only=False)
-            if allowed is None or e.project_ids & allowed
-        ]
-        if not event:
-            return render(request, "evaluation.html", viewer=viewer, events=events, summary=None)
-        chosen = next((e for e in events if e.key == event), None)
-        if chosen is None:
-            return not_found(request, viewer)
-        summary = await summarise(session, chosen, viewer)
-    return render(
-        request, "evaluation.html", viewer=viewer, events=events, summary=summary, small_n=SMALL_N
-    )
-
-
-@router.get("/export", response_class=HTMLResponse)
-async def export_page(request: Request) -> HTMLResponse:
-    filters = search.Filters.from_params(request.query_params)
-    async with services_of(request).sessions() as session:
-        viewer = await current_viewer(request, session)
-        total = await search.count(session, viewer, filters)
-    return render(
-        request,
-        "export.html",
-        viewer=viewer,
-        params=filters.as_params(),
-        total=total,
-        formats=FORMATS,
-    )
-
-
-@router.post("/export")
-async def export(request: Request) -> Response:
-    form = await checked_form(request)
-    fmt = form.get("format", "")
-    if fmt not in FORMATS:
-        raise HTTPException(400, "Choose CSV, a REFI-QDA codebook (.qdc) or a project (.qdpx).")
-    filters = search.Filters.from_params(form)
-    services = services_of(request)
-    media_type, suffix = FORMATS[fmt]
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    async with services.sessions() as session, session.begin():
-        viewer = await current_viewer(request, session)
-        if fmt == "csv":
-            text = io.StringIO()
-            rows = await write_csv(
-                session, viewer, filters, text, safe_for_spreadsheets=form.get("cells") != "raw"
-            )
-            body: Iterator[bytes] | bytes = text.getvalue().encode("utf-8")
-        elif fmt == "qdc":
-            rows = 0
-            body = await codebook_xml(session)
-        else:
-            spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
-            rows = await write_qdpx(
-                session, viewer, filters, spool, Path(services.settings.data_dir)
-            )
-            spool.seek(0)
-            body = iter(lambda: spool.read(64 * 1024), b"")
-        record_export(session, viewer, fmt, filters, rows)
-    logger.info("export made", extra={"action": f"export_{fmt}", "rows": rows})
-    headers = {
-        "Content-Disposition": f'attachment; filename="carbot-{stamp}.{suffix}"',
-        "Cache-Control": "private, no-store",
-    }
-    if isinstance(body, bytes):
-        return Response(body, media_type=media_type, headers=headers)
-    return StreamingResponse(body, media_type=media_type, headers=headers)

@@ -470,3 +470,23 @@ def test_time_alone_is_an_answer_but_my_time_is_the_command() -> None:
 
     assert parse_command(message("Time")) is None
     assert parse_command(message("My time")) == ("time", "")
+
+
+@pytest.mark.parametrize(
+    ("words", "changed"),
+    [
+        ("pause 1 week", True),
+        ("audience team", True),
+        ("stop", True),
+        ("status", False),
+        ("help", False),
+        ("audience", False),  # only shows the choices
+        ("pause", False),  # asks until when
+    ],
+)
+async def test_the_core_says_when_a_persons_standing_changed(
+    world: World, words: str, changed: bool
+) -> None:
+    result = await world.channel.say(world.who, words)
+
+    assert result.state_changed is changed

@@ -32,7 +32,10 @@ async def test_tapping_a_scale_value_answers_that_prompt_with_its_full_context(
     result = await world.channel.tap(world.who, "4", delivery_id=delivery.id)
 
     assert result.answered is not None
-    assert (result.answered.delivery_id, result.answered.message_ref) == (delivery.id, "webchat:7")
+    assert (result.answered.delivery_id, result.answered.message_refs) == (
+        delivery.id,
+        ("webchat:7",),
+    )
     assert result.answered.label == "4 — Quite well"
     assert world.channel.unique_reply().text.startswith(
         "Saved to Family hub approach · Exploring evidence, visible to: your team without "
@@ -240,7 +243,7 @@ async def test_the_persons_own_default_audience_wins_over_the_projects(world: Wo
 
 
 def test_a_scale_answer_reads_as_its_number_and_its_words_never_the_number_twice() -> None:
-    from bot.core.matching import scale_shown
+    from prompts.choices import scale_shown
 
     assert scale_shown("4", "Quite well") == "4 — Quite well"
     assert scale_shown("1", "1 – Hardly at all") == "1 – Hardly at all"  # the library's labels

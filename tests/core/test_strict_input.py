@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from adapters.errors import NoSuchDate
 from adapters.numbers import INT32_MAX, json_int, strict_id, strict_int
 from bot.core.limits import ANSWER_LIMIT
-from bot.core.parsing import NoSuchDate, parse_command, parse_pause
+from bot.core.parsing import parse_command, parse_pause
 from storage.models import Delivery, Person, Reflection
 from tests.core.conftest import NOW, World
 from tests.support.transcript import TranscriptChannel

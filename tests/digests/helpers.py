@@ -13,13 +13,13 @@ from typing import Any
 
 from adapters.base import (
     ASGIApp,
-    DeliveryError,
     InboundHandler,
     MessageRef,
     OutboundPrompt,
     OutboundText,
     Recipient,
 )
+from adapters.errors import DeliveryError
 from bot.engine.digest_jobs import send_due_digests
 from bot.engine.heard import send_what_we_heard
 from tests.digests.factory import MONDAY, at

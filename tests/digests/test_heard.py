@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.base import DeliveryError
+from adapters.errors import DeliveryError
 from bot.engine.heard import send_what_we_heard
 from storage.db import transaction
 from storage.models import ChannelIdentity, Digest
@@ -142,3 +142,17 @@ async def test_a_failed_chat_send_is_recorded_and_retried(services: Any) -> None
         == 3
     )
     assert len(channel.sent) == 3
+
+
+async def test_a_chat_that_blocked_the_bot_is_given_up_on_as_mail_would_be(services: Any) -> None:
+    await _week_of_reflections(services)
+    channel = RecordingChannel(fail_with=DeliveryError("blocked by the user", permanent=True))
+
+    assert await send_what_we_heard(services, {"webchat": channel}, HEARD_TIME) == 0
+    channel.fail_with = None
+    later = HEARD_TIME + timedelta(hours=6)
+    assert await send_what_we_heard(services, {"webchat": channel}, later) == 0
+    async with services.sessions() as session:
+        rows = list(await session.scalars(select(Digest)))
+    assert {(r.status, r.next_attempt_at) for r in rows} == {("failed", None)}
+    assert channel.sent == []

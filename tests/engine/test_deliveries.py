@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from adapters.errors import IllegalMove
 from bot.engine.deliveries import (
     RETURNABLE,
     TRANSITIONS,
-    IllegalMove,
     move,
     transition_for,
     transition_table,

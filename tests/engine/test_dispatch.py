@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from adapters.base import DeliveryError, OutboundPrompt, OutboundText, Recipient
+from adapters.base import OutboundPrompt, OutboundText, Recipient
+from adapters.errors import DeliveryError
 from bot.engine.deliveries import transition_for, why
 from bot.engine.dispatch import dispatch_once
 from bot.engine.leases import claim_due, release_leases

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from adapters.base import DeliveryError, OutboundPrompt, OutboundText, Recipient
+from adapters.base import OutboundPrompt, OutboundText, Recipient
+from adapters.errors import DeliveryError
 from bot.engine.dispatch import dispatch_once
 from bot.engine.lifecycle import expire_once, remind_once
 from bot.services import Services

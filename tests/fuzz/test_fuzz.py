@@ -23,13 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from adapters.errors import NoSuchDate
 from adapters.telegram import TelegramChannel
 from adapters.telegram.webhook import SECRET_HEADER
+from bot.channels.webchat import issue_webchat_link, webchat_channel
 from bot.core.conversation import Conversation
-from bot.core.parsing import NoSuchDate, parse_command, parse_pause
+from bot.core.parsing import parse_command, parse_pause
 from bot.services import Services
 from bot.web.app import create_app
-from bot.web.webchat import issue_webchat_link, webchat_channel
 from storage.models import Base, Reflection
 from tests.conftest import make_settings
 from tests.fakes.stored import stored_data

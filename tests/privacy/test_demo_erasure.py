@@ -8,12 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.channels.webchat import issue_webchat_link
 from bot.demo.seed import seed_demo
 from bot.engine.digest_jobs import send_due_digests
 from bot.privacy.erasure import erase_person
 from bot.services import Services
 from bot.study import load_study
-from bot.web.webchat import issue_webchat_link
 from storage.db import transaction
 from storage.models import Attachment, Base, Code, Coding, Memo, Person, Reflection
 

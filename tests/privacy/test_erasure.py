@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, String, func, select
 
-from bot.errors import UsageError
+from adapters.errors import UsageError
 from bot.privacy.erasure import erase_person
 from bot.review.throttle import address_digest
 from bot.services import Services

@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from adapters.base import InboundAttachment
+from bot.channels.webchat import issue_webchat_link
 from bot.core.evidence import store_files
 from bot.core.onboarding import issue_link_code
 from bot.engine.digest_jobs import send_due_digests
 from bot.review.throttle import record_failure
 from bot.services import Services
-from bot.web.webchat import issue_webchat_link
 from storage.db import transaction
 from storage.fts import ensure_fulltext
 from storage.models import (

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from prompts.library import PromptLibraryError, load_library
+from adapters.errors import PromptLibraryError
+from prompts.library import load_library
 
 DEFAULT_MODEL = ("scoping", "exploring-evidence", "testing-change")
 PAOR_MODEL = ("plan", "act", "observe", "reflect")

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from bot.reports.context import ContextReport, ReportNotFound, build_context_report
-from bot.reports.render import PdfUnavailable, chromium, render_docx, render_html, render_pdf
+from adapters.errors import PdfUnavailable, ReportNotFound
+from bot.reports.context import ContextReport, build_context_report
+from bot.reports.render import chromium, render_docx, render_html, render_pdf
 from prompts.library import load_library
 from storage.models import AUDIENCES
 from tests.reports.conftest import NAMES, SPECS, ReportWorld

@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from adapters.errors import CodebookError
 from bot.cli import main
 from bot.review.access import cli_viewer
-from bot.review.codebook_import import CodebookError, apply_merge, plan_merge, read_codebook
+from bot.review.codebook_import import apply_merge, plan_merge, read_codebook
 from bot.review.coding import add_code, codebook, flatten
-from bot.review.exports.refi import codebook_xml, write_qdpx
+from bot.review.exports.qdc import codebook_xml
+from bot.review.exports.refi import write_qdpx
 from bot.review.search import Filters
 from bot.services import Services
 from storage.models import AuditLog, Code

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.errors import UsageError
+from adapters.errors import UsageError
 from bot.review.access import cli_viewer
 from bot.review.coding import add_code, apply_code, code_counts
 from storage.models import Delivery, Reflection

@@ -15,7 +15,7 @@ from bot.review.access import cli_viewer
 from bot.review.coding import add_code, apply_code, update_code
 from bot.review.exports.csv import write_csv
 from bot.review.search import Filters
-from bot.web.review import router
+from bot.web import codebook, overview, review
 from storage.models import Attachment, AuditLog, Code, Coding, Delivery, Memo, Reflection, User
 from tests.review.conftest import PNG, WHEN, World
 from tests.review.helpers import client, csrf, sign_in
@@ -106,12 +106,12 @@ async def test_a_scale_answer_shows_the_label_of_the_button_tapped(world: World)
         token = await csrf(http, "/review/export")
         exported = await http.post("/review/export", data={"csrf": token, "format": "csv"})
         qdpx = await http.post("/review/export", data={"csrf": token, "format": "qdpx"})
-    assert "Scale: 4 (label-4)" in page.text
+    assert "Scale: 4 — label-4" in page.text
     row = _rows(exported.text)[str(scale)]
     assert (row["scale_value"], row["option_label"]) == ("4", "label-4")
     with zipfile.ZipFile(io.BytesIO(qdpx.content)) as archive:
         texts = [archive.read(n).decode() for n in archive.namelist() if n.endswith(".txt")]
-    assert "Scale: 4 (label-4)" in texts
+    assert "Scale: 4 — label-4" in texts
 
 
 def _post_paths(world: World, code_id: int, coding_id: int) -> list[str]:
@@ -121,7 +121,7 @@ def _post_paths(world: World, code_id: int, coding_id: int) -> list[str]:
         "coding_id": str(coding_id),
     }
     paths = []
-    for route in router.routes:
+    for route in [*review.router.routes, *codebook.router.routes, *overview.router.routes]:
         if "POST" in getattr(route, "methods", set()):
             paths.append(re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], route.path))  # type: ignore[attr-defined]
     return paths

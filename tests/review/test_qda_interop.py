@@ -21,8 +21,9 @@ from sqlalchemy import select
 
 from bot.review.access import cli_viewer
 from bot.review.coding import add_code, add_memo, apply_code
+from bot.review.exports.qda_xml import stable_guid
 from bot.review.exports.reader import read_qdpx
-from bot.review.exports.refi import stable_guid, write_qdpx
+from bot.review.exports.refi import write_qdpx
 from bot.review.search import Filters
 from storage.models import Attachment, Code, Coding, Memo, Person, Reflection
 from tests.review.conftest import PNG, WHEN, World
@@ -207,7 +208,7 @@ async def test_codes_sharing_a_name_get_their_parent_path_in_every_export(world:
     assert parent.name == "Enablers"
     async with world.services.sessions() as session:
         from bot.review.exports.csv import write_csv
-        from bot.review.exports.refi import codebook_xml
+        from bot.review.exports.qdc import codebook_xml
 
         text = io.StringIO()
         await write_csv(session, cli_viewer(), Filters(), text)

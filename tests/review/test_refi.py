@@ -8,8 +8,10 @@ from lxml import etree
 
 from bot.review.access import cli_viewer
 from bot.review.coding import add_code, add_memo, apply_code
+from bot.review.exports.qda_xml import stable_guid
+from bot.review.exports.qdc import codebook_xml
 from bot.review.exports.reader import read_qdpx
-from bot.review.exports.refi import codebook_xml, stable_guid, write_qdpx
+from bot.review.exports.refi import write_qdpx
 from bot.review.search import Filters
 from storage.models import Reflection
 from tests.review.conftest import GAELIC, World

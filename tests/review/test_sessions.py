@@ -3,17 +3,18 @@ ends — by signing out, ``carbot user reset``, ``disable`` or a role change —
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from bot.cli import main
+from bot.clock import FrozenClock
 from bot.review import auth
 from bot.services import Services
 from storage.models import ReviewSession, User
-from tests.review.conftest import PASSWORD, World
+from tests.review.conftest import PASSWORD, WHEN, World
 from tests.review.helpers import client, csrf, run_cli, sign_in, with_services
 
 
@@ -55,12 +56,14 @@ async def test_signing_out_ends_only_that_browsers_session(world: World) -> None
 
 
 async def test_an_expired_session_is_refused_even_with_a_valid_signature(world: World) -> None:
-    cookie = await _signed_in_cookie(world.services, "lead@example.org")
-    async with world.services.sessions() as session, session.begin():
-        await session.execute(
-            update(ReviewSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-    assert _refused(await _replayed(world.services, cookie))
+    clock = FrozenClock(WHEN)
+    services = world.services.with_clock(clock)
+    cookie = await _signed_in_cookie(services, "lead@example.org")
+
+    clock.advance(timedelta(seconds=auth.SESSION_MAX_AGE - 1))
+    assert (await _replayed(services, cookie)).status_code == 200  # still inside its hours
+    clock.advance(timedelta(seconds=1))
+    assert _refused(await _replayed(services, cookie))
 
 
 async def test_the_database_holds_no_token_a_cookie_could_be_made_from(world: World) -> None:

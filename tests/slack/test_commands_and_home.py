@@ -11,6 +11,7 @@ from tests.slack.payloads import (
     SlackRequests,
     block_actions_payload,
     buttons,
+    dm_event,
     shown_text,
 )
 
@@ -175,3 +176,34 @@ async def test_someone_not_yet_linked_sees_how_to_join_in_the_app_home(
     await requests.event({"type": "app_home_opened", "user": USER, "tab": "home"})
 
     assert "link CODE" in shown_text(fake_slack.homes[USER])
+
+
+async def test_a_slash_command_that_changed_something_shows_the_app_home_again(
+    fake_slack: FakeSlack, recorder: RecordingHandler, make_slack: MakeSlack
+) -> None:
+    requests = await make_slack(home_provider=home_for(ALEX_HOME))
+    recorder.reply = lambda m: InboundResult(
+        replies=[OutboundText("Done.")], state_changed=m.command == "note"
+    )
+
+    await requests.command("status")
+    assert USER not in fake_slack.homes  # nothing changed: the App Home is left as it was
+
+    await requests.command("note The hub was full")  # whatever the command, the core decides
+    assert "Next question" in shown_text(fake_slack.homes[USER])
+
+
+async def test_a_change_made_in_the_dm_shows_in_the_app_home_too(
+    fake_slack: FakeSlack, recorder: RecordingHandler, make_slack: MakeSlack
+) -> None:
+    requests = await make_slack(home_provider=home_for(ALEX_HOME))
+    recorder.reply = lambda m: InboundResult(
+        replies=[OutboundText("Done.")], state_changed=m.text == "pause 1 week"
+    )
+
+    await requests.event(dm_event("What a week"), event_id="Ev1")
+    assert fake_slack.posted()[-1]["text"] == "Done."
+    assert USER not in fake_slack.homes
+
+    await requests.event(dm_event("pause 1 week"), event_id="Ev2")
+    assert "Next question" in shown_text(fake_slack.homes[USER])

@@ -50,7 +50,9 @@ def answer_for(label: str):  # type: ignore[no-untyped-def]
     def reply(message: InboundMessage) -> InboundResult:
         return InboundResult(
             replies=[OutboundText("Saved, visible to: your team without your name.")],
-            answered=Answered(message.delivery_id or 41, message.reply_to, label),
+            answered=Answered(
+                message.delivery_id or 41, (message.reply_to,) if message.reply_to else (), label
+            ),
         )
 
     return reply
@@ -186,7 +188,7 @@ async def test_a_plain_reply_that_answers_a_prompt_marks_the_prompt_answered(
     fake_slack: FakeSlack,
 ) -> None:
     ref = await slack_http.send_prompt(ALEX, scale_prompt())
-    recorder.reply = lambda m: InboundResult(answered=Answered(41, ref.ref, "You answered 3"))
+    recorder.reply = lambda m: InboundResult(answered=Answered(41, (ref.ref,), "You answered 3"))
 
     await slack.event(dm_event("3"))
 

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from adapters.base import DeliveryError, InboundResult, OutboundText
+from adapters.base import InboundResult, OutboundText
+from adapters.errors import DeliveryError
 from adapters.slack import SlackChannel
 from bot.clock import FrozenClock
 from bot.core import Conversation

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.base import DeliveryError, OutboundPrompt, OutboundText, Recipient
+from adapters.base import OutboundPrompt, OutboundText, Recipient
+from adapters.errors import DeliveryError
 from adapters.slack import SlackChannel
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.slack.conftest import BOT_TOKEN, http_channel

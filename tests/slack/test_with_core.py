@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.base import Choice, OutboundPrompt, Recipient
+from bot.channels.slack import home_view_for
+from bot.channels.slack_link import EmailLinker
 from bot.clock import FrozenClock
 from bot.core import Conversation
 from bot.core.limits import ANSWER_LIMIT
 from bot.core.onboarding import issue_link_code
-from bot.engine.slack_link import EmailLinker
-from bot.engine.slack_wiring import home_view_for
 from bot.services import Services
 from storage.models import (
     Attachment,
@@ -156,6 +156,35 @@ async def test_tapping_4_on_a_scale_prompt_stores_the_rating_and_updates_the_mes
     assert update.params["ts"] == ts_of(delivery)
     assert buttons(update.params) == []
     assert "Saved" in fake_slack.posted()[-1]["text"]
+
+
+async def test_a_tap_on_the_reminder_takes_the_buttons_off_the_reminder_and_the_prompt(
+    slack: SlackRequests,
+    services: Services,
+    fake_slack: FakeSlack,
+    alex,  # type: ignore[no-untyped-def]
+) -> None:
+    delivery = await sent_prompt(services, slack, alex, "scale")
+    choices = tuple(Choice(o["value"], o["label"]) for o in SCALE)
+    reminder = OutboundPrompt(
+        delivery.id, "scale", "How well?", choices, reminder=True, reminds=delivery.message_ref
+    )
+    reminder_ref = (await slack.channel.send_prompt(ALEX, reminder)).ref
+    async with services.sessions() as session, session.begin():
+        stored = await session.get(Delivery, delivery.id)
+        assert stored is not None
+        stored.status, stored.reminder_ref, stored.reminded_at = "reminded", reminder_ref, NOW
+    reminder_ts = reminder_ref.split(":")[1]
+    four = buttons(fake_slack.messages[(DM, reminder_ts)])[3]
+
+    await slack.interact(prompt_tap(fake_slack, reminder_ts, four))
+
+    assert (await _get(services, Delivery, delivery.id)).status == "answered"
+    updated = {c.params["ts"] for c in fake_slack.calls_to("chat.update")}
+    assert updated == {ts_of(delivery), reminder_ts}
+    for ts in (ts_of(delivery), reminder_ts):
+        assert buttons(fake_slack.messages[(DM, ts)]) == []
+        assert "4" in shown_text(fake_slack.messages[(DM, ts)])
 
 
 async def test_an_answer_written_in_the_modal_is_stored_against_its_prompt(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.errors import StudyError
+from adapters.errors import StudyError
 from bot.services import Services
 from bot.study import load_study
 from storage.db import transaction

@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 import uvicorn
 from sqlalchemy import select
 
+from bot.channels.webchat import webchat_channel
 from bot.core import Conversation
 from bot.demo.setup import prepare_demo
 from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
 from bot.settings import Settings
 from bot.web.app import create_app
-from bot.web.webchat import webchat_channel
 from storage.models import Attachment, Coding, Reflection
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,6 @@ from typing import Any
 
 from adapters.base import (
     ASGIApp,
-    DeliveryError,
     InboundAttachment,
     InboundHandler,
     InboundMessage,
@@ -31,6 +30,7 @@ from adapters.base import (
     OutboundText,
     Recipient,
 )
+from adapters.errors import DeliveryError
 
 SendHook = Callable[[Recipient, OutboundPrompt | OutboundText], Awaitable[None]]
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from adapters.telegram import COMMANDS
-from bot.cli.telegram import telegram
+from bot.channels.telegram_cli import telegram
 from bot.settings import get_settings
 from tests.fakes.telegram_api import FakeTelegramAPI
 

@@ -73,3 +73,18 @@ async def test_a_file_telegram_reports_too_large_only_on_get_file_is_not_downloa
         await eventually(lambda: core.messages)
     assert core.messages[0].too_large
     assert len(fake.calls_to("getFile")) == 1 and fake.calls_to("download") == []
+
+
+async def test_a_file_that_cannot_be_fetched_is_a_transient_failure_and_fetched_again(
+    fake: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = fake.add_file(PHOTO)
+    fake.fail("getFile", 400, description="Bad Request: temporarily unavailable")
+    core = Recorder()
+    async with running(fake, core, max_upload_bytes=LIMIT):
+        fake.add_update(fake.message(ANA, document={**item, "file_name": "rota.pdf"}))
+        await eventually(lambda: core.messages)
+    [message] = core.messages  # the update was tried again, and reached the core once
+    assert message.attachments[0].data == PHOTO
+    assert len(fake.calls_to("getFile")) == 2
+    assert any("DownloadFailed" in record.getMessage() for record in caplog.records)

@@ -112,19 +112,25 @@ async def test_an_update_is_acknowledged_only_after_the_core_has_handled_it(
 ) -> None:
     release = asyncio.Event()
     seen: list[InboundMessage] = []
+    polls_while_handling: list[int] = []
 
     async def slow_core(message: InboundMessage) -> InboundResult:
         seen.append(message)
         await release.wait()
+        polls_while_handling.append(len(fake.calls_to("getUpdates")))
         return InboundResult(replies=[OutboundText("Saved")])
 
     async with running(fake, slow_core):
         update = fake.add_update(fake.message(ANA, "It went well"))
         await eventually(lambda: seen)
-        await asyncio.sleep(0.05)
-        assert fake.confirmed_offset <= update["update_id"]  # not yet confirmed to Telegram
+        later = fake.add_update(fake.message(ANA, "And one more thing"))  # waits its turn
         release.set()
-        await eventually(lambda: fake.confirmed_offset > update["update_id"])
+        await eventually(lambda: fake.confirmed_offset > later["update_id"])
+    # Every poll made before the core returned left the update unconfirmed to Telegram.
+    before_return = fake.calls_to("getUpdates")[: polls_while_handling[0]]
+    assert before_return
+    assert all(int(c.params.get("offset") or 0) <= update["update_id"] for c in before_return)
+    assert [m.text for m in seen] == ["It went well", "And one more thing"]
     assert fake.last_text(ANA) == "Saved"
 
 
@@ -174,7 +180,7 @@ async def test_an_answer_by_reply_takes_the_buttons_off_the_prompt(fake: FakeTel
         prompt_id = int(ref.ref.split(":")[1])
 
         def core(message: InboundMessage) -> InboundResult:
-            return InboundResult(answered=Answered(7, ref.ref, "“quite”"))
+            return InboundResult(answered=Answered(7, (ref.ref,), "“quite”"))
 
         channel._handler = Recorder(answer=core)
         fake.add_update(

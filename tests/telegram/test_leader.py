@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,21 +16,42 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram.conftest import ANA, Recorder, config_for, eventually
 
 
+@dataclass
+class RefusalsCounted:
+    """A poller lock that counts how often it was refused."""
+
+    lock: Any
+    refused: int = 0
+
+    async def acquire(self) -> bool:
+        got = bool(await self.lock.acquire())
+        self.refused += not got
+        return got
+
+    async def held(self) -> bool:
+        return bool(await self.lock.held())
+
+    async def release(self) -> None:
+        await self.lock.release()
+
+
 async def test_two_workers_sharing_a_database_poll_one_at_a_time_and_hand_over(
     fake: FakeTelegramAPI, tmp_path: Path
 ) -> None:
     settings = make_settings(tmp_path, telegram_token=fake.token)
     first_core, second_core = Recorder(), Recorder()
     first = TelegramChannel(config_for(fake), poller_lock=telegram_poller_lock(settings))
-    second = TelegramChannel(config_for(fake), poller_lock=telegram_poller_lock(settings))
+    second_lock = RefusalsCounted(telegram_poller_lock(settings))
+    second = TelegramChannel(config_for(fake), poller_lock=second_lock)
     await first.start(first_core)
     await eventually(lambda: first.polling)
     await second.start(second_core)
     try:
         fake.add_update(fake.message(ANA, "It went well"))
         await eventually(lambda: fake.chat(ANA))
-        await asyncio.sleep(0.2)  # several of the second worker's tries at the lock
-        assert not second.polling
+        refused = second_lock.refused
+        await eventually(lambda: second_lock.refused >= refused + 3)  # it kept trying, in vain
+        assert not second.polling and second_core.messages == []
         await first.stop()  # the first worker stops (or dies): the second takes over
         await eventually(lambda: second.polling)
         fake.add_update(fake.message(ANA, "One more thing"))

@@ -9,13 +9,13 @@ import pytest
 from adapters.base import (
     Answered,
     Choice,
-    DeliveryError,
     InboundMessage,
     InboundResult,
     OutboundPrompt,
     OutboundText,
     Recipient,
 )
+from adapters.errors import DeliveryError
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram.conftest import ANA, Recorder, eventually, running
 
@@ -128,7 +128,7 @@ async def test_tapping_a_button_answers_the_prompt_and_shows_the_choice_on_it(
         assert message.delivery_id is not None and message.reply_to is not None
         return InboundResult(
             replies=[OutboundText("Thanks, saved.")],
-            answered=Answered(message.delivery_id, message.reply_to, f"{message.choice} of 5"),
+            answered=Answered(message.delivery_id, (message.reply_to,), f"{message.choice} of 5"),
         )
 
     recorder = Recorder(answer=core)
@@ -256,7 +256,7 @@ async def test_a_tap_on_a_prompt_too_old_for_telegram_to_show_still_answers_it(
 ) -> None:
     def core(message: InboundMessage) -> InboundResult:
         assert message.reply_to is not None
-        return InboundResult(answered=Answered(31, message.reply_to, "4"))
+        return InboundResult(answered=Answered(31, (message.reply_to,), "4"))
 
     recorder = Recorder(answer=core)
     async with running(fake, recorder) as channel:

@@ -18,6 +18,7 @@ from bot.core.conversation import Conversation
 from bot.core.limits import ANSWER_LIMIT
 from bot.core.onboarding import issue_link_code
 from bot.engine.dispatch import dispatch_once
+from bot.engine.lifecycle import remind_once
 from bot.services import Services
 from bot.web.app import create_app
 from storage.models import (
@@ -421,3 +422,28 @@ async def test_the_longest_message_telegram_carries_is_kept_whole_within_the_ans
     async with world.services.sessions() as session:
         [reflection] = list(await session.scalars(select(Reflection)))
     assert reflection.text == words
+
+
+async def test_a_tap_on_the_reminder_takes_the_buttons_off_the_reminder_and_the_prompt(
+    world: World,
+) -> None:
+    delivery = await planned(world, "scale")
+    assert await world.dispatch() == 1
+    async with world.services.sessions() as session, session.begin():
+        row = await session.get(Delivery, delivery.id)
+        assert row is not None
+        row.remind_at = NOW
+    channels = {"telegram": world.channel}
+    assert await remind_once(world.services, channels, NOW, worker="w1") == 1
+    prompt, reminder = world.fake.chat(ANA)
+    assert prompt.buttons and reminder.buttons
+
+    world.fake.add_update(world.fake.tap(ANA, reminder.message_id, f"{delivery.id}|4"))
+
+    await world.reply_count(3)
+    await eventually(lambda: not any(m.buttons for m in world.fake.chat(ANA)[:2]))
+    prompt, reminder = world.fake.chat(ANA)[:2]
+    assert "✓" in reminder.text and "Quite well" in reminder.text
+    async with world.services.sessions() as session:
+        answered = await session.get(Delivery, delivery.id)
+    assert answered is not None and answered.status == "answered"

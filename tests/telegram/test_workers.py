@@ -48,14 +48,16 @@ async def test_two_workers_share_one_poller_and_answer_each_message_once(
         await eventually(lambda: fake.calls_to("deleteWebhook"), within=60)
         fake.add_update(fake.message(ANA, "hello?"))
         await eventually(lambda: fake.chat(ANA), within=30)
-        await asyncio.sleep(1.0)  # time for a second poller, if there were one, to show itself
+        # A second poller, had there been one, would have taken or answered this one too.
+        fake.add_update(fake.message(ANA, "anyone there?"))
+        await eventually(lambda: len(fake.chat(ANA)) >= 2, within=30)
     finally:
         for worker in workers:
             if worker.returncode is None:
                 worker.send_signal(signal.SIGTERM)
         codes = [await asyncio.wait_for(worker.wait(), 30) for worker in workers]
     assert codes == [0, 0]
-    assert len(fake.chat(ANA)) == 1 and "I don't know you yet" in fake.last_text(ANA)
+    assert len(fake.chat(ANA)) == 2 and "I don't know you yet" in fake.last_text(ANA)
     assert len(fake.calls_to("deleteWebhook")) == 1  # only the lock holder ever polled
     assert fake.conflicts == 0
     if any_db_url.startswith("sqlite"):

@@ -16,9 +16,9 @@ from adapters.base import InboundMessage, InboundResult
 from adapters.slack import SlackChannel
 from adapters.telegram import TelegramChannel
 from adapters.telegram.channel import WEBHOOK_MOUNT, WEBHOOK_PATH
+from bot.channels.webchat import issue_webchat_link, webchat_channel
 from bot.services import Services
 from bot.web.app import create_app
-from bot.web.webchat import issue_webchat_link, webchat_channel
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.slack.payloads import SIGNING_SECRET

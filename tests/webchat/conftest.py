@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 import uvicorn
 
+from bot.channels.webchat import webchat_channel
 from bot.core.conversation import Conversation
 from bot.services import Services
 from bot.web.app import create_app
-from bot.web.webchat import webchat_channel
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.channels.webchat import chat_url, issue_webchat_link
 from bot.engine.dispatch import dispatch_once
 from bot.services import Services
-from bot.web.webchat import chat_url, issue_webchat_link
-from storage.models import Attachment, Delivery, Reflection
+from storage.models import Attachment, Delivery, Person, Reflection
 from tests.conftest import chromium_path, requires_chromium
 from tests.support.participants import SCALE, make_delivery, make_person, make_project
 from tests.webchat.conftest import CHROMIUM_ARGS
@@ -25,6 +25,12 @@ PNG = bytes.fromhex(
 WAIT_MS = 15_000  # a bound on each wait, not a timing assertion
 
 
+def always_at_work(person: Person) -> None:
+    """Every day and hour is a working one for ``person``, so a prompt due now is sent now."""
+    person.working_days = list(range(7))
+    person.work_starts, person.work_ends = time(0, 0), time(23, 59, 59)
+
+
 async def test_a_person_answers_a_prompt_in_the_web_chat_page(
     server: tuple[Services, object, str],
 ) -> None:
@@ -35,6 +41,7 @@ async def test_a_person_answers_a_prompt_in_the_web_chat_page(
     async with services.sessions() as session, session.begin():
         rows = await make_project(session, today=now.date())
         person, _ = await make_person(session, rows.project, name="Morag Campbell", now=now)
+        always_at_work(person)  # the test runs at the real time: any hour must be a working one
         token = await issue_webchat_link(session, person, now=now)
         delivery = await make_delivery(
             session,
@@ -117,6 +124,7 @@ async def test_on_a_390px_phone_the_composer_never_covers_the_newest_message(
     async with services.sessions() as session, session.begin():
         rows = await make_project(session, today=now.date())
         person, _ = await make_person(session, rows.project, name="Morag Campbell", now=now)
+        always_at_work(person)  # the test runs at the real time: any hour must be a working one
         token = await issue_webchat_link(session, person, now=now)
         for n in range(8):
             await make_delivery(
@@ -179,6 +187,7 @@ async def test_the_answer_box_counts_characters_live_and_refuses_an_over_long_an
     async with services.sessions() as session, session.begin():
         rows = await make_project(session, today=now.date())
         person, _ = await make_person(session, rows.project, name="Morag Campbell", now=now)
+        always_at_work(person)  # the test runs at the real time: any hour must be a working one
         token = await issue_webchat_link(session, person, now=now)
 
     async with async_playwright() as playwright:

@@ -14,11 +14,11 @@ import pytest
 
 from adapters.base import OutboundPrompt, Recipient
 from adapters.webchat import WebChatChannel, identity_key
+from bot.channels.webchat import issue_webchat_link, revoke_webchat, webchat_channel
 from bot.core.conversation import Conversation
 from bot.core.limits import ANSWER_LIMIT
 from bot.services import Services
 from bot.web.app import create_app
-from bot.web.webchat import issue_webchat_link, revoke_webchat, webchat_channel
 from storage.models import Attachment, Delivery, Person, Reflection
 from tests.support.participants import SCALE, make_delivery, make_person, make_project
 
@@ -270,7 +270,7 @@ async def test_someone_who_has_not_agreed_yet_sees_the_consent_question(page: Pa
 
 
 async def test_the_history_query_works_on_every_database(any_services: Services) -> None:
-    from bot.web.webchat import chat_history
+    from bot.channels.webchat import chat_history
 
     now = datetime.now(UTC)
     async with any_services.sessions() as session, session.begin():
@@ -308,7 +308,7 @@ async def test_after_a_reload_a_scale_question_shows_the_value_given(page: Page)
 async def test_each_answer_shows_under_its_own_question_when_two_projects_overlap(
     services: Services,
 ) -> None:
-    from bot.web.webchat import chat_history
+    from bot.channels.webchat import chat_history
 
     now = datetime.now(UTC)
     async with services.sessions() as session, session.begin():

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bot.channels.webchat import chat_url, issue_webchat_link
 from bot.services import Services
-from bot.web.webchat import chat_url, issue_webchat_link
 from storage.models import Reflection
 from tests.conftest import chromium_path, requires_chromium
 from tests.support.participants import SCALE, make_delivery, make_person, make_project

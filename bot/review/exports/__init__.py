@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.review.access import Viewer, author_label
 from bot.review.coding import CodeNode
 from bot.review.search import Filters, each_reflection
+from prompts.choices import answer_label, option_for, prompt_options, reflection_label
 from storage.models import AuditLog, Code, Coding, Reflection
 
 Progress = Callable[[int], None]
@@ -48,32 +49,34 @@ class Context:
     created_local: str
 
 
+def shown_answer(reflection: Reflection) -> str:
+    """:func:`answer_label` of ``reflection``, with the options of the prompt it answered."""
+    delivery = reflection.delivery
+    return reflection_label(reflection, delivery.prompt_options if delivery else None)
+
+
 def option_label(reflection: Reflection) -> str:
     """The button label the participant tapped, from the prompt as it was sent ("" if unknown)."""
     value = reflection.scale_value if reflection.scale_value is not None else reflection.choice
     if value is None or value == "" or reflection.delivery is None:
         return ""
-    for option in reflection.delivery.prompt_options or []:
-        if isinstance(option, dict) and str(option.get("value")) == str(value):
-            label = str(option.get("label") or "")
-            return "" if label == str(value) else label
-    return ""
+    found = option_for(prompt_options(reflection.delivery.prompt_options), value)
+    return "" if found is None or found.label == found.value else found.label
 
 
 def answer_text(reflection: Reflection) -> str:
     """The words of a reflection, or a short rendering of a tap/scale/evidence answer.
 
-    A scale or choice answer carries the label of the button tapped when the prompt had one
-    ("Scale: 4 (Mostly)"), so a reader never has to guess what the number meant.
+    A scale or choice answer reads as it does everywhere else (:func:`answer_label`), after its
+    kind ("Scale: 4 — Mostly"), so a reader never has to guess what the number meant.
     """
     if reflection.text:
         return reflection.text
-    label = option_label(reflection)
-    suffix = f" ({label})" if label else ""
+    options = prompt_options(reflection.delivery.prompt_options if reflection.delivery else None)
     if reflection.scale_value is not None:
-        return f"Scale: {reflection.scale_value}{suffix}"
+        return f"Scale: {answer_label('scale', options, scale_value=reflection.scale_value)}"
     if reflection.choice:
-        return f"Choice: {reflection.choice}{suffix}"
+        return f"Choice: {answer_label('choice', options, choice=reflection.choice)}"
     if reflection.attachments:
         return "Evidence: " + ", ".join(a.filename for a in reflection.attachments)
     return ""

@@ -23,6 +23,7 @@ from bot.review.exports import (
     in_batches,
     option_label,
     reference,
+    shown_answer,
 )
 from bot.review.search import Filters
 from storage.models import Reflection
@@ -43,6 +44,7 @@ COLUMNS = [
     "scale_value",
     "choice",
     "option_label",
+    "answer",
     "audience",
     "channel",
     "participant",
@@ -113,6 +115,7 @@ async def write_csv(
                 "" if reflection.scale_value is None else reflection.scale_value,
                 reflection.choice or "",
                 option_label(reflection),
+                shown_answer(reflection),
                 context.audience,
                 context.channel,
                 context.author,

@@ -15,6 +15,8 @@ from typing import IO, Any
 
 from lxml import etree
 
+from adapters.errors import UnreadableProject
+
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 MAX_XML_BYTES = 512 * 1024 * 1024
 _Q = f"{{{PROJECT_NS}}}"
@@ -32,10 +34,6 @@ SELECTION_TAGS = {
     "VideoSelection",
     "PDFSelection",
 }
-
-
-class UnreadableProject(ValueError):
-    """The file is not a REFI-QDA project at all (not a zip, no ``project.qde``, not XML)."""
 
 
 @dataclass

@@ -123,7 +123,7 @@ async def link_slack_by_email_now(settings: Settings, now: datetime | None = Non
     """Run the email linking once (``carbot slack link-by-email``)."""
     from datetime import UTC
 
-    from bot.engine.slack_wiring import slack_channel
+    from bot.channels.slack import slack_channel
 
     services = Services.from_settings(settings)
     channel = slack_channel(services)

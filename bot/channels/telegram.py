@@ -1,12 +1,16 @@
-"""Telegram's wiring on carbot's side: the channel built from the settings, with the leader lock
-that lets only one of several workers poll the bot token (:mod:`bot.locks`)."""
+"""Telegram on carbot's side: the channel built from the settings, with the leader lock that lets
+only one of several workers poll the bot token (:mod:`bot.locks`), its configuration problems and
+its ``carbot telegram`` commands (:mod:`bot.channels.telegram_cli`)."""
 
 from __future__ import annotations
 
 import logging
 
+import click
+
 from adapters.telegram import TelegramChannel, TelegramConfig
 from adapters.telegram.channel import WEBHOOK_MOUNT, WEBHOOK_PATH
+from bot.channels import ChannelPlugin
 from bot.locks import telegram_poller_lock
 from bot.settings import Settings
 
@@ -30,6 +34,11 @@ def telegram_config(settings: Settings) -> TelegramConfig | None:
     )
 
 
+def problems(settings: Settings) -> list[str]:
+    config = telegram_config(settings)
+    return config.problems() if config is not None else []
+
+
 def telegram_channel(settings: Settings) -> TelegramChannel | None:
     """The Telegram channel when a token is set. In polling mode it is given the poller lock;
     in webhook mode every worker serves the route and none polls, so no lock is needed."""
@@ -39,3 +48,17 @@ def telegram_channel(settings: Settings) -> TelegramChannel | None:
     lock = telegram_poller_lock(settings) if config.mode == "polling" else None
     log.info("Telegram channel configured (%s)", config.mode)
     return TelegramChannel(config, poller_lock=lock)
+
+
+def _commands() -> click.Command:
+    from bot.channels.telegram_cli import telegram
+
+    return telegram
+
+
+PLUGIN = ChannelPlugin(
+    name="telegram",
+    build=lambda services: telegram_channel(services.settings),
+    problems=problems,
+    commands=lambda: (_commands(),),
+)

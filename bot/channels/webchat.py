@@ -8,22 +8,26 @@ any other channel, and ``create_app`` mounts its page at ``/chat``.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
+import click
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from adapters.base import Choice
-from adapters.webchat import Bubble, ChatHistory, WebChatChannel, identity_key, new_token
+from adapters.webchat import NAME, Bubble, ChatHistory, WebChatChannel, identity_key, new_token
+from adapters.webchat.routes import FORM_OVERHEAD
+from bot.channels import ChannelPlugin
 from bot.core import texts
 from bot.core.answers import where
 from bot.core.limits import ANSWER_LIMIT
-from bot.core.matching import answer_label
 from bot.core.onboarding import consent_terms
 from bot.core.people import active_consent
 from bot.services import Services
 from bot.settings import Settings
+from prompts.choices import prompt_options, reflection_label
 from storage.models import (
     OPEN_STATUSES,
     ChannelIdentity,
@@ -32,6 +36,7 @@ from storage.models import (
     Person,
     Reflection,
 )
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +85,7 @@ async def revoke_webchat(
 
 
 def _answer_text(reflection: Reflection) -> str:
-    shown = answer_label(reflection, reflection.delivery)
+    shown = reflection_label(reflection, _options_of(reflection.delivery))
     return shown or ("(file)" if reflection.attachments else "")
 
 
@@ -88,14 +93,7 @@ async def chat_history(
     session: AsyncSession, external_id: str, now: datetime
 ) -> ChatHistory | None:
     """The page for the web chat identity ``external_id``; None if unknown or revoked."""
-    identity = await session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == "webchat",
-            ChannelIdentity.workspace == "",
-            ChannelIdentity.external_id == external_id,
-            ChannelIdentity.status != "revoked",
-        )
-    )
+    identity = await channel_identity(session, "webchat", external_id)
     if identity is None:
         return None
     person = await session.get(Person, identity.person_id)
@@ -183,7 +181,7 @@ def _closed_label(delivery: Delivery, first_answer: dict[int, Reflection]) -> st
         return CLOSED_LABELS[delivery.status]
     answer = first_answer.get(delivery.id)
     if answer is not None and answer.kind in ("scale", "choice"):
-        shown = answer_label(answer, delivery)
+        shown = reflection_label(answer, delivery.prompt_options)
         if shown:
             return shown
     return "Answered."
@@ -212,7 +210,7 @@ async def _heard_bubbles(
             sender="bot",
             text=text,
             at=digest.sent_at,
-            choices=() if answered else _heard_choices(digest.id),
+            choices=() if answered else texts.heard_choices(digest.id),
             answered="Thanks for your answer." if answered else None,
         )
         at = digest.sent_at or since
@@ -220,19 +218,12 @@ async def _heard_bubbles(
     return found
 
 
-def _heard_choices(digest_id: int) -> tuple[Choice, ...]:
-    return (
-        Choice(f"heard:{digest_id}:yes", "That's right"),
-        Choice(f"heard:{digest_id}:no", "Not quite"),
-    )
-
-
 def _choices(delivery: Delivery) -> tuple[Choice, ...]:
-    return tuple(
-        Choice(str(o["value"]), str(o.get("label") or o["value"]))
-        for o in delivery.prompt_options or []
-        if isinstance(o, dict) and "value" in o
-    )
+    return tuple(Choice(o.value, o.label) for o in prompt_options(delivery.prompt_options))
+
+
+def _options_of(delivery: Delivery | None) -> object:
+    return delivery.prompt_options if delivery is not None else None
 
 
 def webchat_channel(services: Services) -> WebChatChannel:
@@ -249,3 +240,22 @@ def webchat_channel(services: Services) -> WebChatChannel:
         max_upload_bytes=services.settings.max_upload_bytes,
         answer_limit=ANSWER_LIMIT,
     )
+
+
+def _commands() -> click.Command:
+    from bot.channels.webchat_cli import webchat
+
+    return webchat
+
+
+SEND_ROUTE = re.compile(r"^/chat/[^/]+/send$")
+
+
+def body_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
+    """The send route takes evidence up to ``max_upload_bytes``, plus room for the form."""
+    return [(SEND_ROUTE, settings.max_upload_bytes + FORM_OVERHEAD)]
+
+
+PLUGIN = ChannelPlugin(
+    name=NAME, build=webchat_channel, body_limits=body_limits, commands=lambda: (_commands(),)
+)

@@ -41,7 +41,7 @@ def manifest(mode: str | None, public_url: str | None) -> None:
 def link_by_email() -> None:
     """Link people to their Slack accounts by email (needs CARBOT_SLACK_LINK_BY_EMAIL=true)
     and greet each newly linked person with the consent question in a DM."""
-    from bot.engine.slack_link import link_slack_by_email_now
+    from bot.channels.slack_link import link_slack_by_email_now
 
     settings = get_settings()
     if not settings.slack_link_by_email:

@@ -1,20 +1,28 @@
-"""Slack's wiring on carbot's side: the channel built from the settings, and the App Home's
-data read from the database (the adapter itself never touches it)."""
+"""Slack on carbot's side: the channel built from the settings, its configuration problems, the
+App Home's data read from the database (the adapter itself never touches it), linking people by
+their Slack email (:mod:`bot.channels.slack_link`) and the ``carbot slack`` commands."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date
 
+import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from adapters.base import Choice
-from adapters.slack import HomeView, RecentAnswer, SlackChannel
+from adapters import actions
+from adapters.base import Channel
+from adapters.slack import HomeView, RecentAnswer, SlackChannel, configuration_problems
+from bot.channels import ChannelPlugin, StepRun
+from bot.channels.slack_link import EmailLinker
 from bot.core import texts
 from bot.core.people import active_projects, default_audience, person_zone
 from bot.services import Services
-from storage.models import ChannelIdentity, Delivery, Person, Reflection
+from bot.settings import Settings
+from prompts.choices import reflection_label
+from storage.models import Delivery, Person, Reflection
+from storage.queries import channel_identity
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +30,12 @@ RECENT_ANSWERS = 5
 
 
 def _answer_text(reflection: Reflection) -> str:
-    if reflection.scale_value is not None:
-        answer = f"{reflection.scale_value} out of 5"
-        return f"{answer} — {reflection.text}" if reflection.text else answer
-    parts = [reflection.choice or "", reflection.text or ""]
-    shown = " — ".join(part for part in parts if part)
+    """An answer in the App Home: as every channel shows it ("4 — Quite well"), then any words
+    added to a rating or choice, then how many files came with it."""
+    delivery = reflection.delivery
+    shown = reflection_label(reflection, delivery.prompt_options if delivery else None)
+    if reflection.kind in ("scale", "choice") and reflection.text and shown != reflection.text:
+        shown = f"{shown} — {reflection.text}" if shown else reflection.text
     if reflection.attachments:
         count = len(reflection.attachments)
         files = f"📎 {count} file{'s' if count > 1 else ''}"
@@ -38,14 +47,7 @@ async def home_view_for(services: Services, team: str | None, user: str) -> Home
     """What the App Home shows the Slack user ``user`` of workspace ``team``."""
     now = services.clock.now()
     async with services.sessions() as session:
-        identity = await session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == "slack",
-                ChannelIdentity.workspace == (team or ""),
-                ChannelIdentity.external_id == user,
-                ChannelIdentity.status != "revoked",
-            )
-        )
+        identity = await channel_identity(session, "slack", user, team)
         person = await session.get(Person, identity.person_id) if identity else None
         if person is None or not person.active:
             return HomeView(name=None)
@@ -89,10 +91,8 @@ async def home_view_for(services: Services, team: str | None, user: str) -> Home
             name=person.name,
             next_prompt=next_prompt,
             paused_until=texts.human_date(paused) if paused else None,
-            audience=f"audience:{audience}",
-            audience_options=tuple(
-                Choice(f"audience:{key}", label) for key, label in texts.AUDIENCE_SHORT.items()
-            ),
+            audience=actions.encode(actions.SetAudience(audience)),
+            audience_options=texts.audience_choices(),
             recent=recent,
         )
 
@@ -120,3 +120,38 @@ def slack_channel(services: Services) -> SlackChannel | None:
         home_provider=home_provider,
         now=services.clock.now,
     )
+
+
+def problems(settings: Settings) -> list[str]:
+    """What the Slack settings lack; a channel is configured by its bot token."""
+    if settings.slack_bot_token is None:
+        if settings.slack_app_token is not None or settings.slack_signing_secret is not None:
+            return ["Slack needs CARBOT_SLACK_BOT_TOKEN (xoxb-…); the other Slack settings are set"]
+        return []
+    return configuration_problems(
+        settings.slack_mode,
+        settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
+    )
+
+
+def steps(services: Services, channel: Channel) -> list[tuple[str, StepRun]]:
+    """Linking people by their Slack email, when ``CARBOT_SLACK_LINK_BY_EMAIL`` is on."""
+    if isinstance(channel, SlackChannel) and services.settings.slack_link_by_email:
+        return [("slack-link-by-email", EmailLinker(services, channel).run)]
+    return []
+
+
+def _commands() -> click.Command:
+    from bot.channels.slack_cli import slack
+
+    return slack
+
+
+PLUGIN = ChannelPlugin(
+    name="slack",
+    build=slack_channel,
+    problems=problems,
+    steps=steps,
+    commands=lambda: (_commands(),),
+)
