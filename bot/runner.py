@@ -165,7 +165,6 @@ async def run(
             jobs = Jobs(
                 services,
                 {channel.name: channel for channel in started},
-                services.clock,
                 worker=worker_name(),
                 tick=tick_for_speed(speed),
             )

@@ -10,7 +10,8 @@ call so neither limit is reached:
 - **overall**: messages start evenly, ``window / per_window`` apart (no burst then a wait), and
   a message starts no sooner than ``window`` after the answer to the message ``per_window`` before
   it came back. Counting from answers rather than from starts keeps Telegram's sliding window
-  honest however requests bunch up on the way; ``margin`` adds a little on top.
+  honest however requests bunch up on the way (the round trip is its margin); ``margin`` adds a
+  little to the even spacing and to the per-chat interval.
 
 If Telegram answers 429 anyway (another process shares the token, or its limits moved), every
 send pauses for ``retry_after`` and the same call is made again: a 429 means nothing was sent, so
@@ -77,8 +78,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._per_window = per_window
-        self._window = window * (1 + margin)
-        self._interval = self._window / per_window
+        self._window = window  # counted from answers: the round trip is on top already
+        self._interval = window * (1 + margin) / per_window
         self._per_chat_interval = per_chat_interval * (1 + margin)
         self._max_retries = max_retries
         self._clock = clock
@@ -89,6 +90,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._chat_last: dict[str, _Slot] = {}
         self.retries = 0  # 429s waited out, for logs and the benchmark
+        self.round_trips = 0  # message calls answered, and their total time (the benchmark)
+        self.round_trip_seconds = 0.0
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -112,6 +115,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         attempt = 0
         while True:
             slot = await self._wait_for_slot(chat)
+            began = self._clock()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -130,6 +134,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             finally:
                 slot.end = self._clock()
                 slot.done.set()
+                self.round_trips += 1
+                self.round_trip_seconds += slot.end - began
 
     async def _wait_for_slot(self, chat: str) -> _Slot:
         lock = self._chat_locks.setdefault(chat, asyncio.Lock())
@@ -157,8 +163,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     async def _take_overall_slot(self) -> _Slot:
         """Wait for the next overall turn.
 
-        Turns are laid on an even grid (``_interval`` apart), so waking a little late from a
-        sleep does not push every later turn back; after an idle spell the grid starts again at
+        Turns are laid on an even grid (``_interval`` apart), so waking late does not push every
+        later turn back: turns missed while the process was busy (up to a window's worth) are
+        taken at once when it comes back; after a longer idle spell the grid starts again at
         now. A turn also starts no sooner than a window after the request ``per_window`` turns
         back came *back*: however requests bunch up on their way, Telegram cannot have seen more
         than ``per_window`` of them in any window.
@@ -170,7 +177,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                     oldest = await self._ended(self._recent[0], self._window)
                     start = max(start, oldest + self._window)
                 now = self._clock()
-                if start < now - self._interval:
+                if start < now - self._window:
                     start = now
                 if start <= now:
                     slot = _Slot()

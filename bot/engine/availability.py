@@ -12,6 +12,20 @@ from prompts.schedule import Phases, WorkingPattern, leave_periods, working_patt
 from prompts.verdict import Consent, Verdict, verdict
 from storage.models import Delivery, Person, Project
 
+DEFAULT_ZONE = "Europe/London"  # CARBOT_DEFAULT_TIMEZONE's default
+
+
+def zone_for(person: Person, project: Project, default: str = DEFAULT_ZONE) -> str:
+    """The zone a person's times are worked out in for ``project``: their own when they set
+    one, else their project's partnership's, else ``default`` (the settings' default zone).
+    Every engine step asks this one function."""
+    return person.timezone or project.partnership.timezone or default
+
+
+def pattern_for(person: Person, project: Project, default: str = DEFAULT_ZONE) -> WorkingPattern:
+    """The person's working pattern in the zone :func:`zone_for` gives."""
+    return working_pattern(person, zone_for(person, project, default))
+
 
 def consent_of(person: Person, *, consenting: bool = True, outdated: bool = False) -> Consent:
     """``withdrawn`` when the person withdrew or holds no consent, ``outdated`` when they have
@@ -42,12 +56,13 @@ def judge(
 ) -> Verdict:
     """The verdict on prompting ``person`` for ``project`` at ``slot``, as of ``now``.
 
-    ``zone`` is the partnership's (read from ``project.partnership`` when not given);
+    ``zone`` is the default zone when neither the person nor the partnership has one (see
+    :func:`zone_for`);
     ``in_project`` defaults to the person and the project being active; ``pattern`` is the
     person's working pattern when the caller has it already.
     """
     if pattern is None:
-        pattern = working_pattern(person, zone or project.partnership.timezone)
+        pattern = pattern_for(person, project, zone or DEFAULT_ZONE)
     return verdict(
         pattern,
         in_project=(person.active and project.active) if in_project is None else in_project,

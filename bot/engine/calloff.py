@@ -9,6 +9,7 @@ longer inside the person's working time is ``cancelled``). Each change is a cond
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.engine.availability import consent_of, judge, own_phase
+from bot.engine.availability import consent_of, judge
 from bot.engine.deliveries import called_off_status, move, why
 from bot.services import Services
 from storage.db import transaction
@@ -29,13 +30,14 @@ from storage.models import (
     Cycle,
     Delivery,
     Membership,
-    Partnership,
     Person,
     Phase,
     Project,
 )
 
 log = logging.getLogger(__name__)
+
+CHUNK = 2000  # planned deliveries read at a time
 
 
 def eligible_person_clauses() -> list[Any]:
@@ -54,20 +56,11 @@ async def tidy_planned(services: Services, now: datetime) -> int:
     Skipped: the person withdrew, lost consent or paused themselves (``paused_until``).
     Cancelled: the project, membership or phase ended, the slot falls in a pause for leave, or
     it is no longer inside the person's working time.
+
+    The planned rows are read :data:`CHUNK` at a time, as plain columns (no ORM objects), with
+    the people and projects they belong to, so memory stays flat however many are planned.
     """
     async with services.sessions() as session:
-        rows = (
-            await session.execute(
-                select(Delivery, Person, Project, Partnership.timezone)
-                .join(Person, Delivery.person_id == Person.id)
-                .join(Project, Delivery.project_id == Project.id)
-                .join(Partnership, Project.partnership_id == Partnership.id)
-                .where(Delivery.status == "planned")
-                .options(selectinload(Delivery.phase))
-            )
-        ).all()
-        if not rows:
-            return 0
         eligible = set(
             (
                 await session.execute(
@@ -89,29 +82,66 @@ async def tidy_planned(services: Services, now: datetime) -> int:
             ).scalars()
         )
         phase_ranges = await _phase_ranges(session)
-    changed = 0
-    for delivery, person, project, zone in rows:
-        try:
-            decided = judge(
-                person,
-                project,
-                delivery.slot,
-                now,
-                zone=zone or services.settings.default_timezone,
-                due=delivery.due_at,
-                phases=own_phase(delivery) or phase_ranges.get(project.id, []),
-                consent=consent_of(person, consenting=person.id in consenting),
-                in_project=project.active and (person.id, project.id) in eligible,
+        projects = {
+            project.id: project
+            for project in await session.scalars(
+                select(Project).options(selectinload(Project.partnership))
             )
-        except (ValueError, ZoneInfoNotFoundError) as exc:
-            log.warning("cannot check delivery %d: %s", delivery.id, exc)
-            continue
-        if decided.called_off and decided.reason != "awaiting_consent":
-            reason = decided.reason or ""
-            changed += await _call_off(
-                services, delivery.id, called_off_status(reason), reason, now
-            )
-    return changed
+        }
+    changed, after = 0, 0
+    while True:
+        async with services.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        Delivery.id,
+                        Delivery.person_id,
+                        Delivery.project_id,
+                        Delivery.slot,
+                        Delivery.due_at,
+                        Phase.starts_on,
+                        Phase.ends_on,
+                    )
+                    .outerjoin(Phase, Delivery.phase_id == Phase.id)
+                    .where(Delivery.status == "planned", Delivery.id > after)
+                    .order_by(Delivery.id)
+                    .limit(CHUNK)
+                )
+            ).all()
+            if not rows:
+                return changed
+            after = rows[-1].id
+            people = {
+                person.id: person
+                for person in await session.scalars(
+                    select(Person).where(Person.id.in_({row.person_id for row in rows}))
+                )
+            }
+        for number, row in enumerate(rows):
+            if number % 200 == 0:
+                await asyncio.sleep(0)  # leave the event loop to sends meanwhile
+            person, project = people.get(row.person_id), projects.get(row.project_id)
+            if person is None or project is None:
+                continue
+            own = [(row.starts_on, row.ends_on)] if row.starts_on is not None else None
+            try:
+                decided = judge(
+                    person,
+                    project,
+                    row.slot,
+                    now,
+                    zone=services.settings.default_timezone,
+                    due=row.due_at,
+                    phases=own or phase_ranges.get(project.id, []),
+                    consent=consent_of(person, consenting=person.id in consenting),
+                    in_project=project.active and (person.id, project.id) in eligible,
+                )
+            except (ValueError, ZoneInfoNotFoundError) as exc:
+                log.warning("cannot check delivery %d: %s", row.id, exc)
+                continue
+            if decided.called_off and decided.reason != "awaiting_consent":
+                reason = decided.reason or ""
+                changed += await _call_off(services, row.id, called_off_status(reason), reason, now)
 
 
 async def _phase_ranges(session: AsyncSession) -> dict[int, list[tuple[date, date]]]:

@@ -250,6 +250,27 @@ async def move_many(
     return cast(int, getattr(result, "rowcount", 0))
 
 
+async def move_many_returning(
+    session: AsyncSession,
+    where: Sequence[Any],
+    to: str,
+    reason: str,
+    now: datetime,
+    *,
+    values: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """:func:`move_many`, returning the ids of exactly the rows this UPDATE changed."""
+    transition = transition_for(to, reason)
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.status.in_(_sources(transition, None)), *where)
+        .values(**_values(transition, now, values))
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [row[0] for row in result.all()]
+
+
 def transition_table() -> str:
     """The table as Markdown, as the README shows it (a test checks they agree)."""
     lines = [

@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,16 +53,17 @@ from adapters.base import (
     Recipient,
 )
 from bot.clock import Clock
-from bot.core.onboarding import outdated_consent, reconsent_request
-from bot.engine.availability import consent_of, judge, own_phase
+from bot.core.onboarding import reconsent_request
+from bot.core.people import study_options
+from bot.engine.availability import DEFAULT_ZONE, consent_of, judge, own_phase, pattern_for
 from bot.engine.deliveries import called_off_status, move, move_statement, why
 from bot.engine.leases import claim_due, release
 from bot.services import Services
 from prompts.cadence import Cadence
 from prompts.choices import prompt_options
-from prompts.schedule import expires_at, next_working_moment, reminder_at, working_pattern
+from prompts.schedule import expires_at, next_working_moment, reminder_at
 from storage.db import is_sqlite, transaction
-from storage.models import ChannelIdentity, Delivery, Person, Project
+from storage.models import ChannelIdentity, ConsentRecord, Delivery, Person, Project
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,15 @@ BACKOFF_CAP_SECONDS = 3600.0
 
 
 class Timer:
-    """Times for the rows a step writes: the clock when there is one, else ``now`` plus the
-    real time elapsed since the step began."""
+    """Times for the rows a step writes after its "now": the services' clock, never before the
+    step's ``now`` (a step called at a frozen time in a test writes that time)."""
 
-    def __init__(self, now: datetime, clock: Clock | None = None) -> None:
+    def __init__(self, now: datetime, clock: Clock) -> None:
         self._start = now
         self._clock = clock
-        self._origin = time.monotonic()
 
     def now(self) -> datetime:
-        if self._clock is not None:
-            return max(self._start, self._clock.now())
-        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+        return max(self._start, self._clock.now())
 
 
 def retry_delay(
@@ -183,16 +180,46 @@ async def _identities(
     return found
 
 
+async def outdated_consents(
+    session: AsyncSession, person_ids: set[int]
+) -> dict[int, ConsentRecord]:
+    """Of ``person_ids``, those whose newest kept consent is to an earlier version than the
+    study's current one (they must be asked again first), with that consent — for a whole batch
+    in two queries, as :func:`bot.core.onboarding.outdated_consent` decides for one person."""
+    consent = (await study_options(session)).get("consent")
+    if not person_ids or not (isinstance(consent, dict) and consent.get("text")):
+        return {}  # no study consent: any consent kept counts
+    version = str(consent.get("version") or "1")
+    kept = [ConsentRecord.person_id.in_(person_ids), ConsentRecord.withdrawn_at.is_(None)]
+    current = set(
+        await session.scalars(
+            select(ConsentRecord.person_id).where(*kept, ConsentRecord.version == version)
+        )
+    )
+    found: dict[int, ConsentRecord] = {}
+    rows = await session.scalars(
+        select(ConsentRecord)
+        .where(*kept, ConsentRecord.person_id.not_in(current))
+        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
+    )
+    for record in rows:
+        found.setdefault(record.person_id, record)
+    return found
+
+
 def answer_times(
-    sent_at: datetime, project: Project, person: Person
+    sent_at: datetime, project: Project, person: Person, default_zone: str = DEFAULT_ZONE
 ) -> tuple[datetime, datetime | None]:
     """When a prompt sent at ``sent_at`` expires, and when (if ever) to remind."""
     cadence = Cadence.model_validate(project.cadence or {})
-    pattern = working_pattern(person, project.partnership.timezone)
+    pattern = pattern_for(person, project, default_zone)
     return expires_at(sent_at, cadence), reminder_at(sent_at, cadence, pattern)
 
 
-class _Dispatch:
+class DispatchBatch:
+    """One claimed batch: read at once (:meth:`load`), then each delivery sent by :meth:`deliver`
+    (one at a time or several at once; each keeps its own transactions)."""
+
     def __init__(
         self,
         services: Services,
@@ -209,6 +236,23 @@ class _Dispatch:
         self.mine = [Delivery.lease_owner == worker]
         self.sqlite = is_sqlite(services.engine)
         self.cleared = {"lease_owner": None, "lease_until": None}
+        self.zone = services.settings.default_timezone
+
+    async def _commit_alone(self, statement: Any) -> bool:
+        """Run one UPDATE in a transaction of its own, committed at once; True when it changed
+        exactly one row. On SQLite the commit does not wait for an fsync (``synchronous=NORMAL``
+        for it alone): a killed process cannot undo it (see the module text)."""
+        async with self.services.engine.connect() as connection:
+            if self.sqlite:
+                await connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            try:
+                result = await connection.execute(statement)
+                await connection.commit()
+            finally:
+                if self.sqlite:
+                    await connection.exec_driver_sql("PRAGMA synchronous=FULL")
+                    await connection.commit()
+        return cast(int, getattr(result, "rowcount", 0)) == 1
 
     async def _settle(
         self, delivery_id: int, to: str, reason: str, values: Mapping[str, Any] | None = None
@@ -233,16 +277,11 @@ class _Dispatch:
             self.loaded = await _load_batch(session, delivery_ids)
             people = {loaded.person.id for loaded in self.loaded.values()}
             self.identities = await _identities(session, people, self.channels)
+            self.outdated: dict[int, OutboundText] = {}
+            for person_id, old in (await outdated_consents(session, people)).items():
+                self.outdated[person_id] = await reconsent_request(session, old)
         self.unreachable: set[int] = set()
         self.asked: set[int] = set()
-        async with self.services.sessions() as session:
-            self.outdated: dict[int, OutboundText] = {}
-            for loaded in self.loaded.values():
-                person = loaded.person
-                if person.id not in self.outdated:
-                    old = await outdated_consent(session, person)
-                    if old is not None:
-                        self.outdated[person.id] = await reconsent_request(session, old)
 
     def _identity(self, person_id: int) -> ChannelIdentity | None:
         candidates = self.identities.get(person_id, [])
@@ -266,8 +305,8 @@ class _Dispatch:
             return False
         consent = consent_of(person, outdated=person.id in self.outdated)
         decided = judge(
-            person, project, delivery.slot, now, due=delivery.due_at, phases=own_phase(delivery),
-            consent=consent,
+            person, project, delivery.slot, now, zone=self.zone, due=delivery.due_at,
+            phases=own_phase(delivery), consent=consent,
         )  # fmt: skip
         if decided.called_off and decided.reason != "awaiting_consent":
             reason = decided.reason or ""
@@ -275,7 +314,7 @@ class _Dispatch:
             await self._settle(delivery_id, status, reason)
             log.info("delivery %s %s: %s", delivery_id, status, why(reason))
             return False
-        expiry, _ = answer_times(delivery.due_at, project, person)
+        expiry, _ = answer_times(delivery.due_at, project, person, self.zone)
         if expiry <= now:
             await self._settle(delivery_id, "cancelled", "window_passed")
             return False
@@ -291,19 +330,18 @@ class _Dispatch:
         prompt = outbound_prompt(delivery)
         # Mark the row before the platform call: the lease renewed and the attempt counted. If
         # the lease was lost (the batch outlived it and another worker took the row), do not send.
-        async with transaction(self.services.sessions) as session:
-            result = await session.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id, Delivery.status == "sending", *self.mine)
-                .values(lease_until=self.timer.now() + self.lease, attempts=Delivery.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-        if cast(int, getattr(result, "rowcount", 0)) != 1:
+        marked = await self._commit_alone(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "sending", *self.mine)
+            .values(lease_until=self.timer.now() + self.lease, attempts=Delivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if not marked:
             log.warning("delivery %s: lease lost before sending; not sent", delivery_id)
             return False
         delivery.attempts += 1
         sent_at = self.timer.now()  # the platform call begins: the answer window starts now
-        expiry, remind = answer_times(sent_at, project, person)
+        expiry, remind = answer_times(sent_at, project, person, self.zone)
         try:
             ref = await channel.send_prompt(to, prompt)
         except DeliveryError as exc:
@@ -351,28 +389,18 @@ class _Dispatch:
             "updated_at": self.timer.now(),
             **self.cleared,
         }
-        async with self.services.engine.connect() as connection:
-            if self.sqlite:
-                # no fsync for this one commit: a killed process cannot undo it (see module text)
-                await connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-            try:
-                result = await connection.execute(
-                    move_statement(
-                        delivery_id,
-                        "sent",
-                        "sent",
-                        self.timer.now(),
-                        expected_from="sending",
-                        where=self.mine,
-                        values=values,
-                    )
-                )
-                await connection.commit()
-            finally:
-                if self.sqlite:
-                    await connection.exec_driver_sql("PRAGMA synchronous=FULL")
-                    await connection.commit()
-        if cast(int, getattr(result, "rowcount", 0)) != 1:
+        recorded = await self._commit_alone(
+            move_statement(
+                delivery_id,
+                "sent",
+                "sent",
+                self.timer.now(),
+                expected_from="sending",
+                where=self.mine,
+                values=values,
+            )
+        )
+        if not recorded:
             log.warning("delivery %s: lease lost before it could be marked sent", delivery_id)
             return
         log.info(
@@ -388,7 +416,7 @@ class _Dispatch:
         attempts = loaded.delivery.attempts
         retry_at = now + timedelta(seconds=retry_delay(attempts, exc.retry_after))
         # A retry waits for working hours rather than landing at 7 pm.
-        pattern = working_pattern(loaded.person, loaded.project.partnership.timezone)
+        pattern = pattern_for(loaded.person, loaded.project, self.zone)
         retry_at = next_working_moment(retry_at, pattern) or retry_at
         error = str(exc)[:1000] or exc.__class__.__name__
         async with transaction(self.services.sessions) as session:
@@ -430,18 +458,18 @@ async def dispatch_once(
     *,
     worker: str,
     limit: int = 100,
-    clock: Clock | None = None,
     stop: asyncio.Event | None = None,
 ) -> int:
-    """Claim due deliveries and send them; returns how many were sent.
+    """Claim one batch of due deliveries and send them one by one; returns how many were sent
+    (``carbot run`` drains at the channels' pace instead: :func:`bot.engine.drain.drain`).
 
-    ``clock`` (optional) dates what is written after ``now`` (sent times, renewed leases); when
-    ``stop`` is set the send in flight finishes and the remaining claims are released.
+    What is written after ``now`` (sent times, renewed leases) is dated by ``services.clock``;
+    when ``stop`` is set the send in flight finishes and the remaining claims are released.
     """
     claimed = await claim_due(services, now, worker=worker, limit=limit)
     if not claimed:
         return 0
-    step = _Dispatch(services, channels, Timer(now, clock), worker)
+    step = DispatchBatch(services, channels, Timer(now, services.clock), worker)
     await step.load(claimed)
     sent = 0
     for position, delivery_id in enumerate(claimed):

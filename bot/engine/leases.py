@@ -2,11 +2,12 @@
 
 Every move is a conditional UPDATE that must change exactly one row. On PostgreSQL one
 transaction selects the due rows ``FOR UPDATE SKIP LOCKED`` and marks them ``sending`` with the
-worker's lease, so concurrent workers take disjoint rows; on SQLite (one writer at a time) each
-row is claimed by its own conditional UPDATE. Rows left ``sending`` by a worker that died are due
-again once their lease has run out. A claim is not an attempt: the dispatcher counts one just
-before each platform call (:func:`bot.engine.dispatch` marks the row), so a worker killed while
-it holds a batch uses up an attempt only of the one row it was sending.
+worker's lease, so concurrent workers take disjoint rows; on SQLite (one writer at a time)
+one conditional UPDATE claims the batch and returns the rows it claimed. Rows left ``sending``
+by a worker that died are due again once their lease has run out. A claim is not an attempt:
+the dispatcher counts one just before each platform call (:func:`bot.engine.dispatch` marks the
+row), so a worker killed while it holds a batch uses up an attempt only of the one row it was
+sending.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.deliveries import move, move_many
+from bot.engine.deliveries import move_many, move_many_returning
 from bot.services import Services
 from storage.db import is_sqlite, transaction
 from storage.models import Delivery, utcnow
@@ -64,19 +65,27 @@ async def claim_due(services: Services, now: datetime, *, worker: str, limit: in
                     session, [Delivery.id.in_(ids)], "sending", "claimed", now, values=claim
                 )
         return ids
-    # SQLite has one writer at a time: read the candidates, then claim each with an UPDATE that
-    # re-checks it is still due, in one write transaction.
-    async with services.sessions() as session:
-        ids = list(await session.scalars(candidates.limit(limit)))
-    claimed: list[int] = []
-    if ids:
-        async with transaction(services.sessions) as session:
-            for delivery_id in ids:
-                if await move(
-                    session, delivery_id, "sending", "claimed", now, where=[_due(now)], values=claim
-                ):
-                    claimed.append(delivery_id)
-    return claimed
+    # SQLite has one writer at a time: one UPDATE takes the write lock, re-checks that each
+    # candidate is still due, and returns exactly the rows it claimed.
+    async with transaction(services.sessions) as session:
+        claimed = await move_many_returning(
+            session,
+            [Delivery.id.in_(candidates.limit(limit).scalar_subquery()), _due(now)],
+            "sending",
+            "claimed",
+            now,
+            values=claim,
+        )
+    if not claimed:
+        return []
+    async with services.sessions() as session:  # oldest due first, as on PostgreSQL
+        return list(
+            await session.scalars(
+                select(Delivery.id)
+                .where(Delivery.id.in_(claimed))
+                .order_by(Delivery.due_at, Delivery.id)
+            )
+        )
 
 
 async def release(

@@ -20,13 +20,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from adapters.base import Channel, DeliveryError
-from bot.clock import Clock
 from bot.core.onboarding import outdated_consent
-from bot.engine.availability import consent_of, judge
+from bot.engine.availability import consent_of, judge, pattern_for
 from bot.engine.deliveries import move, move_many
 from bot.engine.dispatch import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
 from bot.services import Services
-from prompts.schedule import WorkingPattern, next_working_moment, working_pattern
+from prompts.schedule import WorkingPattern, next_working_moment
 from prompts.verdict import Decision
 from storage.db import transaction
 from storage.models import ChannelIdentity, Delivery, Project
@@ -50,10 +49,10 @@ async def remind_once(
     *,
     worker: str,
     limit: int = 100,
-    clock: Clock | None = None,
     stop: asyncio.Event | None = None,
 ) -> int:
-    """Send the one gentle reminder of every sent prompt whose reminder time has come."""
+    """Send the one gentle reminder of every sent prompt whose reminder time has come (what is
+    written after ``now`` is dated by ``services.clock``)."""
     async with services.sessions() as session:
         ids = list(
             await session.scalars(
@@ -63,7 +62,7 @@ async def remind_once(
                 .limit(limit)
             )
         )
-    timer = Timer(now, clock)
+    timer = Timer(now, services.clock)
     reminded = 0
     for delivery_id in ids:
         if stop is not None and stop.is_set():
@@ -82,6 +81,7 @@ async def _remind(
     worker: str,
 ) -> bool:
     claimed_at = timer.now()
+    zone = services.settings.default_timezone
     async with transaction(services.sessions) as session:
         if not await move(
             session,
@@ -117,7 +117,7 @@ async def _remind(
         consent = consent_of(delivery.person, outdated=outdated)
         decided = judge(
             delivery.person, delivery.project, delivery.slot, claimed_at,
-            due=delivery.due_at, consent=consent,
+            zone=zone, due=delivery.due_at, consent=consent,
         )  # fmt: skip
         if (
             identity is None
@@ -140,7 +140,7 @@ async def _remind(
         to = recipient(identity)
         channel = channels[identity.channel]
         expires = delivery.expires_at
-        pattern = working_pattern(delivery.person, delivery.project.partnership.timezone)
+        pattern = pattern_for(delivery.person, delivery.project, zone)
     try:
         ref = await channel.send_prompt(to, prompt)
     except Exception as exc:

@@ -9,6 +9,7 @@ reason that was since taken back — each by a move of ``bot.engine.deliveries``
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import logging
 from collections import defaultdict
@@ -23,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.engine.availability import judge
+from bot.engine.availability import judge, pattern_for
 from bot.engine.calloff import eligible_person_clauses, tidy_planned
 from bot.engine.deliveries import CALLED_OFF, RETURNABLE, move
 from bot.evaluation.events import EventInfo, study_events
@@ -33,7 +34,7 @@ from digests.timespent import budget_spent
 from prompts.cadence import Cadence
 from prompts.context import EventWindow, context_prompt
 from prompts.library import Library, PromptLibraryError, load_library, neighbours, prompt_set
-from prompts.schedule import WorkingPattern, plan_slots, within_budget, working_pattern
+from prompts.schedule import WorkingPattern, plan_slots, within_budget
 from prompts.timecost import CAP
 from storage.db import transaction
 from storage.models import (
@@ -71,6 +72,8 @@ REVIVED_RESETS: dict[str, Any] = {
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
 BATCH = 200  # people-and-projects planned per transaction
 LOOK_BACK = timedelta(days=120)
+YIELD_EVERY = 100  # people planned between two turns of the event loop
+LOOKAHEAD = timedelta(days=1)  # how far past the horizon a run looks for the next slot
 MONTH_MARGIN = timedelta(days=32)  # the time budget looks at whole months around the horizon
 
 
@@ -95,18 +98,44 @@ class ProjectPlan:
 
 
 async def plan_once(
-    services: Services, now: datetime, *, horizon: timedelta = timedelta(days=2)
+    services: Services,
+    now: datetime,
+    *,
+    horizon: timedelta = timedelta(days=2),
+    since: datetime | None = None,
+    only: set[int] | None = None,
+    tidy: bool = True,
 ) -> int:
     """Plan every eligible person's prompts in ``[now, now + horizon)``; return rows inserted."""
+    return (await plan_run(services, now, horizon=horizon, since=since, only=only, tidy=tidy))[0]
+
+
+async def plan_run(
+    services: Services,
+    now: datetime,
+    *,
+    horizon: timedelta = timedelta(days=2),
+    since: datetime | None = None,
+    only: set[int] | None = None,
+    tidy: bool = True,
+) -> tuple[int, datetime]:
+    """:func:`plan_once`, saying also when the next slot could enter the horizon (the earliest
+    one anyone would have in the day after it; with nothing changed, no run before then can
+    plan anything). ``since`` plans only slots from then on, ``only`` only these projects,
+    ``tidy=False`` skips the call-off scan (:class:`bot.engine.watermark.Planner` uses them)."""
     if now.tzinfo is None:
         raise ValueError("plan_once needs a timezone-aware now")
     now = now.astimezone(UTC)
     end = now + horizon
+    start = max(now, since) if since is not None else now
     library = await _library(services)
     budget = await _time_budget(services)
-    await tidy_planned(services, now)
+    if tidy:
+        await tidy_planned(services, now)
     async with services.sessions() as session:
         projects = await _projects(session, services.settings.default_timezone)
+        if only is not None:
+            projects = {key: plan for key, plan in projects.items() if key in only}
         events = await study_events(session)
         for project_id, found in list(projects.items()):
             mine = tuple(e for e in events if project_id in e.project_ids)
@@ -125,11 +154,14 @@ async def plan_once(
             else defaultdict(list)
         )
     work: list[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]] = []
+    next_entry = end + LOOKAHEAD
     for project_id, people in members.items():
         plan = projects[project_id]
-        for person in people:
+        for number, person in enumerate(people):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long run leaves the event loop to sends meanwhile
             try:
-                pattern = working_pattern(person, plan.zone)
+                pattern = pattern_for(person, plan.project, services.settings.default_timezone)
             except (ValueError, ZoneInfoNotFoundError) as exc:
                 log.warning("not planning for person %s: %s", person.key, exc)
                 continue
@@ -137,11 +169,22 @@ async def plan_once(
                 plan.cadence,
                 pattern,
                 plan.phase_ranges,
-                now,
+                start,
                 end,
                 seed=f"{person.key}:{plan.project.slug}",
                 taken=taken[person.id],
             )
+            ahead = plan_slots(
+                plan.cadence,
+                pattern,
+                plan.phase_ranges,
+                end,
+                next_entry,
+                seed=f"{person.key}:{plan.project.slug}",
+                taken=[*taken[person.id], *slots],
+            )
+            if ahead:
+                next_entry = min(next_entry, min(ahead))
             slots = [slot for slot in slots if _may_plan(plan, person, pattern, slot, now)]
             slots = within_budget(slots, pattern.zone, spent[person.id], budget, CAP)
             if slots:
@@ -149,11 +192,11 @@ async def plan_once(
                 taken[person.id].extend(slots)  # the person's other projects keep clear of them
                 work.append((plan, person, pattern, slots))
     inserted = 0
-    for start in range(0, len(work), BATCH):
-        inserted += await _insert_batch(services, library, work[start : start + BATCH], now)
+    for first in range(0, len(work), BATCH):
+        inserted += await _insert_batch(services, library, work[first : first + BATCH], now)
     if inserted:
         log.info("planned %d deliveries", inserted, extra={"action": "plan", "count": inserted})
-    return inserted
+    return inserted, next_entry
 
 
 def _may_plan(
@@ -207,13 +250,19 @@ async def _insert_batch(
     work: Sequence[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]],
     now: datetime,
 ) -> int:
-    """Choose a prompt for each slot and insert the deliveries, in one transaction."""
+    """Choose a prompt for each slot and insert the deliveries, in one transaction: the new
+    slots in batched ``INSERT … ON CONFLICT DO NOTHING RETURNING id``, a slot already in the table
+    planned again (if it may come back) by its own conditional move."""
     inserted = 0
     async with transaction(services.sessions) as session:
-        timelines = await _timelines(session, {person.id for _, person, _, _ in work}, now)
+        people = {person.id for _, person, _, _ in work}
+        timelines = await _timelines(session, people, now)
         answers = await _carry_forward_answers(
             session, library, {(person.id, plan.project.id) for plan, person, _, _ in work}
         )
+        slots_in = [slot for _, _, _, slots in work for slot in slots]
+        existing = await _existing_keys(session, people, min(slots_in), max(slots_in))
+        rows: list[dict[str, Any]] = []
         for plan, person, pattern, slots in work:
             inserted += await _insert_person(
                 session,
@@ -225,8 +274,29 @@ async def _insert_batch(
                 timelines[person.id],
                 answers[(person.id, plan.project.id)],
                 now,
+                existing,
+                rows,
             )
+        if rows:  # batched by SQLAlchemy ("insertmanyvalues"); RETURNING names the rows inserted
+            connection = await session.connection()
+            result = await connection.execute(_insert(session).returning(Delivery.id), rows)
+            inserted += len(result.all())
     return inserted
+
+
+async def _existing_keys(
+    session: AsyncSession, person_ids: set[int], first: datetime, last: datetime
+) -> set[tuple[int, int, datetime]]:
+    """The (person, project, slot) keys already in the table among these people's slots."""
+    found: set[tuple[int, int, datetime]] = set()
+    for chunk in _chunks(sorted(person_ids)):
+        rows = await session.execute(
+            select(Delivery.person_id, Delivery.project_id, Delivery.slot).where(
+                Delivery.person_id.in_(chunk), Delivery.slot >= first, Delivery.slot <= last
+            )
+        )
+        found.update((p, q, slot) for p, q, slot in rows.all())
+    return found
 
 
 async def _library(services: Services) -> Library:
@@ -327,7 +397,12 @@ async def _insert_person(
     timeline: list[tuple[datetime, str]],
     answers: dict[str, str],
     now: datetime,
+    existing: set[tuple[int, int, datetime]],
+    rows: list[dict[str, Any]],
 ) -> int:
+    """Choose each slot's prompt; a new slot's row goes on ``rows`` (inserted by the caller),
+    one already in the table is planned again here if it may come back. Returns how many were
+    planned again."""
     questions = [rq for rq in plan.project.research_questions if rq.active]
     rq_ids = {rq.key: rq.id for rq in questions}
     inserted = 0
@@ -371,14 +446,17 @@ async def _insert_person(
             "prompt_options": chosen.options,
             "status": "planned",
         }
-        connection = await session.connection()
-        result = await connection.execute(_insert(session), values)
-        if result.rowcount or await _revive(session, values, now):
+        if (person.id, plan.project.id, slot) not in existing:
+            rows.append(values)
+        elif await _revive(session, values, now):
             inserted += 1
-            bisect.insort(timeline, (slot, chosen.key))
-            source = library.carry_forward_sources().get(chosen.key)
-            if source is not None:
-                answers.pop(source, None)  # a quote is used once
+        else:
+            continue
+        # the slot is planned: later slots' choices see it
+        bisect.insort(timeline, (slot, chosen.key))
+        source = library.carry_forward_sources().get(chosen.key)
+        if source is not None:
+            answers.pop(source, None)  # a quote is used once
     return inserted
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import FrozenClock
@@ -21,12 +22,12 @@ async def test_one_engine_tick_sends_what_is_due_and_closes_what_has_expired(
     old = await plan(services, world, world.people[1], TUESDAY_MORNING - timedelta(days=5))
     clock = FrozenClock(TUESDAY_MORNING - timedelta(days=5))
     channel = TranscriptChannel()
-    jobs = Jobs(services, {"webchat": channel}, clock, worker="w1")
-    await jobs.run_steps(jobs.engine_steps())
+    jobs = Jobs(services.with_clock(clock), {"webchat": channel}, worker="w1")
+    await jobs.run_steps(jobs.engine_steps() + jobs.send_steps())
     assert (await get(services, old)).status == "sent"
 
     clock.current = TUESDAY_MORNING
-    done = await jobs.run_steps(jobs.engine_steps())
+    done = await jobs.run_steps(jobs.engine_steps() + jobs.send_steps())
 
     assert done["dispatch"] == 1 and done["expire"] == 1
     assert (await get(services, due)).status == "sent"
@@ -46,7 +47,9 @@ async def test_the_scheduler_runs_the_steps_until_stopped_then_releases_held_del
         sent.set()
 
     channel = TranscriptChannel(on_send=noticed)
-    jobs = Jobs(services, {"webchat": channel}, clock, worker="w1", tick=0.2, digest_every=3600)
+    jobs = Jobs(
+        services.with_clock(clock), {"webchat": channel}, worker="w1", tick=0.2, digest_every=3600
+    )
     jobs.start()
     try:
         await asyncio.wait_for(sent.wait(), timeout=10)
@@ -66,3 +69,41 @@ def test_the_demo_clock_ticks_faster_but_never_more_than_every_five_seconds() ->
     assert tick_for_speed(1) == 60
     assert tick_for_speed(6) == 10
     assert tick_for_speed(600) == 5
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(300):  # 15 s
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("waited 15 s in vain")
+
+
+async def test_one_worker_sends_for_all_and_another_takes_over_when_it_stops(
+    services: Services,
+) -> None:
+    world = await make_world(services, people=3)
+    other = Services.from_settings(services.settings)  # a second worker: its own engine
+    clock = FrozenClock(TUESDAY_MORNING)
+    first_channel, second_channel = TranscriptChannel(), TranscriptChannel()
+    first = Jobs(services.with_clock(clock), {"webchat": first_channel}, worker="w1", tick=0.2)
+    second = Jobs(other.with_clock(clock), {"webchat": second_channel}, worker="w2", tick=0.2)
+    first.start()
+    try:
+        await _until(lambda: first.leading)
+        second.start()
+        due = [await plan(services, world, person, TUESDAY_MORNING) for person in world.people[:2]]
+        await _until(lambda: len(first_channel.prompts) == 2)
+        await asyncio.sleep(1.5)  # the second worker has asked for the lead meanwhile
+        assert not second.leading and second_channel.prompts == []
+
+        await first.stop()
+        later = await plan(services, world, world.people[2], TUESDAY_MORNING)
+        await _until(lambda: len(second_channel.prompts) == 1)
+    finally:
+        await first.stop()
+        await second.stop()
+        await other.close()
+
+    assert sorted(p.delivery_id for p in first_channel.prompts) == sorted(due)
+    assert [p.delivery_id for p in second_channel.prompts] == [later]

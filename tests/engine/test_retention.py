@@ -182,7 +182,7 @@ async def test_the_scheduler_runs_retention_as_a_daily_job(services: Services) -
     from bot.engine.jobs import RETENTION_SECONDS, Jobs
 
     await _study_world(services)
-    jobs = Jobs(services, {}, FrozenClock(WHEN + timedelta(days=10)), worker="w1")
+    jobs = Jobs(services.with_clock(FrozenClock(WHEN + timedelta(days=10))), {}, worker="w1")
     assert jobs.retention_every == RETENTION_SECONDS == 24 * 3600
     done = await jobs.run_steps(jobs.retention_steps())
     assert done == {"retention": 1}

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +62,8 @@ class FakeTelegramAPI(BotApiMethods, UpdateBuilders):
         self.per_chat_interval = per_chat_interval
         self.calls: list[Call] = []
         self.too_many_requests = 0  # 429s given for breaking the flood limits
+        self.too_many_overall = 0  # of those, for more than per_second in a second
+        self.too_many_in_chat = 0  # of those, for a chat's second message within the interval
         self.conflicts = 0  # 409s given to a second concurrent poller
         self.webhook_url = ""
         self.webhook_secret: str | None = None
@@ -160,14 +162,25 @@ class FakeTelegramAPI(BotApiMethods, UpdateBuilders):
             process.terminate()
             process.wait(10)
 
+    def stats(self) -> dict[str, Any]:
+        """The counters: 429s (overall and in a chat), messages delivered, chats that got
+        more than one, and the wall-clock times of the first and last message delivered."""
+        delivered = self.calls_to("sendMessage", ok=True)
+        per_chat = Counter(str(call.params.get("chat_id")) for call in delivered)
+        return {
+            "too_many_requests": self.too_many_requests,
+            "too_many_overall": self.too_many_overall,
+            "too_many_in_chat": self.too_many_in_chat,
+            "conflicts": self.conflicts,
+            "delivered": len(delivered),
+            "chats": len(per_chat),
+            "duplicates": sum(n - 1 for n in per_chat.values()),
+            "first_at": min((call.wall for call in delivered), default=None),
+            "last_at": max((call.wall for call in delivered), default=None),
+        }
+
     async def _stats(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "too_many_requests": self.too_many_requests,
-                "conflicts": self.conflicts,
-                "delivered": len(self.calls_to("sendMessage", ok=True)),
-            }
-        )
+        return web.json_response(self.stats())
 
     # -- what tests look at -------------------------------------------------------------
 
@@ -337,11 +350,13 @@ class FakeTelegramAPI(BotApiMethods, UpdateBuilders):
                 self._sent_times.popleft()
             if len(self._sent_times) >= self.per_second:
                 wait = 1.0 - (now - self._sent_times[0])
+                self.too_many_overall += 1
                 return self._too_many(wait)
         chat = int(params.get("chat_id", 0))
         if self.per_chat_interval is not None and chat in self._chat_last:
             since = now - self._chat_last[chat]
             if since < self.per_chat_interval:
+                self.too_many_in_chat += 1
                 return self._too_many(self.per_chat_interval - since)
         self._sent_times.append(now)
         self._chat_last[chat] = now
@@ -405,7 +420,7 @@ class FakeTelegramAPI(BotApiMethods, UpdateBuilders):
         return web.Response(status=404)
 
 
-async def fake_stats(base_url: str) -> dict[str, int]:
+async def fake_stats(base_url: str) -> dict[str, Any]:
     """The counters of a fake run with :meth:`FakeTelegramAPI.in_subprocess`."""
     stats_url = base_url.removesuffix("/bot") + "/_fake/stats"
     async with aiohttp.ClientSession() as session, session.get(stats_url) as response:

@@ -21,7 +21,8 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int
-    at: float
+    at: float  # time.monotonic() when it was answered
+    wall: float = field(default_factory=time.time)  # the same moment, as wall-clock time
 
 
 @dataclass

@@ -386,7 +386,7 @@ async def test_carbot_run_links_by_email_on_the_digest_schedule_only_when_the_se
     from bot.engine.jobs import Jobs
 
     def step_names() -> list[str]:
-        jobs = Jobs(services, {"slack": slack.channel}, FrozenClock(NOW), worker="w1")
+        jobs = Jobs(services.with_clock(FrozenClock(NOW)), {"slack": slack.channel}, worker="w1")
         return [step.name for step in jobs.digest_steps()]
 
     assert "slack-link-by-email" not in step_names()
