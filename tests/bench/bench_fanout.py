@@ -27,10 +27,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.engine.telegram_wiring import telegram_channel
 from sqlalchemy import func, insert, select
 
 from adapters.base import InboundMessage, InboundResult
+from bot.channels.telegram import telegram_channel
 from bot.clock import ScaledClock
 from bot.engine.jobs import Jobs
 from bot.engine.planner import plan_once
