@@ -75,6 +75,7 @@ async def populate(
     projects: int = 1,
     cadence: dict[str, Any] | None = None,
     channel: str = "telegram",
+    workspace: str = "",
 ) -> None:
     """A partnership, ``projects`` projects in their exploring-evidence phase, ``people``
     participants (spread over the projects) with consent and a chat each (bulk inserts: the
@@ -137,6 +138,7 @@ async def populate(
                         "person_id": i,
                         "channel": channel,
                         "external_id": str(500_000 + n),
+                        "workspace": workspace,
                         "linked_at": linked,
                     }
                     for i, n in pairs
@@ -161,7 +163,7 @@ async def _ignore(message: InboundMessage) -> InboundResult:
     return InboundResult()
 
 
-async def _count_sent(services: Services) -> int:
+async def count_sent(services: Services) -> int:
     async with services.sessions() as session:
         return int(
             await session.scalar(
@@ -222,7 +224,7 @@ async def scenario(kind: str, people: int, workers: int) -> dict[str, Any]:
                 sent = 0
                 while time.monotonic() < deadline:
                     peak = max(peak, rss_mb()[0])
-                    sent = await _count_sent(pool[0])
+                    sent = await count_sent(pool[0])
                     if sent >= planned:
                         break
                     await asyncio.sleep(0.5)
