@@ -23,7 +23,8 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+
+from adapters.pacing import Turn, came_back
 
 # (window in seconds, messages allowed in it), per bot per conversation.
 CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = (
@@ -33,14 +34,6 @@ CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = (
     (3600.0, 1800),
 )
 GLOBAL_RATE = 50.0  # requests a second, per app per tenant
-
-
-@dataclass
-class _Slot:
-    """One send's turn: when its request came back (``done`` is set then)."""
-
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    end: float = 0.0
 
 
 class Pacer:
@@ -66,8 +59,8 @@ class Pacer:
         self._clock = clock
         self._next_start = 0.0
         self._paused_until = 0.0
-        self._recent: deque[_Slot] = deque(maxlen=max(1, int(rate)))
-        self._sent: dict[str, deque[_Slot]] = {}
+        self._recent: deque[Turn] = deque(maxlen=max(1, int(rate)))
+        self._sent: dict[str, deque[Turn]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._overall = asyncio.Lock()
         self.waited_out = 0  # 429s waited out, for logs and the benchmark
@@ -87,48 +80,40 @@ class Pacer:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         self.waited_out += 1
 
-    async def _take(self, conversation: str) -> _Slot:
+    async def _take(self, conversation: str) -> Turn:
         lock = self._locks.setdefault(conversation, asyncio.Lock())
         async with lock:
             sent = self._sent.setdefault(conversation, deque(maxlen=self._keep))
             earliest = 0.0
             for window, count in self._limits:
                 if len(sent) >= count:
-                    earliest = max(earliest, await self._ended(sent[-count], window) + window)
+                    earliest = max(
+                        earliest, await came_back(sent[-count], window, self._clock) + window
+                    )
             await self._sleep_until(earliest)
             slot = await self._overall_slot()
             sent.append(slot)
         self._forget_idle()
         return slot
 
-    async def _overall_slot(self) -> _Slot:
+    async def _overall_slot(self) -> Turn:
         """The next overall turn: on an even grid ``1 / rate`` apart, and no sooner than a
         second after the request ``rate`` turns back came back."""
         async with self._overall:
             while True:
                 start = max(self._next_start, self._paused_until)
                 if len(self._recent) == self._recent.maxlen:
-                    oldest = await self._ended(self._recent[0], self._second)
+                    oldest = await came_back(self._recent[0], self._second, self._clock)
                     start = max(start, oldest + self._second)
                 now = self._clock()
                 if start < now - self._interval:
                     start = now  # after an idle spell the even grid starts again at now
                 if start <= now:
-                    slot = _Slot()
+                    slot = Turn()
                     self._recent.append(slot)
                     self._next_start = start + self._interval
                     return slot
                 await asyncio.sleep(start - now)
-
-    async def _ended(self, slot: _Slot, within: float) -> float:
-        """When ``slot``'s request came back; if it is still out after ``within`` seconds, now
-        (Teams has had it by then, so counting from now is on the safe side)."""
-        if not slot.done.is_set():
-            try:
-                await asyncio.wait_for(slot.done.wait(), within)
-            except TimeoutError:
-                return self._clock()
-        return slot.end
 
     async def _sleep_until(self, moment: float) -> None:
         while True:

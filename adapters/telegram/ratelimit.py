@@ -27,11 +27,12 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from adapters.pacing import Turn, came_back
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,6 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
-@dataclass
-class _Slot:
-    """One message's turn: when its request came back (``done`` is set then)."""
-
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    end: float = 0.0
-
-
 class PacedRateLimiter(BaseRateLimiter[int]):
     """Per-chat and overall pacing, with 429s waited out and retried (see the module text)."""
 
@@ -84,11 +77,11 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._clock = clock
         self._overall = asyncio.Lock()
-        self._recent: deque[_Slot] = deque(maxlen=per_window)
+        self._recent: deque[Turn] = deque(maxlen=per_window)
         self._next_start = 0.0
         self._paused_until = 0.0
         self._chat_locks: dict[str, asyncio.Lock] = {}
-        self._chat_last: dict[str, _Slot] = {}
+        self._chat_last: dict[str, Turn] = {}
         self.retries = 0  # 429s waited out, for logs and the benchmark
         self.round_trips = 0  # message calls answered, and their total time (the benchmark)
         self.round_trip_seconds = 0.0
@@ -137,12 +130,12 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 self.round_trips += 1
                 self.round_trip_seconds += slot.end - began
 
-    async def _wait_for_slot(self, chat: str) -> _Slot:
+    async def _wait_for_slot(self, chat: str) -> Turn:
         lock = self._chat_locks.setdefault(chat, asyncio.Lock())
         async with lock:
             previous = self._chat_last.get(chat) if chat else None
             if previous is not None:
-                end = await self._ended(previous, self._per_chat_interval)
+                end = await came_back(previous, self._per_chat_interval, self._clock)
                 await self._sleep_until(end + self._per_chat_interval)
             slot = await self._take_overall_slot()
             if chat:
@@ -150,17 +143,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 self._forget_idle_chats()
             return slot
 
-    async def _ended(self, slot: _Slot, within: float) -> float:
-        """When ``slot``'s request came back; if it is still out after ``within`` seconds, now
-        (Telegram has had it by then, so counting from now is on the safe side)."""
-        if not slot.done.is_set():
-            try:
-                await asyncio.wait_for(slot.done.wait(), within)
-            except TimeoutError:
-                return self._clock()
-        return slot.end
-
-    async def _take_overall_slot(self) -> _Slot:
+    async def _take_overall_slot(self) -> Turn:
         """Wait for the next overall turn.
 
         Turns are laid on an even grid (``_interval`` apart), so waking late does not push every
@@ -174,13 +157,13 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             while True:
                 start = max(self._next_start, self._paused_until)
                 if len(self._recent) == self._per_window:
-                    oldest = await self._ended(self._recent[0], self._window)
+                    oldest = await came_back(self._recent[0], self._window, self._clock)
                     start = max(start, oldest + self._window)
                 now = self._clock()
                 if start < now - self._window:
                     start = now
                 if start <= now:
-                    slot = _Slot()
+                    slot = Turn()
                     self._recent.append(slot)
                     self._next_start = start + self._interval
                     return slot
