@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 from storage.db import create_engine, session_factory
-from storage.files import write_private
+from storage.files import create_private_once
 
 
 @dataclass
@@ -44,8 +44,5 @@ class Services:
         if self.settings.secret_key is not None:
             return self.settings.secret_key.get_secret_value()
         path = Path(self.settings.data_dir) / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        key = secrets.token_urlsafe(48)
-        write_private(path, key.encode())
-        return key
+        # Every worker must sign with the same key: the first to start makes it, the rest read it.
+        return create_private_once(path, secrets.token_urlsafe(48).encode()).decode().strip()

@@ -7,6 +7,7 @@ or what protects it, so nothing is left to the process umask.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,20 +32,11 @@ def private_dir(path: Path) -> Path:
 
 
 def write_private(path: Path, data: bytes, check: Callable[[Path], None] | None = None) -> None:
-    """Write ``data`` to ``path`` atomically (a ``.part`` file, then a rename), mode 0600.
-    ``check`` may read the written ``.part`` file and raise to stop the rename."""
+    """Write ``data`` to ``path`` atomically (a partial file, then a rename), mode 0600.
+    ``check`` may read the written partial file and raise to stop the rename. Each writer has
+    its own partial file, so two processes writing one path never trip over each other."""
     path = Path(path)
-    private_dir(path.parent)
-    partial = path.with_name(path.name + ".part")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        os.fchmod(descriptor, FILE_MODE)
-        with os.fdopen(descriptor, "wb") as handle:
-            descriptor = -1
-            handle.write(data)
-    finally:
-        if descriptor >= 0:
-            os.close(descriptor)
+    partial = _write_partial(path, data)
     if check is not None:
         try:
             check(partial)
@@ -52,6 +44,41 @@ def write_private(path: Path, data: bytes, check: Callable[[Path], None] | None 
             partial.unlink(missing_ok=True)
             raise
     os.replace(partial, path)
+
+
+def create_private_once(path: Path, data: bytes) -> bytes:
+    """Create ``path`` holding ``data`` (mode 0600) unless it exists; return what ``path`` holds.
+    When several processes race, the first to finish wins and all of them read its bytes, and no
+    reader ever sees a half-written file."""
+    path = Path(path)
+    if path.exists():
+        return path.read_bytes()
+    partial = _write_partial(path, data)
+    try:
+        os.link(partial, path)  # fails if another writer got there first
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink(missing_ok=True)
+    return path.read_bytes()
+
+
+def _write_partial(path: Path, data: bytes) -> Path:
+    """``data`` in a new 0600 file beside ``path``, named for this writer alone."""
+    private_dir(path.parent)
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    partial = Path(name)
+    try:
+        os.fchmod(descriptor, FILE_MODE)
+        with os.fdopen(descriptor, "wb") as handle:
+            descriptor = -1
+            handle.write(data)
+    except BaseException:
+        if descriptor >= 0:
+            os.close(descriptor)
+        partial.unlink(missing_ok=True)
+        raise
+    return partial
 
 
 def touch_private(path: Path) -> None:

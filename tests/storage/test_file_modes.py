@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -93,3 +95,30 @@ def test_the_secret_key_file_is_private(tmp_path: Path) -> None:
     assert path.read_text() == key and mode(path) == 0o600
     assert mode(Path(settings.data_dir)) == 0o700
     assert services.secret_key() == key
+
+
+_start_together: Any = None
+
+
+def _ready(barrier: Any) -> None:
+    global _start_together
+    _start_together = barrier
+
+
+def _secret_key_of_a_new_worker(data_dir: str) -> str:
+    settings = make_settings(Path(data_dir).parent, secret_key=None, data_dir=data_dir)
+    services = Services.from_settings(settings)
+    _start_together.wait(timeout=20)
+    return services.secret_key()
+
+
+def test_workers_starting_together_all_sign_with_the_one_key_the_first_made(tmp_path: Path) -> None:
+    data_dir = str(tmp_path / "data")
+    context = multiprocessing.get_context("fork")
+    workers = 6
+    with context.Pool(workers, initializer=_ready, initargs=(context.Barrier(workers),)) as pool:
+        keys = pool.map(_secret_key_of_a_new_worker, [data_dir] * workers)
+
+    assert len(set(keys)) == 1
+    assert (Path(data_dir) / "secret_key").read_text() == keys[0]
+    assert sorted(p.name for p in Path(data_dir).iterdir()) == ["secret_key"]  # no partial file
