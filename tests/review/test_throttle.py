@@ -154,3 +154,11 @@ async def test_sign_in_takes_as_long_for_an_unknown_or_disabled_address_as_for_a
     real, unknown, disabled = (statistics.median(times[email]) for email in emails)
     for other in (unknown, disabled):
         assert abs(other - real) / real < 0.2, (real, unknown, disabled)
+
+
+def test_an_unknown_address_is_checked_against_a_hash_as_costly_as_a_real_password() -> None:
+    def parameters(hashed: str) -> str:
+        return hashed.split("$")[3]  # "m=65536,t=3,p=4": memory, passes, lanes
+
+    assert parameters(auth._dummy_hash()) == parameters(auth.hash_password("a real password"))
+    assert not auth.check_password(None, "not a real password")
