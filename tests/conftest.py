@@ -14,15 +14,20 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.services import Services
 from bot.settings import Settings, get_settings
-from storage.models import Base
+from tests.support.schema import (
+    create_schema,
+    database_url,
+    postgres_admin,
+    postgres_template,
+    remove_templates,
+)
 
 POSTGRES_URL = os.environ.get("CARBOT_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -73,8 +78,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 async def _create_schema(services: Services) -> None:
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
 
 
 @pytest.fixture
@@ -86,30 +90,18 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 
 
 async def _postgres_admin(sql: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
-
-    url = make_url(POSTGRES_URL)
-    connection = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+    await postgres_admin(POSTGRES_URL, sql)
 
 
 @asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database; dropped afterwards."""
+async def fresh_postgres_database(*, with_schema: bool = False) -> AsyncIterator[str]:
+    """A new PostgreSQL database, empty or (``with_schema``) holding carbot's schema as
+    ``create_all`` makes it; dropped afterwards."""
     name = f"carbot_test_{uuid.uuid4().hex[:12]}"
-    await _postgres_admin(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg", database=name)
+    template = f' TEMPLATE "{await postgres_template(POSTGRES_URL)}"' if with_schema else ""
+    await _postgres_admin(f'CREATE DATABASE "{name}"{template}')
     try:
-        yield url.render_as_string(hide_password=False)
+        yield database_url(POSTGRES_URL, name)
     finally:
         await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -124,27 +116,39 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on: SQLite, and PostgreSQL when configured."""
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need CARBOT_TEST_POSTGRES_URL (set by .ci/run)")
+    return str(request.param)
+
+
+@pytest.fixture
+async def any_db_url(database_kind: str, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database URL: SQLite, and PostgreSQL when configured."""
-    if request.param == "sqlite":
+    if database_kind == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'carbot.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need CARBOT_TEST_POSTGRES_URL (set by .ci/run)")
     async with fresh_postgres_database() as url:
         yield url
 
 
 @pytest.fixture
-async def any_services(any_db_url: str, tmp_path: Path) -> AsyncIterator[Services]:
+async def any_services(database_kind: str, tmp_path: Path) -> AsyncIterator[Services]:
     """Services with the schema made, on SQLite and (when configured) PostgreSQL."""
-    services = Services.from_settings(make_settings(tmp_path, any_db_url))
-    await _create_schema(services)
-    yield services
-    await services.close()
+    async with AsyncExitStack() as stack:
+        url = None
+        if database_kind == "postgres":
+            url = await stack.enter_async_context(fresh_postgres_database(with_schema=True))
+        services = Services.from_settings(make_settings(tmp_path, url))
+        stack.push_async_callback(services.close)
+        if url is None:
+            await _create_schema(services)  # a PostgreSQL copy of the template has it already
+        yield services
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    remove_templates()
     if not IN_CI:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -17,6 +17,7 @@ from bot.services import Services
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.review.test_browser import browser  # noqa: F401 (headless Chromium, as in review)
+from tests.support.schema import create_schema
 
 
 def free_port() -> int:
@@ -65,7 +66,6 @@ def smtp_server() -> Iterator[SmtpServer]:
 @pytest.fixture
 async def smtp_services(settings: Settings, smtp_server: SmtpServer, tmp_path: Any) -> Any:
     """Services whose settings send mail to the loopback SMTP server."""
-    from storage.models import Base
 
     smtp_settings = make_settings(
         tmp_path,
@@ -75,8 +75,7 @@ async def smtp_services(settings: Settings, smtp_server: SmtpServer, tmp_path: A
         mail_from="carbot <digests@carbot.example>",
     )
     services = Services.from_settings(smtp_settings)
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
     yield services
     await services.close()
 

@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.cli.digest import CHROMIUM_ARGS, render_preview
 from bot.services import Services
 from storage.db import transaction
-from storage.models import Base, Membership
+from storage.models import Membership
 from tests.conftest import chromium_path, make_settings, requires_chromium
 from tests.digests.factory import (
     MONDAY,
@@ -29,6 +29,7 @@ from tests.digests.factory import (
     at,
 )
 from tests.digests.helpers import bodies
+from tests.support.schema import create_schema
 
 pytestmark = [requires_chromium, pytest.mark.browser]
 
@@ -125,8 +126,7 @@ def _database(tmp_path: Path, fill: Callable[[Services], Awaitable[None]] | None
 
     async def setup() -> None:
         services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        await create_schema(services.engine)
         if fill is not None:
             await fill(services)
         await services.close()

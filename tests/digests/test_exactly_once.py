@@ -19,11 +19,12 @@ from sqlalchemy import select
 from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
 from storage.db import transaction
-from storage.models import Base, Digest
+from storage.models import Digest
 from tests.conftest import make_settings
 from tests.digests.conftest import free_port
 from tests.digests.factory import add_reflection, add_study, add_team
 from tests.digests.helpers import WEEKLY_TIME
+from tests.support.schema import create_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = """
@@ -82,8 +83,7 @@ async def test_a_sender_killed_mid_run_and_restarted_sends_each_digest_once(
     handler, port = killing_smtp
     settings = make_settings(tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none")
     services = Services.from_settings(settings)
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
     async with transaction(services.sessions) as session:
         await add_study(session)
         for index, lead in enumerate(LEADS):

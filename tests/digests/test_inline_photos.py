@@ -10,18 +10,18 @@ from sqlalchemy import select
 from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
 from storage.db import transaction
-from storage.models import Attachment, Base
+from storage.models import Attachment
 from tests.conftest import make_settings
 from tests.digests.factory import add_reflection, add_study, add_team
 from tests.digests.helpers import WEEKLY_TIME, outbox_messages
+from tests.support.schema import create_schema
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 10
 
 
 async def _with_photos(tmp_path: Path, inline: bool) -> Services:
     services = Services.from_settings(make_settings(tmp_path, digest_inline_photos=inline))
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
     evidence = Path(services.settings.data_dir) / "evidence"
     evidence.mkdir(parents=True)
     (evidence / "queue.jpg").write_bytes(PHOTO)

@@ -18,21 +18,21 @@ from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
 from bot.web.app import create_app
 from storage.db import transaction
-from storage.models import Base, Membership, User
+from storage.models import Membership, User
 from tests.conftest import make_settings, requires_chromium
 from tests.digests.conftest import free_port
 from tests.digests.factory import add_person, add_reflection, add_study, add_team
 from tests.digests.helpers import WEEKLY_TIME
 from tests.review.conftest import PASSWORD, PASSWORD_HASH
 from tests.review.test_browser import _sign_in
+from tests.support.schema import create_schema
 
 pytestmark = [requires_chromium, pytest.mark.browser]
 SUBJECT = "Family hub approach: weekly digest for 8–14 March 2027"
 
 
 async def _prepare(services: Services) -> None:
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
     async with transaction(services.sessions) as session:
         await add_study(session)
         team = await add_team(session)

@@ -14,6 +14,7 @@ from storage.db import transaction
 from storage.models import Digest
 from tests.digests.conftest import SmtpServer, parts
 from tests.digests.factory import MONDAY, add_delivery, add_reflection, add_study, add_team, at
+from tests.support.schema import create_schema
 
 SEND_TIME = at(MONDAY + timedelta(days=7), 8, 5)  # Monday 15 March 2027, 08:05 London
 
@@ -149,7 +150,6 @@ async def test_it_signs_in_to_the_smtp_server_with_the_configured_user(
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     from bot.services import Services
-    from storage.models import Base
     from tests.conftest import make_settings
     from tests.digests.conftest import Inbox, free_port
 
@@ -182,8 +182,7 @@ async def test_it_signs_in_to_the_smtp_server_with_the_configured_user(
                 smtp_password=password,
             )
             services = Services.from_settings(settings)
-            async with services.engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
+            await create_schema(services.engine)
             await _busy_week(services)
             # (aiosmtpd leaves a refused login unanswered: a short timeout keeps the test quick)
             mailer = SmtpMailer(digest_config(settings), pauses=(), timeout=1.0)

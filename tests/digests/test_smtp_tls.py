@@ -19,10 +19,11 @@ from sqlalchemy import select
 from bot.engine.digest_jobs import digest_config, send_due_digests
 from bot.services import Services
 from digests.mail import SmtpMailer
-from storage.models import Base, Digest
+from storage.models import Digest
 from tests.conftest import make_settings
 from tests.digests.conftest import Inbox, free_port
 from tests.digests.test_smtp import SEND_TIME, _busy_week
+from tests.support.schema import create_schema
 
 pytestmark = pytest.mark.skipif(
     shutil.which("openssl") is None, reason="making a test certificate needs the openssl tool"
@@ -100,8 +101,7 @@ async def _services(tmp_path: Path, port: int, security: str) -> Services:
         tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security=security
     )
     services = Services.from_settings(settings)
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
     await _busy_week(services)
     return services
 

@@ -27,6 +27,7 @@ from storage.models import (
     Study,
 )
 from tests.review.conftest import WHEN, World, build_world
+from tests.support.schema import create_schema
 
 RETENTION = {
     "reflections": "90 days",
@@ -146,7 +147,6 @@ def test_retention_preview_and_status_say_what_the_next_run_removes(
 
     import pytest
 
-    from storage.models import Base
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
@@ -158,8 +158,7 @@ def test_retention_preview_and_status_say_what_the_next_run_removes(
 
         async def make() -> None:
             services = Services.from_settings(settings)
-            async with services.engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
+            await create_schema(services.engine)
             await _study_world(services)
             await services.close()
 

@@ -13,17 +13,17 @@ from adapters.base import OutboundPrompt, OutboundText, Recipient
 from bot.engine.dispatch import dispatch_once
 from bot.services import Services
 from storage.db import transaction
-from storage.models import Base, Delivery
+from storage.models import Delivery
 from tests.conftest import make_settings, requires_postgres
 from tests.engine.world import TUESDAY_MORNING, World, make_world
+from tests.support.schema import create_schema
 from tests.support.transcript import TranscriptChannel
 
 NOW = TUESDAY_MORNING
 
 
 async def schema(services: Services) -> None:
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
 
 
 async def plan_many(services: Services, world: World, count: int) -> None:

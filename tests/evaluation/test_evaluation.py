@@ -21,6 +21,7 @@ from storage.db import transaction
 from storage.models import Code, Coding, Delivery, Person, Reflection
 from tests.engine.test_planner import deliveries, make_person, make_project
 from tests.evaluation.helpers import add_event
+from tests.support.schema import create_schema
 
 LONDON = ZoneInfo("Europe/London")
 RETREAT_ENDS = date(2027, 3, 19)  # a Friday
@@ -226,10 +227,8 @@ def test_carbot_report_evaluation_prints_the_figures_and_writes_csv(
     services = Services.from_settings(settings)
 
     async def setup() -> None:
-        from storage.models import Base
 
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        await create_schema(services.engine)
         await _fixture(services)
         await services.close()
 

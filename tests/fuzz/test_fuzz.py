@@ -31,11 +31,12 @@ from bot.core.conversation import Conversation
 from bot.core.parsing import parse_command, parse_pause
 from bot.services import Services
 from bot.web.app import create_app
-from storage.models import Base, Reflection
+from storage.models import Reflection
 from tests.conftest import make_settings
 from tests.fakes.stored import stored_data
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.participants import SCALE, make_delivery, make_person, make_project, seed
+from tests.support.schema import create_schema
 from tests.support.transcript import TranscriptChannel
 from tests.telegram.conftest import ANA, config_for
 
@@ -89,8 +90,7 @@ def run_in_one_loop(test: Callable[[asyncio.AbstractEventLoop], None]) -> None:
 
 async def _services(tmp_path: Path) -> Services:
     services = Services.from_settings(make_settings(tmp_path))
-    async with services.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_schema(services.engine)
     return services
 
 

@@ -19,9 +19,10 @@ from bot.review.access import cli_viewer
 from bot.review.coding import add_code
 from bot.services import Services
 from bot.web.app import create_app
-from storage.models import Base, Partnership
+from storage.models import Partnership
 from tests.conftest import chromium_path, make_settings, requires_chromium
 from tests.review.conftest import GAELIC, PASSWORD, World, build_world
+from tests.support.schema import create_schema
 
 pytestmark = [requires_chromium, pytest.mark.browser]
 ARGS = [
@@ -46,8 +47,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
 
     async def prepare() -> World:
         services = Services.from_settings(settings)
-        async with services.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        await create_schema(services.engine)
         world = await build_world(services, settings.data_dir)
         async with services.sessions() as session, session.begin():
             await add_code(session, cli_viewer(), "Place", color="#2a9d8f")

@@ -46,6 +46,7 @@ from storage.models import (
     User,
 )
 from tests.conftest import make_settings
+from tests.support.schema import create_schema
 
 # A phase or cycle: (key, name, first day, last day).
 Span = tuple[str, str, date, date]
@@ -350,8 +351,7 @@ def built_for_the_cli(
     async def make() -> T:
         services = Services.from_settings(settings)
         try:
-            async with services.engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
+            await create_schema(services.engine)
             return await build(services)
         finally:
             await services.close()
