@@ -17,13 +17,13 @@ from storage.models import ChannelIdentity, ConsentRecord, Delivery, Person, Pro
 
 
 @dataclass
-class _Loaded:
+class Loaded:
     delivery: Delivery
     person: Person
     project: Project
 
 
-async def _load_batch(session: AsyncSession, delivery_ids: list[int]) -> dict[int, _Loaded]:
+async def load_batch(session: AsyncSession, delivery_ids: list[int]) -> dict[int, Loaded]:
     """The claimed deliveries with their person, project and phase, in a handful of queries."""
     deliveries = await session.scalars(
         select(Delivery)
@@ -34,10 +34,10 @@ async def _load_batch(session: AsyncSession, delivery_ids: list[int]) -> dict[in
             selectinload(Delivery.phase),
         )
     )
-    return {d.id: _Loaded(d, d.person, d.project) for d in deliveries}
+    return {d.id: Loaded(d, d.person, d.project) for d in deliveries}
 
 
-async def _identities(
+async def reachable_identities(
     session: AsyncSession, person_ids: set[int], channels: Mapping[str, Channel]
 ) -> dict[int, list[ChannelIdentity]]:
     """Each person's active identities on running channels, best first: the preferred one,

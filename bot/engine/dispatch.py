@@ -41,7 +41,7 @@ from sqlalchemy import update
 from adapters.base import Channel, DeliveryError, MessageRef, OutboundText, Recipient
 from bot.core.onboarding import reconsent_request
 from bot.engine.availability import consent_of, judge, own_phase, pattern_for
-from bot.engine.claimed import _identities, _load_batch, _Loaded, outdated_consents
+from bot.engine.claimed import Loaded, load_batch, outdated_consents, reachable_identities
 from bot.engine.deliveries import called_off_status, move, move_statement, why
 from bot.engine.leases import claim_due, release
 from bot.engine.sending import (
@@ -120,9 +120,9 @@ class DispatchBatch:
     async def load(self, delivery_ids: list[int]) -> None:
         """Read the whole claimed batch at once (its rows are this worker's while leased)."""
         async with self.services.sessions() as session:
-            self.loaded = await _load_batch(session, delivery_ids)
+            self.loaded = await load_batch(session, delivery_ids)
             people = {loaded.person.id for loaded in self.loaded.values()}
-            self.identities = await _identities(session, people, self.channels)
+            self.identities = await reachable_identities(session, people, self.channels)
             self.outdated: dict[int, OutboundText] = {}
             for person_id, old in (await outdated_consents(session, people)).items():
                 self.outdated[person_id] = await reconsent_request(session, old)
@@ -256,7 +256,7 @@ class DispatchBatch:
         )
 
     async def _failed(
-        self, delivery_id: int, loaded: _Loaded, identity_id: int, exc: DeliveryError
+        self, delivery_id: int, loaded: Loaded, identity_id: int, exc: DeliveryError
     ) -> None:
         now = self.timer.now()
         attempts = loaded.delivery.attempts
