@@ -20,7 +20,7 @@ from adapters.errors import StudyError
 from bot.services import Services
 from bot.study.load.people import People
 from bot.study.load.projects import ProjectTree
-from bot.study.load.rows import _set
+from bot.study.load.rows import assign
 from bot.study.report import LoadReport
 from bot.study.validate import read_study
 from storage.db import transaction
@@ -113,7 +113,7 @@ class _Loader(ProjectTree, People):
         if row is None:
             row = Study(slug=spec.slug, name=spec.name, options=options)
             self.session.add(row)
-        changed = _set(row, {"name": spec.name, "options": options})
+        changed = assign(row, {"name": spec.name, "options": options})
         if row.source_sha256 != self.sha256:
             row.source_sha256 = self.sha256
             row.loaded_at = utcnow()  # when this version of the file was first loaded
@@ -143,7 +143,7 @@ class _Loader(ProjectTree, People):
                 row = Event(key=spec.key, **values)
                 self.session.add(row)
                 await self.session.flush()
-            changed = _set(row, values)
+            changed = assign(row, values)
             slugs = set(spec.projects)
             for partnership in spec.partnerships:
                 slugs.update(by_partnership.get(partnership, []))
@@ -161,7 +161,7 @@ class _Loader(ProjectTree, People):
                     await self.session.delete(link)
             self._count("event", created, changed or wanted != taking_part)
         for row in rows.values():
-            if _set(row, {"active": False}):
+            if assign(row, {"active": False}):
                 self.report.deactivated["event"] += 1
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from adapters.errors import StudyError
 from bot.study.fields import ROLE_FIELDS
-from bot.study.load.rows import LoaderBase, _set
+from bot.study.load.rows import LoaderBase, assign
 from bot.study.report import new_study_code, person_values
 from storage.models import ChannelIdentity, Membership, Person, Project, utcnow
 from storage.queries import channel_identity
@@ -27,9 +27,9 @@ class People(LoaderBase):
                 row = Person(key=spec.key, study_code=code, name=spec.name)
                 self.session.add(row)
                 people[spec.key] = row
-            self._count("person", created, _set(row, person_values(spec)))
+            self._count("person", created, assign(row, person_values(spec)))
         for key, row in people.items():
-            if key not in in_file and _set(row, {"active": False}):
+            if key not in in_file and assign(row, {"active": False}):
                 self.report.deactivated["person"] += 1
         await self.session.flush()
         return people
@@ -51,10 +51,10 @@ class People(LoaderBase):
                 person_id, project_id, role = ident
                 self.session.add(Membership(person_id=person_id, project_id=project_id, role=role))
                 self.report.created["membership"] += 1
-            elif _set(row, {"active": True}):
+            elif assign(row, {"active": True}):
                 self.report.updated["membership"] += 1
         for ident, row in rows.items():
-            if ident not in wanted and _set(row, {"active": False}):
+            if ident not in wanted and assign(row, {"active": False}):
                 self.report.deactivated["membership"] += 1
 
     async def _identities(self, people: dict[str, Person]) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from adapters.errors import StudyError
 from bot.study.fields import phase_key
-from bot.study.load.rows import LoaderBase, _set
+from bot.study.load.rows import LoaderBase, assign
 from bot.study.schema import ProjectSpec
 from storage.models import (
     Cycle,
@@ -33,7 +33,7 @@ class ProjectTree(LoaderBase):
                 row = Partnership(slug=spec.slug, name=spec.name)
                 self.session.add(row)
                 partnerships[spec.slug] = row
-            changed = _set(
+            changed = assign(
                 row,
                 {"name": spec.name, "timezone": spec.timezone or study.timezone, "active": True},
             )
@@ -47,10 +47,10 @@ class ProjectTree(LoaderBase):
                 )
         file_slugs = {spec.slug for spec in self.file.partnerships}
         for slug, row in partnerships.items():
-            if slug not in file_slugs and _set(row, {"active": False}):
+            if slug not in file_slugs and assign(row, {"active": False}):
                 self.report.deactivated["partnership"] += 1
         for slug, project in projects.items():
-            if slug not in in_file and _set(project, {"active": False}):
+            if slug not in in_file and assign(project, {"active": False}):
                 self.report.deactivated["project"] += 1
         return {slug: row for slug, row in projects.items() if slug in in_file}
 
@@ -63,7 +63,7 @@ class ProjectTree(LoaderBase):
         if row is None:
             row = Project(slug=spec.slug, partnership_id=partnership.id, name=spec.name)
             self.session.add(row)
-        changed = _set(
+        changed = assign(
             row,
             {
                 "partnership_id": partnership.id,
@@ -91,7 +91,7 @@ class ProjectTree(LoaderBase):
             if row is None:
                 row = ResearchQuestion(project_id=project.id, key=question.key, text=question.text)
                 self.session.add(row)
-            changed = _set(
+            changed = assign(
                 row,
                 {
                     "text": question.text,
@@ -102,7 +102,7 @@ class ProjectTree(LoaderBase):
             )
             self._count("research question", created, changed)
         for row in rows.values():
-            if _set(row, {"active": False}):
+            if assign(row, {"active": False}):
                 self.report.deactivated["research question"] += 1
 
     async def _cycles(self, spec: ProjectSpec, project: Project) -> None:
@@ -122,7 +122,7 @@ class ProjectTree(LoaderBase):
                 row = Cycle(project_id=project.id, key=cycle_spec.key, **values)
                 self.session.add(row)
                 await self.session.flush()
-            self._count("cycle", created, _set(row, values))
+            self._count("cycle", created, assign(row, values))
             phases = {
                 phase.key: phase
                 for phase in await self.session.scalars(
@@ -142,7 +142,7 @@ class ProjectTree(LoaderBase):
                 if phase is None:
                     phase = Phase(cycle_id=row.id, key=key, **phase_values)
                     self.session.add(phase)
-                self._count("phase", phase_created, _set(phase, phase_values))
+                self._count("phase", phase_created, assign(phase, phase_values))
             for phase in phases.values():
                 await self._remove(
                     phase, f"{project.slug}: cycle {row.key!r}, phase {phase.name!r}"

@@ -13,7 +13,7 @@ from bot.study.schema import StudyFile
 from storage.models import Project
 
 
-def _set(row: Any, values: dict[str, Any]) -> bool:
+def assign(row: Any, values: dict[str, Any]) -> bool:
     """Set the attributes that differ; say whether any did (untouched rows are not written)."""
     changed = False
     for name, value in values.items():
