@@ -18,7 +18,7 @@ from prompts.choices import answer_label, prompt_options
 from storage.models import Delivery, Person, Reflection
 
 
-async def _rating_baseline(
+async def rating_baseline(
     session: AsyncSession, project_id: int, week: Week, tz: ZoneInfo, kind: DigestKind
 ) -> dict[str, list[int]]:
     start, _ = week.shifted(-TREND_WEEKS).bounds(tz)
@@ -45,7 +45,7 @@ async def _rating_baseline(
     return values
 
 
-async def _aggregates(
+async def ratings_and_choices(
     session: AsyncSession,
     project_id: int,
     week: Week,
@@ -54,9 +54,11 @@ async def _aggregates(
     scale: dict[str, list[tuple[int, int, list[Any]]]],
     choice: dict[str, list[tuple[int, str, list[Any]]]],
 ) -> tuple[list[RatingSummary], list[ChoiceSummary], int]:
+    """The week's ratings and choices, each prompt summarised when enough people answered it,
+    and how many answers were held back because too few did."""
     held_back = 0
     ratings: list[RatingSummary] = []
-    baseline = await _rating_baseline(session, project_id, week, tz, kind) if scale else {}
+    baseline = await rating_baseline(session, project_id, week, tz, kind) if scale else {}
     for prompt, answers in scale.items():
         if not enough_people(p for p, _, _ in answers):
             held_back += len(answers)

@@ -2,8 +2,9 @@
 
 Only ``team`` and ``team_anonymous`` reflections are ever read for a lead (``researchers`` and
 ``private`` ones are filtered out by the query itself), and the small-n rule of
-:mod:`digests.audience` decides what of the anonymous ones may be shown. Engagement is counted
-from delivery rows, in aggregate only: nothing here knows who did not answer.
+:mod:`digests.audience` decides what of the anonymous ones may be shown. Engagement
+(:mod:`digests.engagement`) is counted from delivery rows, in aggregate only: nothing here knows
+who did not answer.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from digests.aggregates import _aggregates
+from digests.aggregates import ratings_and_choices
 from digests.audience import (
     CARRY_WEEKS,
     DigestKind,
@@ -29,7 +30,7 @@ from digests.audience import (
     unlinkable_order,
     visible_audiences,
 )
-from digests.engagement import _engagement
+from digests.engagement import week_engagement
 from digests.model import (
     CONFIRMATIONS,
     COUNTED,
@@ -287,7 +288,7 @@ async def build_weekly(
             )
         sections.append(section)
 
-    ratings, choices, aggregates_held_back = await _aggregates(
+    ratings, choices, aggregates_held_back = await ratings_and_choices(
         session, project.id, week, tz, kind, scale, choice
     )
     shown_texts = [i.text for s in sections for g in s.groups for i in g.items]
@@ -298,7 +299,7 @@ async def build_weekly(
         partnership_name=partnership_name,
         week=week,
         zone=tz.key,
-        engagement=await _engagement(session, project.id, week, tz),
+        engagement=await week_engagement(session, project.id, week, tz),
         sections=sections,
         plans=_named_then_anonymous(plans, salt),
         feedback=_named_then_anonymous(feedback, salt),

@@ -17,7 +17,7 @@ from digests.timespent import month_of, project_medians
 from storage.models import Delivery
 
 
-async def _engagement(
+async def week_engagement(
     session: AsyncSession, project_id: int, week: Week, tz: ZoneInfo
 ) -> Engagement:
     first = week.shifted(-(HISTORY_WEEKS - 1))
