@@ -19,7 +19,6 @@ from prompts.cadence import WEEKDAYS, Cadence
 from prompts.working import (
     SEARCH_DAYS,
     WorkingPattern,
-    _require_aware,
     is_bank_holiday,
     is_paused,
     is_working_day,
@@ -27,6 +26,7 @@ from prompts.working import (
     leave_periods,
     local_instant,
     next_working_moment,
+    require_aware,
     scottish_bank_holidays,
     working_pattern,
 )
@@ -39,7 +39,7 @@ Phases = Sequence[tuple[date, date]]
 
 def expires_at(sent_at: datetime, cadence: Cadence) -> datetime:
     """When a sent prompt stops accepting answers."""
-    _require_aware(sent_at)
+    require_aware(sent_at)
     return (sent_at + timedelta(hours=cadence.answer_window_hours)).astimezone(UTC)
 
 
@@ -49,7 +49,7 @@ def reminder_at(sent_at: datetime, cadence: Cadence, pattern: WorkingPattern) ->
     The first working moment at or after ``sent_at + reminder_after_hours`` that is still before
     the prompt expires; None when reminders are off or no such moment is left.
     """
-    _require_aware(sent_at)
+    require_aware(sent_at)
     if cadence.reminder_after_hours is None:
         return None
     due = next_working_moment(sent_at + timedelta(hours=cadence.reminder_after_hours), pattern)
@@ -66,7 +66,7 @@ def snooze_until(
     ``later``: three hours on, if that is still inside today's working hours, else the start of
     the next working period. ``tomorrow``: an hour into the next working day after today.
     """
-    _require_aware(now)
+    require_aware(now)
     today = now.astimezone(pattern.zone).date()
     if option == "later":
         later = now + SNOOZE_LATER
@@ -214,8 +214,8 @@ def plan_slots(
     holds more than ``weekly_cap`` prompts, ``taken`` included. Instants already in ``taken`` are
     not returned again.
     """
-    _require_aware(start)
-    _require_aware(end)
+    require_aware(start)
+    require_aware(end)
     if end <= start or not phases:
         return []
     zone = pattern.zone

@@ -95,7 +95,7 @@ def is_working_day(day: date, pattern: WorkingPattern) -> bool:
     return not is_paused(day, pattern)
 
 
-def _require_aware(moment: datetime) -> None:
+def require_aware(moment: datetime) -> None:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r}: schedule times must carry a zone")
 
@@ -112,7 +112,7 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
 
 def is_working_time(moment: datetime, pattern: WorkingPattern) -> bool:
     """True when ``moment`` falls inside the person's working hours on a working day."""
-    _require_aware(moment)
+    require_aware(moment)
     local = moment.astimezone(pattern.zone)
     if not is_working_day(local.date(), pattern):
         return False
@@ -121,7 +121,7 @@ def is_working_time(moment: datetime, pattern: WorkingPattern) -> bool:
 
 def next_working_moment(moment: datetime, pattern: WorkingPattern) -> datetime | None:
     """``moment`` itself if it is working time, else the start of the next working period."""
-    _require_aware(moment)
+    require_aware(moment)
     if is_working_time(moment, pattern):
         return moment.astimezone(UTC)
     local = moment.astimezone(pattern.zone)
