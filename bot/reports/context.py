@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from adapters.errors import ReportNotFound
-from bot.reports.cycle import _cycle_at, _gap_table, _where_the_cycle_is
+from bot.reports.cycle import cycle_at, gap_table, where_the_cycle_is
 from bot.reports.model import ContextReport, EvidenceEntry, Quote
 from bot.review.access import Viewer, author_label, visible
 from prompts.library import CONTEXT_TOPICS, Library
@@ -178,8 +178,8 @@ async def build_context_report(
             )
             evidence.append((order, entry))
 
-    cycle = _cycle_at(project, period[1])
-    gap_phases, gaps = await _gap_table(session, viewer, project, cycle, period[1], tz)
+    cycle = cycle_at(project, period[1])
+    gap_phases, gaps = await gap_table(session, viewer, project, cycle, period[1], tz)
     return ContextReport(
         project=project.name,
         partnership=project.partnership.name,
@@ -189,7 +189,7 @@ async def build_context_report(
         period=period,
         aims=project.aims,
         research_questions=[q.text for q in project.research_questions if q.active],
-        cycle_now=_where_the_cycle_is(project, period[1]),
+        cycle_now=where_the_cycle_is(project, period[1]),
         sections={
             topic: [q for _, q in sorted(sections[topic], key=lambda pair: pair[0])]
             for topic in CONTEXT_TOPICS

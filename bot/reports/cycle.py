@@ -15,7 +15,7 @@ from bot.review.access import Viewer, visible
 from storage.models import Cycle, Person, Project, Reflection
 
 
-def _cycle_at(project: Project, day: date) -> Cycle | None:
+def cycle_at(project: Project, day: date) -> Cycle | None:
     """The cycle running on ``day``, else the last one begun before it."""
     begun = [c for c in project.cycles if c.starts_on <= day]
     running = [c for c in begun if day <= c.ends_on]
@@ -23,8 +23,8 @@ def _cycle_at(project: Project, day: date) -> Cycle | None:
     return found[-1] if found else None
 
 
-def _where_the_cycle_is(project: Project, day: date) -> str:
-    cycle = _cycle_at(project, day)
+def where_the_cycle_is(project: Project, day: date) -> str:
+    cycle = cycle_at(project, day)
     if cycle is None:
         return "No cycle has begun yet."
     if day > cycle.ends_on:
@@ -39,7 +39,7 @@ def _where_the_cycle_is(project: Project, day: date) -> str:
     )
 
 
-async def _gap_table(
+async def gap_table(
     session: AsyncSession,
     viewer: Viewer,
     project: Project,
