@@ -2,48 +2,45 @@
 
 Only ``team`` and ``team_anonymous`` reflections are ever read for a lead (``researchers`` and
 ``private`` ones are filtered out by the query itself), and the small-n rule of
-:mod:`digests.audience` decides what of the anonymous ones may be shown. Engagement is counted
-from delivery rows, in aggregate only: nothing here knows who did not answer.
+:mod:`digests.audience` decides what of the anonymous ones may be shown. Engagement
+(:mod:`digests.engagement`) is counted from delivery rows, in aggregate only: nothing here knows
+who did not answer.
 """
 
 from __future__ import annotations
 
 import logging
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digests.aggregates import ratings_and_choices
 from digests.audience import (
     CARRY_WEEKS,
     DigestKind,
     anonymous_pool_open,
     carried_over,
-    enough_people,
     is_anonymous,
     shows_name,
     unlinkable_order,
     visible_audiences,
 )
+from digests.engagement import week_engagement
 from digests.model import (
     CONFIRMATIONS,
     COUNTED,
-    HISTORY_WEEKS,
     NO_PHASE,
     NO_QUESTION,
-    TREND_WEEKS,
-    ChoiceSummary,
     Engagement,
     EvidenceItem,
     Item,
     PhaseGroup,
     QuestionSection,
-    RatingSummary,
     WeeklyDigest,
     WeekRate,
     day_text,
@@ -53,8 +50,6 @@ from digests.model import (
 from digests.schedule import DigestSchedule, Week, is_plan_prompt
 from digests.themes import Corpus, top_themes
 from digests.timeline import timeline_for
-from digests.timespent import month_of, project_medians
-from prompts.choices import answer_label, prompt_options
 from storage.models import (
     Attachment,
     Delivery,
@@ -81,78 +76,6 @@ __all__ = [
     "review_link",
     "study_corpus",
 ]
-
-
-async def _engagement(
-    session: AsyncSession, project_id: int, week: Week, tz: ZoneInfo
-) -> Engagement:
-    first = week.shifted(-(HISTORY_WEEKS - 1))
-    start, _ = first.bounds(tz)
-    _, end = week.bounds(tz)
-    rows = (
-        await session.execute(
-            select(Delivery.person_id, Delivery.slot, Delivery.status).where(
-                Delivery.project_id == project_id,
-                Delivery.slot >= start,
-                Delivery.slot < end,
-                Delivery.status.in_(COUNTED),
-            )
-        )
-    ).all()
-    weeks = [first.shifted(i) for i in range(HISTORY_WEEKS)]
-    asked: dict[Week, int] = defaultdict(int)
-    answered: dict[Week, int] = defaultdict(int)
-    prompted: set[int] = set()
-    responders: set[int] = set()
-    for person_id, slot, status in rows:
-        bucket = Week.containing(slot.astimezone(tz).date())
-        asked[bucket] += 1
-        if status == "answered":
-            answered[bucket] += 1
-        if bucket == week:
-            prompted.add(person_id)
-            if status == "answered":
-                responders.add(person_id)
-    history = [WeekRate(label=w.label, asked=asked[w], answered=answered[w]) for w in weeks]
-    month = month_of(end - timedelta(microseconds=1), tz)
-    month_start = datetime.combine(month, time(0), tzinfo=tz)
-    medians = await project_medians(session, [project_id], tz, month_start, end)
-    found = next((m for m in medians.get(project_id, []) if m.month == month), None)
-    return Engagement(
-        len(prompted),
-        len(responders),
-        answered[week],
-        history,
-        month_minutes=found.median_minutes if found is not None else None,
-        month_label=f"{month:%B %Y}",
-    )
-
-
-async def _rating_baseline(
-    session: AsyncSession, project_id: int, week: Week, tz: ZoneInfo, kind: DigestKind
-) -> dict[str, list[int]]:
-    start, _ = week.shifted(-TREND_WEEKS).bounds(tz)
-    end, _ = week.bounds(tz)
-    rows = (
-        await session.execute(
-            select(Reflection.scale_value, Delivery.prompt_text)
-            .join(Delivery, Reflection.delivery_id == Delivery.id)
-            .join(Person, Reflection.person_id == Person.id)
-            .where(
-                Reflection.project_id == project_id,
-                Reflection.kind == "scale",
-                Reflection.audience.in_(visible_audiences(kind)),
-                Reflection.created_at >= start,
-                Reflection.created_at < end,
-                Person.withdrawn_at.is_(None),
-            )
-        )
-    ).all()
-    values: dict[str, list[int]] = defaultdict(list)
-    for value, prompt in rows:
-        if value is not None:
-            values[prompt].append(value)
-    return values
 
 
 def pooled(kind: DigestKind, reflection: Reflection) -> bool:
@@ -365,7 +288,7 @@ async def build_weekly(
             )
         sections.append(section)
 
-    ratings, choices, aggregates_held_back = await _aggregates(
+    ratings, choices, aggregates_held_back = await ratings_and_choices(
         session, project.id, week, tz, kind, scale, choice
     )
     shown_texts = [i.text for s in sections for g in s.groups for i in g.items]
@@ -376,7 +299,7 @@ async def build_weekly(
         partnership_name=partnership_name,
         week=week,
         zone=tz.key,
-        engagement=await _engagement(session, project.id, week, tz),
+        engagement=await week_engagement(session, project.id, week, tz),
         sections=sections,
         plans=_named_then_anonymous(plans, salt),
         feedback=_named_then_anonymous(feedback, salt),
@@ -400,52 +323,3 @@ def _named_then_anonymous(items: list[Item], salt: str) -> list[Item]:
     named = [i for i in items if i.author]
     unnamed = [i for i in items if not i.author]
     return named + unlinkable_order(unnamed, key=lambda i: i.id, salt=salt)
-
-
-async def _aggregates(
-    session: AsyncSession,
-    project_id: int,
-    week: Week,
-    tz: ZoneInfo,
-    kind: DigestKind,
-    scale: dict[str, list[tuple[int, int, list[Any]]]],
-    choice: dict[str, list[tuple[int, str, list[Any]]]],
-) -> tuple[list[RatingSummary], list[ChoiceSummary], int]:
-    held_back = 0
-    ratings: list[RatingSummary] = []
-    baseline = await _rating_baseline(session, project_id, week, tz, kind) if scale else {}
-    for prompt, answers in scale.items():
-        if not enough_people(p for p, _, _ in answers):
-            held_back += len(answers)
-            continue
-        values = [v for _, v, _ in answers]
-        options = answers[0][2]
-        earlier = baseline.get(prompt)
-        ratings.append(
-            RatingSummary(
-                prompt=prompt,
-                n=len(values),
-                distribution=[
-                    (
-                        v,
-                        answer_label("scale", prompt_options(options), scale_value=v),
-                        values.count(v),
-                    )
-                    for v in range(1, 6)
-                ],
-                median=float(statistics.median(values)),
-                previous_median=float(statistics.median(earlier)) if earlier else None,
-            )
-        )
-    choices: list[ChoiceSummary] = []
-    for prompt, picks in choice.items():
-        if not enough_people(p for p, _, _ in picks):
-            held_back += len(picks)
-            continue
-        counts: dict[str, int] = defaultdict(int)
-        for _, value, options in picks:
-            counts[answer_label("choice", prompt_options(options), choice=value)] += 1
-        choices.append(
-            ChoiceSummary(prompt, len(picks), sorted(counts.items(), key=lambda kv: -kv[1]))
-        )
-    return ratings, choices, held_back

@@ -32,188 +32,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy import update
 
-from adapters.base import (
-    Channel,
-    Choice,
-    DeliveryError,
-    MessageRef,
-    OutboundPrompt,
-    OutboundText,
-    PromptKind,
-    Recipient,
-)
-from bot.clock import Clock
+from adapters.base import Channel, DeliveryError, MessageRef, OutboundText, Recipient
 from bot.core.onboarding import reconsent_request
-from bot.core.people import study_options
-from bot.engine.availability import DEFAULT_ZONE, consent_of, judge, own_phase, pattern_for
+from bot.engine.availability import consent_of, judge, own_phase, pattern_for
+from bot.engine.claimed import Loaded, load_batch, outdated_consents, reachable_identities
 from bot.engine.deliveries import called_off_status, move, move_statement, why
 from bot.engine.leases import claim_due, release
+from bot.engine.sending import (
+    Timer,
+    answer_times,
+    mark_unreachable,
+    outbound_prompt,
+    recipient,
+    retry_delay,
+)
 from bot.services import Services
-from prompts.cadence import Cadence
-from prompts.choices import prompt_options
-from prompts.schedule import expires_at, next_working_moment, reminder_at
+from prompts.schedule import next_working_moment
 from storage.db import is_sqlite, transaction
-from storage.models import ChannelIdentity, ConsentRecord, Delivery, Person, Project
+from storage.models import ChannelIdentity, Delivery
 
 log = logging.getLogger(__name__)
 
 NO_CHANNEL = "no reachable channel"
-BACKOFF_BASE_SECONDS = 60.0
-BACKOFF_CAP_SECONDS = 3600.0
-
-
-class Timer:
-    """Times for the rows a step writes after its "now": the services' clock, never before the
-    step's ``now`` (a step called at a frozen time in a test writes that time)."""
-
-    def __init__(self, now: datetime, clock: Clock) -> None:
-        self._start = now
-        self._clock = clock
-
-    def now(self) -> datetime:
-        return max(self._start, self._clock.now())
-
-
-def retry_delay(
-    attempts: int, retry_after: float | None = None, rng: random.Random | None = None
-) -> float:
-    """Seconds to wait before the next attempt: exponential with jitter, or what the platform
-    asked for (``retry_after``) plus a little jitter so that workers do not retry in step."""
-    rng = rng or random.Random()
-    if retry_after is not None and retry_after > 0:
-        return retry_after * rng.uniform(1.0, 1.1)
-    base = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return base * rng.uniform(0.8, 1.2)
-
-
-def prompt_context(project: Project, phase_name: str | None) -> str:
-    return f"{project.name} · {phase_name}" if phase_name else project.name
-
-
-def outbound_prompt(delivery: Delivery, *, reminder: bool = False) -> OutboundPrompt:
-    choices = tuple(Choice(o.value, o.label) for o in prompt_options(delivery.prompt_options))
-    return OutboundPrompt(
-        delivery_id=delivery.id,
-        kind=cast(PromptKind, delivery.prompt_kind),
-        text=delivery.prompt_text,
-        choices=choices,
-        context=prompt_context(delivery.project, delivery.phase.name if delivery.phase else None),
-        reminder=reminder,
-        reminds=delivery.message_ref if reminder else None,
-        # a prompt whose sending began before, a reminder that failed before
-        resend=delivery.last_error is not None if reminder else delivery.attempts > 0,
-    )
-
-
-def recipient(identity: ChannelIdentity) -> Recipient:
-    return Recipient(
-        identity_id=identity.id,
-        external_id=identity.external_id,
-        workspace=identity.workspace or None,
-    )
-
-
-async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str) -> None:
-    """A permanent failure: the identity gets no more messages until it is linked again."""
-    await session.execute(
-        update(ChannelIdentity)
-        .where(ChannelIdentity.id == identity_id, ChannelIdentity.status == "active")
-        .values(status="unreachable", status_reason=reason[:500])
-    )
-
-
-@dataclass
-class _Loaded:
-    delivery: Delivery
-    person: Person
-    project: Project
-
-
-async def _load_batch(session: AsyncSession, delivery_ids: list[int]) -> dict[int, _Loaded]:
-    """The claimed deliveries with their person, project and phase, in a handful of queries."""
-    deliveries = await session.scalars(
-        select(Delivery)
-        .where(Delivery.id.in_(delivery_ids))
-        .options(
-            selectinload(Delivery.person),
-            selectinload(Delivery.project).selectinload(Project.partnership),
-            selectinload(Delivery.phase),
-        )
-    )
-    return {d.id: _Loaded(d, d.person, d.project) for d in deliveries}
-
-
-async def _identities(
-    session: AsyncSession, person_ids: set[int], channels: Mapping[str, Channel]
-) -> dict[int, list[ChannelIdentity]]:
-    """Each person's active identities on running channels, best first: the preferred one,
-    then the most recently linked."""
-    found: dict[int, list[ChannelIdentity]] = {}
-    if not person_ids or not channels:
-        return found
-    rows = await session.scalars(
-        select(ChannelIdentity)
-        .where(
-            ChannelIdentity.person_id.in_(person_ids),
-            ChannelIdentity.status == "active",
-            ChannelIdentity.channel.in_(list(channels)),
-        )
-        .order_by(
-            ChannelIdentity.person_id,
-            ChannelIdentity.preferred.desc(),
-            ChannelIdentity.linked_at.desc().nulls_last(),
-            ChannelIdentity.id.desc(),
-        )
-    )
-    for identity in rows:
-        found.setdefault(identity.person_id, []).append(identity)
-    return found
-
-
-async def outdated_consents(
-    session: AsyncSession, person_ids: set[int]
-) -> dict[int, ConsentRecord]:
-    """Of ``person_ids``, those whose newest kept consent is to an earlier version than the
-    study's current one (they must be asked again first), with that consent — for a whole batch
-    in two queries, as :func:`bot.core.onboarding.outdated_consent` decides for one person."""
-    consent = (await study_options(session)).get("consent")
-    if not person_ids or not (isinstance(consent, dict) and consent.get("text")):
-        return {}  # no study consent: any consent kept counts
-    version = str(consent.get("version") or "1")
-    kept = [ConsentRecord.person_id.in_(person_ids), ConsentRecord.withdrawn_at.is_(None)]
-    current = set(
-        await session.scalars(
-            select(ConsentRecord.person_id).where(*kept, ConsentRecord.version == version)
-        )
-    )
-    found: dict[int, ConsentRecord] = {}
-    rows = await session.scalars(
-        select(ConsentRecord)
-        .where(*kept, ConsentRecord.person_id.not_in(current))
-        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
-    )
-    for record in rows:
-        found.setdefault(record.person_id, record)
-    return found
-
-
-def answer_times(
-    sent_at: datetime, project: Project, person: Person, default_zone: str = DEFAULT_ZONE
-) -> tuple[datetime, datetime | None]:
-    """When a prompt sent at ``sent_at`` expires, and when (if ever) to remind."""
-    cadence = Cadence.model_validate(project.cadence or {})
-    pattern = pattern_for(person, project, default_zone)
-    return expires_at(sent_at, cadence), reminder_at(sent_at, cadence, pattern)
 
 
 class DispatchBatch:
@@ -274,9 +120,9 @@ class DispatchBatch:
     async def load(self, delivery_ids: list[int]) -> None:
         """Read the whole claimed batch at once (its rows are this worker's while leased)."""
         async with self.services.sessions() as session:
-            self.loaded = await _load_batch(session, delivery_ids)
+            self.loaded = await load_batch(session, delivery_ids)
             people = {loaded.person.id for loaded in self.loaded.values()}
-            self.identities = await _identities(session, people, self.channels)
+            self.identities = await reachable_identities(session, people, self.channels)
             self.outdated: dict[int, OutboundText] = {}
             for person_id, old in (await outdated_consents(session, people)).items():
                 self.outdated[person_id] = await reconsent_request(session, old)
@@ -410,7 +256,7 @@ class DispatchBatch:
         )
 
     async def _failed(
-        self, delivery_id: int, loaded: _Loaded, identity_id: int, exc: DeliveryError
+        self, delivery_id: int, loaded: Loaded, identity_id: int, exc: DeliveryError
     ) -> None:
         now = self.timer.now()
         attempts = loaded.delivery.attempts

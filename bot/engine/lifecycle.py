@@ -23,7 +23,7 @@ from adapters.base import Channel, DeliveryError
 from bot.core.onboarding import outdated_consent
 from bot.engine.availability import consent_of, judge, pattern_for
 from bot.engine.deliveries import move, move_many
-from bot.engine.dispatch import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
+from bot.engine.sending import Timer, mark_unreachable, outbound_prompt, recipient, retry_delay
 from bot.services import Services
 from prompts.schedule import WorkingPattern, next_working_moment
 from prompts.verdict import Decision

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from adapters.errors import ReportNotFound
+from bot.reports.cycle import cycle_at, gap_table, where_the_cycle_is
+from bot.reports.model import ContextReport, EvidenceEntry, Quote
 from bot.review.access import Viewer, author_label, visible
 from prompts.library import CONTEXT_TOPICS, Library
 from storage.models import (
@@ -43,13 +44,6 @@ from storage.models import (
     Reflection,
 )
 
-SECTION_TITLES = {
-    "background": "Background",
-    "status": "Current status",
-    "challenges": "Immediate challenges",
-    "evidence": "Evidence that informed the work",
-    "gaps": "Evidence gaps",
-}
 # code names (lower case, words only) that file a coded reflection under a section
 CODE_HEADINGS = {
     "background": "background",
@@ -63,92 +57,13 @@ CODE_HEADINGS = {
     "evidence gap": "gaps",
     "evidence gaps": "gaps",
 }
-THIN_REFLECTIONS = 3  # a research question × phase with fewer reflections than this is thin
 QUOTED_KINDS = ("text", "note", "evidence")
-NO_QUESTION = "No research question"
-
-
-@dataclass
-class Quote:
-    text: str
-    author: str | None  # None: anonymous to this viewer
-    day: date | None  # None: masked (an anonymous reflection shown to a lead)
-    phase: str
-    question: str
-    link: str | None
-    evidence: list[str] = field(default_factory=list)  # file names
-
-
-@dataclass
-class EvidenceEntry:
-    kind: str
-    filename: str
-    caption: str
-    day: date | None
-    phase: str
-    question: str
-    link: str | None
-
-
-@dataclass
-class GapCell:
-    reflections: int = 0
-    evidence: int = 0
-    started: bool = True  # False: the phase had not begun by the end of the period
-
-    @property
-    def thin(self) -> bool:
-        return self.started and (self.reflections < THIN_REFLECTIONS or self.evidence == 0)
-
-
-@dataclass
-class GapRow:
-    question: str
-    cells: list[GapCell]
-
-
-@dataclass
-class ContextReport:
-    project: str
-    partnership: str
-    event: str
-    event_kind: str
-    event_dates: tuple[date, date]
-    period: tuple[date, date]
-    aims: str
-    research_questions: list[str]
-    cycle_now: str
-    sections: dict[str, list[Quote]]
-    evidence: list[EvidenceEntry]
-    gap_phases: list[str]
-    gap_cycle: str
-    gaps: list[GapRow]
-    seen_as: str
-
-    @property
-    def title(self) -> str:
-        return f"Context report: {self.project}"
-
-    @property
-    def section_titles(self) -> list[tuple[str, str]]:
-        return [(topic, SECTION_TITLES[topic]) for topic in CONTEXT_TOPICS]
-
-    @property
-    def thin_count(self) -> int:
-        return sum(cell.thin for row in self.gaps for cell in row.cells)
 
 
 def heading_of(code_name: str) -> str | None:
     """The section a code's name files a reflection under: "Evidence gaps" → ``gaps``."""
     words = " ".join(re.findall(r"[a-z]+", code_name.lower()))
     return CODE_HEADINGS.get(words)
-
-
-def day_range(text: tuple[date, date]) -> str:
-    start, end = text
-    if start == end:
-        return f"{start.day} {start:%B %Y}"
-    return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
 
 
 async def build_context_report(
@@ -263,8 +178,8 @@ async def build_context_report(
             )
             evidence.append((order, entry))
 
-    cycle = _cycle_at(project, period[1])
-    gap_phases, gaps = await _gap_table(session, viewer, project, cycle, period[1], tz)
+    cycle = cycle_at(project, period[1])
+    gap_phases, gaps = await gap_table(session, viewer, project, cycle, period[1], tz)
     return ContextReport(
         project=project.name,
         partnership=project.partnership.name,
@@ -274,7 +189,7 @@ async def build_context_report(
         period=period,
         aims=project.aims,
         research_questions=[q.text for q in project.research_questions if q.active],
-        cycle_now=_where_the_cycle_is(project, period[1]),
+        cycle_now=where_the_cycle_is(project, period[1]),
         sections={
             topic: [q for _, q in sorted(sections[topic], key=lambda pair: pair[0])]
             for topic in CONTEXT_TOPICS
@@ -319,76 +234,6 @@ async def _coded_headings(session: AsyncSession, ids: list[int]) -> dict[int, se
             if topic is not None:
                 found[reflection_id].add(topic)
     return found
-
-
-def _cycle_at(project: Project, day: date) -> Cycle | None:
-    """The cycle running on ``day``, else the last one begun before it."""
-    begun = [c for c in project.cycles if c.starts_on <= day]
-    running = [c for c in begun if day <= c.ends_on]
-    found = running or begun
-    return found[-1] if found else None
-
-
-def _where_the_cycle_is(project: Project, day: date) -> str:
-    cycle = _cycle_at(project, day)
-    if cycle is None:
-        return "No cycle has begun yet."
-    if day > cycle.ends_on:
-        return f"{cycle.name} ended on {cycle.ends_on.day} {cycle.ends_on:%B %Y}."
-    phase = next((p for p in cycle.phases if p.starts_on <= day <= p.ends_on), None)
-    if phase is None:
-        return f"{cycle.name}, between phases."
-    position = cycle.phases.index(phase) + 1
-    return (
-        f"{cycle.name}, phase {position} of {len(cycle.phases)}: {phase.name} "
-        f"({phase.starts_on.day} {phase.starts_on:%B} – {phase.ends_on.day} {phase.ends_on:%B %Y})."
-    )
-
-
-async def _gap_table(
-    session: AsyncSession,
-    viewer: Viewer,
-    project: Project,
-    cycle: Cycle | None,
-    last_day: date,
-    tz: ZoneInfo,
-) -> tuple[list[str], list[GapRow]]:
-    """Research question × phase of the cycle: reflections and evidence files, up to the end of
-    the period, of what the viewer may see."""
-    if cycle is None:
-        return [], []
-    end = datetime.combine(last_day + timedelta(days=1), time(0), tz)
-    rows = (
-        await session.execute(
-            select(Reflection)
-            .join(Person, Person.id == Reflection.person_id)
-            .where(
-                Reflection.project_id == project.id,
-                Reflection.cycle_id == cycle.id,
-                Reflection.created_at < end,
-                Person.withdrawn_at.is_(None),
-                visible(viewer),
-            )
-            .options(selectinload(Reflection.attachments))
-        )
-    ).scalars()
-    phase_ids = [p.id for p in cycle.phases]
-    questions = [q for q in project.research_questions if q.active]
-    index = {q.id: i for i, q in enumerate(questions)}
-    counts = [[GapCell() for _ in phase_ids] for _ in range(len(questions) + 1)]
-    for reflection in rows:
-        if reflection.phase_id not in phase_ids:
-            continue
-        row = index.get(reflection.research_question_id or 0, len(questions))
-        cell = counts[row][phase_ids.index(reflection.phase_id)]
-        cell.reflections += 1
-        cell.evidence += len(reflection.attachments)
-    for row_cells in counts:
-        for phase, cell in zip(cycle.phases, row_cells, strict=True):
-            cell.started = phase.starts_on <= last_day
-    gaps = [GapRow(q.text, counts[i]) for i, q in enumerate(questions)]
-    gaps.append(GapRow(NO_QUESTION, counts[-1]))
-    return [p.name for p in cycle.phases], gaps
 
 
 def _seen_as(viewer: Viewer, project_id: int) -> str:

@@ -17,7 +17,7 @@ from docx.shared import Pt, RGBColor
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from adapters.errors import PdfUnavailable
-from bot.reports.context import ContextReport, day_range
+from bot.reports.model import ContextReport, day_range
 
 FORMATS = {
     "html": ("text/html; charset=utf-8", "html"),
