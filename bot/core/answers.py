@@ -19,7 +19,7 @@ from bot.core.matching import (
     mark_answered,
     match_delivery,
 )
-from bot.core.people import active_projects, default_audience, person_zone
+from bot.core.people import active_projects, default_audience
 from bot.core.turn import Turn
 from storage.models import Delivery, Digest, Phase, Project, Reflection
 
@@ -59,7 +59,7 @@ async def new_reflection(
         updated_at=turn.now,
     )
     if delivery is None and project is not None:
-        zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+        zone = await turn.zone()
         cycle, phase = await current_phase(turn.session, project, turn.now.astimezone(zone).date())
         reflection.cycle_id = cycle.id if cycle is not None else None
         reflection.phase_id = phase.id if phase is not None else None
@@ -171,7 +171,7 @@ async def file_note(turn: Turn, slug: str) -> None:
         turn.say(texts.NOT_YOUR_PROJECT)
         return
     reflection.project_id = project.id
-    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    zone = await turn.zone()
     cycle, phase = await current_phase(
         turn.session, project, reflection.created_at.astimezone(zone).date()
     )

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.engine.availability import zone_for
 from digests.audience import SMALL_N
 from digests.data import participant_count
 from storage.models import AUDIENCES, ConsentRecord, Membership, Person, Project
@@ -37,20 +38,20 @@ async def too_small_for_anonymity(session: AsyncSession, person: Person) -> list
 
 
 async def person_zone(session: AsyncSession, person: Person, default: str) -> ZoneInfo:
-    """The person's own zone, else their first project's partnership zone, else ``default``."""
-    names: list[str] = []
-    if person.timezone:
-        names.append(person.timezone)
-    for project in await active_projects(session, person):
-        await session.refresh(project, ["partnership"])
-        names.append(project.partnership.timezone)
+    """The zone this person's times are told in: the one the engine plans their prompts in
+    (:func:`bot.engine.availability.zone_for`, for their first project); before they join a
+    project, their own zone, else the study's, else ``default``."""
     study_zone = (await study_options(session)).get("timezone")
-    if isinstance(study_zone, str):
-        names.append(study_zone)
-    names.append(default)
-    for name in names:
+    fallback = study_zone if isinstance(study_zone, str) else default
+    projects = await active_projects(session, person)
+    if projects:
+        await session.refresh(projects[0], ["partnership"])
+        name = zone_for(person, projects[0], fallback)
+    else:
+        name = person.timezone or fallback
+    for candidate in (name, default):
         try:
-            return ZoneInfo(name)
+            return ZoneInfo(candidate)
         except (ZoneInfoNotFoundError, ValueError):
             continue
     return ZoneInfo("UTC")

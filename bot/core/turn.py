@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import Answered, Choice, InboundMessage, OutboundText
+from bot.core.people import person_zone
 from bot.services import Services
 from storage.models import ChannelIdentity, ConversationState, Person
 
@@ -28,6 +30,10 @@ class Turn:
     # words and (path, sha256) files taken back: outbox digest copies quoting them lose their body
     forget_in_outbox: list[str] = field(default_factory=list)
     forget_evidence: list[tuple[str, str]] = field(default_factory=list)
+
+    async def zone(self) -> ZoneInfo:
+        """The zone this person's times are told in (:func:`bot.core.people.person_zone`)."""
+        return await person_zone(self.session, self.person, self.services.settings.default_timezone)
 
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
         self.replies.append(OutboundText(text, choices))

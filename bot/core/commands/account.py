@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from bot.core import texts
 from bot.core.matching import newest_open
 from bot.core.onboarding import withdraw_consent
-from bot.core.people import person_zone
 from bot.core.turn import Turn
 from bot.engine.deliveries import move
 from bot.privacy.held import held_counts, my_data_text
@@ -24,7 +23,7 @@ async def cmd_help(turn: Turn, _args: str) -> None:
 
 
 async def cmd_status(turn: Turn, _args: str) -> None:
-    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    zone = await turn.zone()
     local = turn.now.astimezone(zone)
     monday = (local - timedelta(days=local.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
@@ -71,7 +70,7 @@ def time_summary(spent: Spent) -> str:
 
 async def cmd_time(turn: Turn, _args: str) -> None:
     """One line a person can show a manager: since they joined, questions and minutes."""
-    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    zone = await turn.zone()
     joined = await turn.session.scalar(
         select(func.min(ConsentRecord.given_at)).where(ConsentRecord.person_id == turn.person.id)
     )

@@ -10,7 +10,6 @@ from adapters.errors import NoSuchDate
 from bot.core import texts
 from bot.core.matching import newest_open
 from bot.core.parsing import parse_pause
-from bot.core.people import person_zone
 from bot.core.turn import Turn
 from bot.engine.deliveries import move
 from prompts.schedule import snooze_until, working_pattern
@@ -18,12 +17,12 @@ from storage.models import Delivery
 
 
 async def _zone_key(turn: Turn) -> str:
-    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    zone = await turn.zone()
     return zone.key
 
 
 async def _local_today(turn: Turn) -> date:
-    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    zone = await turn.zone()
     return turn.now.astimezone(zone).date()
 
 
@@ -42,7 +41,7 @@ async def cmd_pause(turn: Turn, args: str) -> None:
         turn.say(f"{texts.human_date(until)} has already passed, so I haven't paused anything.")
         return
     turn.person.paused_until = until
-    zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+    zone = await turn.zone()
     pattern = working_pattern(turn.person, zone.key)
     planned = await turn.session.scalars(
         select(Delivery).where(Delivery.person_id == turn.person.id, Delivery.status == "planned")
@@ -111,7 +110,7 @@ async def cmd_skip(turn: Turn, _args: str) -> None:
     )
     if upcoming is not None and await _skip(turn, upcoming):
         turn.outcome = "skipped"
-        zone = await person_zone(turn.session, turn.person, turn.services.settings.default_timezone)
+        zone = await turn.zone()
         when = texts.human_time(upcoming.due_at.astimezone(zone))
         turn.say(f"Skipped your next question (due {when}). Skipping never counts against you.")
         return
