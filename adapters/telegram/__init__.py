@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.telegram.channel import TelegramChannel, TelegramConfig, build_application
+from adapters.telegram.channel import TelegramChannel
 from adapters.telegram.commands import COMMANDS, Command, botfather_list, help_lines
+from adapters.telegram.config import TelegramConfig, build_application
 from adapters.telegram.messages import sign_up_link
 from adapters.telegram.polling import PollerLock
 from adapters.telegram.ratelimit import PacedRateLimiter

@@ -9,7 +9,7 @@ import logging
 import click
 
 from adapters.telegram import TelegramChannel, TelegramConfig
-from adapters.telegram.channel import WEBHOOK_MOUNT, WEBHOOK_PATH
+from adapters.telegram.config import WEBHOOK_MOUNT, WEBHOOK_PATH
 from bot.channels import ChannelPlugin
 from bot.locks import telegram_poller_lock
 from bot.settings import Settings

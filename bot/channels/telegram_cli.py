@@ -11,7 +11,7 @@ from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
 from adapters.telegram import COMMANDS, TelegramConfig, botfather_list, sign_up_link
-from adapters.telegram.channel import (
+from adapters.telegram.config import (
     ALLOWED_UPDATES,
     WEBHOOK_MOUNT,
     WEBHOOK_PATH,

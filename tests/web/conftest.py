@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from adapters.base import InboundMessage, InboundResult
 from adapters.slack import SlackChannel
 from adapters.telegram import TelegramChannel
-from adapters.telegram.channel import WEBHOOK_MOUNT, WEBHOOK_PATH
+from adapters.telegram.config import WEBHOOK_MOUNT, WEBHOOK_PATH
 from bot.channels.webchat import issue_webchat_link, webchat_channel
 from bot.services import Services
 from bot.web.app import create_app
