@@ -102,7 +102,7 @@ async def _download(
 async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> None:
     user, conversation = event["user"], event["channel"]
     event_id = body.get("event_id") or f"message:{conversation}:{event['ts']}"
-    if channel.seen(event_id):
+    if channel.acks.seen(event_id):
         return
     attachments, too_large = await _download(channel, list(event.get("files") or []))
     thread_ts = event.get("thread_ts")
@@ -117,7 +117,7 @@ async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> No
         attachments=attachments,
         too_large=too_large,
     )
-    result = await channel.handle(message)
+    result = await channel.acks.handle(message)
     if result is None:
         return
 
@@ -128,7 +128,7 @@ async def on_message(channel: SlackChannel, body: Payload, event: Payload) -> No
         if result.state_changed:  # e.g. "pause 2 weeks" typed in the DM
             await channel.publish_home(_team(body) or event.get("team"), user)
 
-    channel.after_ack(user, reply)  # stored: Slack is acknowledged now, the replies follow
+    channel.acks.after_ack(user, reply)  # stored: Slack is acknowledged now, the replies follow
 
 
 async def on_edited(channel: SlackChannel, event: Payload) -> None:
@@ -160,7 +160,7 @@ async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respo
         delivery_id=delivery,
         reply_to=ref if delivery is not None else None,
     )
-    result = await channel.handle(message)
+    result = await channel.acks.handle(message)
     if result is None or result.duplicate:
         return
     label = None
@@ -199,7 +199,7 @@ async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payloa
         delivery_id=delivery,
         reply_to=ref,
     )
-    result = await channel.handle(message)
+    result = await channel.acks.handle(message)
     if result is None:
         return
 
@@ -208,7 +208,7 @@ async def on_answer_submitted(channel: SlackChannel, body: Payload, view: Payloa
         if result.answered and not result.duplicate:
             await channel.clear_answered(result.answered, ref)
 
-    channel.after_ack(user, reply)  # stored: the modal closes now, the replies follow
+    channel.acks.after_ack(user, reply)  # stored: the modal closes now, the replies follow
 
 
 async def on_person_command(
@@ -230,7 +230,7 @@ async def on_person_command(
         args=args,
         choice=choice,
     )
-    return await channel.handle(message)
+    return await channel.acks.handle(message)
 
 
 def register(app: AsyncApp, channel: SlackChannel) -> None:
@@ -251,23 +251,23 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
     @app.event("message")
     async def message_event(body: Payload, event: Payload) -> None:
         if event.get("channel_type") == "im" and event.get("subtype") == "message_changed":
-            await channel.within_budget(on_edited(channel, event))
+            await channel.acks.within_budget(on_edited(channel, event))
             return
         if event.get("channel_type") != "im" or event.get("subtype") not in MESSAGE_SUBTYPES:
             return
         if event.get("bot_id") or not event.get("user"):
             return
         event_id = body.get("event_id") or f"message:{event['channel']}:{event['ts']}"
-        await channel.until_committed(event_id, lambda: on_message(channel, body, event))
+        await channel.acks.until_committed(event_id, lambda: on_message(channel, body, event))
 
     @app.event("app_home_opened")
     async def home_opened(body: Payload, event: Payload) -> None:
         if event.get("tab") == "home":
-            await channel.within_budget(channel.publish_home(_team(body), event["user"]))
+            await channel.acks.within_budget(channel.publish_home(_team(body), event["user"]))
 
     @app.action(re.compile(rf"^{kit.CHOICE_ACTION}_\d+$"))
     async def choice_tapped(ack: Any, body: Payload, action: Payload, respond: Any) -> None:
-        await channel.within_budget(
+        await channel.acks.within_budget(
             on_choice(channel, body, action, respond), user=body["user"]["id"]
         )
         await ack()
@@ -296,7 +296,7 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
                 errors={kit.ANSWER_BLOCK: "Write a few words, or close this to answer later."},
             )
             return
-        await channel.until_committed(
+        await channel.acks.until_committed(
             f"view:{view['id']}", lambda: on_answer_submitted(channel, body, view)
         )
         await ack()
@@ -322,7 +322,7 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
             if result.state_changed:
                 await channel.publish_home(_team(body), user)
 
-        await channel.within_budget(work(), user=user)
+        await channel.acks.within_budget(work(), user=user)
         box["acked"] = True
         result = box["result"]
         if result is None or result.duplicate or not result.replies:
@@ -343,21 +343,21 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
 
     @app.action(re.compile(rf"^{PAUSE_ACTION}_\w+$"))
     async def pause_tapped(ack: Any, body: Payload, action: Payload) -> None:
-        await channel.within_budget(
+        await channel.acks.within_budget(
             from_home(body, action, "pause", str(action["value"])), body["user"]["id"]
         )
         await ack()
 
     @app.action(RESUME_ACTION)
     async def resume_tapped(ack: Any, body: Payload, action: Payload) -> None:
-        await channel.within_budget(from_home(body, action, "resume"), body["user"]["id"])
+        await channel.acks.within_budget(from_home(body, action, "resume"), body["user"]["id"])
         await ack()
 
     @app.action(AUDIENCE_ACTION)
     async def audience_chosen(ack: Any, body: Payload, action: Payload) -> None:
         value = str((action.get("selected_option") or {}).get("value") or "")
         if isinstance(actions.decode(value), actions.SetAudience):  # the only choice offered
-            await channel.within_budget(
+            await channel.acks.within_budget(
                 from_home(body, action, "", choice=value), body["user"]["id"]
             )
         await ack()

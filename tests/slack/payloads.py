@@ -184,8 +184,8 @@ class SlackRequests:
 
     async def settle(self) -> None:
         """Wait for work the channel carried on with after acknowledging."""
-        while self.channel._tasks:
-            await asyncio.gather(*list(self.channel._tasks), return_exceptions=True)
+        while self.channel.acks._tasks:
+            await asyncio.gather(*list(self.channel.acks._tasks), return_exceptions=True)
 
     async def event(
         self,

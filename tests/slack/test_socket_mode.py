@@ -44,8 +44,8 @@ async def socket_channel(
 
 
 async def settled(channel: SlackChannel) -> None:
-    while channel._tasks:
-        await asyncio.gather(*list(channel._tasks), return_exceptions=True)
+    while channel.acks._tasks:
+        await asyncio.gather(*list(channel.acks._tasks), return_exceptions=True)
 
 
 async def test_socket_mode_opens_a_connection_with_the_app_token(
