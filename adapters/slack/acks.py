@@ -44,7 +44,7 @@ class Acks:
     ) -> None:
         self.ack_budget = ack_budget
         self._post_quietly = post_quietly  # a reply to a user; failures are logged, not raised
-        self._handler: InboundHandler | None = None
+        self.handler: InboundHandler | None = None  # the core's, once the channel has started
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[str, bool] = OrderedDict()  # event id → finished
         self._running: dict[str, asyncio.Task[Any]] = {}  # event id → work not yet finished
@@ -115,6 +115,11 @@ class Acks:
             return
         self._spawn(self._post_quietly(user, OutboundText(LATE_FAILURE)))
 
+    async def settle(self) -> None:
+        """Wait until no work is left, including work started meanwhile (replies after an ack)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def seen(self, event_id: str) -> bool:
         """Whether ``event_id`` was handled (or is being handled) by this process already."""
         return event_id in self._seen
@@ -126,7 +131,7 @@ class Acks:
 
     async def handle(self, message: InboundMessage) -> InboundResult | None:
         """Pass ``message`` to the core once; None when it was seen already or not started."""
-        if self._handler is None:
+        if self.handler is None:
             log.warning("a Slack event arrived before the channel was started; ignored")
             return None
         if message.event_id in self._seen:
@@ -136,7 +141,7 @@ class Acks:
         while len(self._seen) > SEEN_EVENTS:
             self._seen.popitem(last=False)
         try:
-            result = await self._handler(message)
+            result = await self.handler(message)
         except BaseException:
             self._seen.pop(message.event_id, None)  # let Slack's retry try again
             raise

@@ -152,7 +152,7 @@ class SlackChannel:
         """Check the bot token, then (Socket Mode) connect. A rejected token or app token
         raises :class:`DeliveryError`; Slack being unreachable just now is logged and Bolt
         tries again."""
-        self.acks._handler = handler
+        self.acks.handler = handler
         me = await _at_start(self.api, "auth.test", "the Slack bot token was refused")
         if me is not None:
             log.info("Slack bot %s in workspace %s", me.get("user_id"), me.get("team_id"))
@@ -186,8 +186,7 @@ class SlackChannel:
             self._connecting.cancel()
             await asyncio.gather(self._connecting, return_exceptions=True)
             self._connecting = None
-        if self.acks._tasks:
-            await asyncio.gather(*list(self.acks._tasks), return_exceptions=True)
+        await self.acks.settle()
         await self.api.close()
 
     async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:

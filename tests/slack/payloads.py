@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
@@ -184,8 +183,7 @@ class SlackRequests:
 
     async def settle(self) -> None:
         """Wait for work the channel carried on with after acknowledging."""
-        while self.channel.acks._tasks:
-            await asyncio.gather(*list(self.channel.acks._tasks), return_exceptions=True)
+        await self.channel.acks.settle()
 
     async def event(
         self,

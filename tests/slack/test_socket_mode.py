@@ -44,8 +44,7 @@ async def socket_channel(
 
 
 async def settled(channel: SlackChannel) -> None:
-    while channel.acks._tasks:
-        await asyncio.gather(*list(channel.acks._tasks), return_exceptions=True)
+    await channel.acks.settle()
 
 
 async def test_socket_mode_opens_a_connection_with_the_app_token(
