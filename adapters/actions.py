@@ -3,11 +3,13 @@
 Two layers, each one encode/decode pair:
 
 - **An action** — what a tap asks for (agree to take part, choose an audience, file a note under a
-  project, answer "what we heard", keep or delete after leaving, or pick one of a prompt's
-  options). :func:`encode` gives its value (``Choice.value``, ``InboundMessage.choice``);
-  :func:`decode` reads one back into a typed action. The forms are the ones carbot has always
-  sent (``consent:yes``, ``audience:team:last``, ``project:<slug>``, ``heard:<id>:yes``,
-  ``withdraw:erase``, a prompt's own option value), so a button in an old message still works.
+  project, answer "what we heard", keep or delete after leaving, pause or resume, answer in
+  one's own words, or pick one of a prompt's options). :func:`encode` gives its value
+  (``Choice.value``, ``InboundMessage.choice``); :func:`decode` reads one back into a typed
+  action. The forms are the ones carbot has always sent (``consent:yes``, ``audience:team:last``,
+  ``project:<slug>``, ``heard:<id>:yes``, ``withdraw:erase``, a prompt's own option value), so a
+  button in an old message still works; ``pause:<span>``, ``resume:now`` and ``answer:own-words``
+  are the Slack App Home's and the *Answer* / *Send* buttons'.
 - **A button's data on a platform** — the value with the prompt it answers, if any:
   :func:`pack` gives ``<delivery id>|<value>`` (``|<value>`` for a button that answers no prompt),
   refused when over the platform's limit (Telegram: 64 bytes; Slack: 2,000 characters);
@@ -75,7 +77,27 @@ class Pick:
     value: str
 
 
-Action = Consent | Withdraw | SetAudience | FileNote | Heard | Pick
+@dataclass(frozen=True)
+class Pause:
+    """No questions for a while; ``span`` as a person would type it after "pause" ("1 week")."""
+
+    span: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Questions again, after a pause."""
+
+
+@dataclass(frozen=True)
+class Write:
+    """Answer a prompt in one's own words: Slack's *Answer* (which opens a box to write in) and
+    Teams' *Send* under its text box (which brings the words with it)."""
+
+
+Action = Consent | Withdraw | SetAudience | FileNote | Heard | Pause | Resume | Write | Pick
+RESUME = "resume:now"
+WRITE = "answer:own-words"
 
 
 def encode(action: Action) -> str:
@@ -93,6 +115,14 @@ def encode(action: Action) -> str:
             if digest_id is None or right is None:
                 raise ValueError("a 'what we heard' button needs its digest and its answer")
             return f"heard:{digest_id}:{'yes' if right else 'no'}"
+        case Pause(span=span):
+            if not span.strip():
+                raise ValueError("a pause button needs how long to pause for")
+            return f"pause:{span}"
+        case Resume():
+            return RESUME
+        case Write():
+            return WRITE
         case Pick(value=value):
             return value
     raise TypeError(f"not an action: {action!r}")
@@ -106,6 +136,10 @@ def decode(value: str | None) -> Action | None:
         return None
     if value in ("withdraw:keep", "withdraw:erase"):
         return Withdraw(erase=value == "withdraw:erase")
+    if value == RESUME:
+        return Resume()
+    if value == WRITE:
+        return Write()
     prefix, colon, rest = value.partition(":")
     if colon and prefix == "consent":
         return Consent(agreed=rest == "yes")
@@ -114,6 +148,8 @@ def decode(value: str | None) -> Action | None:
         return SetAudience(audience, last=scope == "last")
     if rest and prefix == "project":
         return FileNote(rest)
+    if rest.strip() and prefix == "pause":
+        return Pause(rest.strip())
     if rest and prefix == "heard":
         digest, _, verdict = rest.partition(":")
         right = {"yes": True, "no": False}.get(verdict)

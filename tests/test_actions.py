@@ -9,10 +9,13 @@ from adapters.actions import (
     Consent,
     FileNote,
     Heard,
+    Pause,
     Pick,
+    Resume,
     SetAudience,
     Tap,
     Withdraw,
+    Write,
     decode,
     encode,
     pack,
@@ -34,6 +37,10 @@ EVERY_ACTION = [
     FileNote("fife-family-hub"),
     Heard(12, right=True),
     Heard(12, right=False),
+    Pause("1 week"),
+    Pause("2 weeks"),
+    Resume(),
+    Write(),
     Pick("4"),
     Pick("more_time"),
 ]
@@ -61,6 +68,11 @@ def test_every_action_reads_back_as_itself(action: actions.Action) -> None:
         ("3", Pick("3")),
         ("withdraw:later", Pick("withdraw:later")),
         ("consent", Pick("consent")),
+        ("pause:2 weeks", Pause("2 weeks")),
+        ("pause:", Pick("pause:")),
+        ("resume:now", Resume()),
+        ("resume", Pick("resume")),  # an App Home's Resume button before actions
+        ("answer:own-words", Write()),
     ],
 )
 def test_a_value_carbot_sent_before_reads_as_the_same_action(
@@ -141,3 +153,8 @@ def test_a_value_over_a_platforms_limit_is_refused_not_cut() -> None:
     assert kit.choice_value("é" * 31, 31)  # Slack counts characters: it fits there
     with pytest.raises(ValueError, match="too long"):
         kit.choice_value("x" * 2000, 31)
+
+
+def test_a_pause_button_says_how_long() -> None:
+    with pytest.raises(ValueError, match="how long"):
+        encode(Pause(" "))

@@ -300,6 +300,15 @@ class SlackChannel:
         except DeliveryError as exc:
             log.warning("could not send a reply on Slack: %s", exc)
 
+    async def whisper(self, user: str, text: str, conversation: str | None = None) -> None:
+        """Tell ``user`` something only they see, in ``conversation`` (their DM if None); a
+        failure is logged (it answers a tap that changed nothing)."""
+        try:
+            channel = conversation or await self.api.dm_channel(user)
+            await self.api.call("chat.postEphemeral", channel=channel, user=user, text=text)
+        except DeliveryError as exc:
+            log.warning("could not answer a Slack button carbot cannot read: %s", exc)
+
     async def say(self, user: str, result: InboundResult, thread_ts: str | None = None) -> None:
         """Send the core's replies to ``user``'s DM (in ``thread_ts`` when they wrote there)."""
         if result.duplicate:

@@ -2,7 +2,8 @@
 
 Button values carry what the core needs back, built by :func:`adapters.actions.pack`
 (``<delivery id>|<value>``), so a tap is matched to its prompt without any lookup in the
-adapter; buttons sent before that carry ``{"d": delivery_id, "v": value}``, still read.
+adapter; buttons sent before that carry ``{"d": delivery_id, "v": value}``, still read, and an
+*Answer* button sent before it carries only its delivery id (:func:`read_answer_button`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import adapters.actions as actions
 from adapters.base import Choice, OutboundPrompt, OutboundText
-from adapters.numbers import json_int
+from adapters.numbers import json_int, strict_id
 
 CHOICE_ACTION = "carbot_choice"  # action ids are CHOICE_ACTION + "_<n>" (unique in a block)
 ANSWER_ACTION = "carbot_answer"
@@ -62,6 +63,15 @@ def choice_value(value: str, delivery_id: int | None = None) -> str:
     return actions.pack(value, delivery_id, limit=actions.SLACK_LIMIT, in_bytes=False)
 
 
+def read_answer_button(value: str | None) -> actions.Tap | None:
+    """What an *Answer* button carried: ``<delivery id>|answer:own-words``, or (sent before
+    :func:`adapters.actions.pack` was used for it) the bare delivery id."""
+    delivery_id = strict_id(value or "")
+    if delivery_id is not None:
+        return actions.Tap(actions.encode(actions.Write()), delivery_id)
+    return actions.unpack(value)
+
+
 def _choice_buttons(choices: tuple[Choice, ...], delivery_id: int | None) -> list[Block]:
     return [
         _button(f"{CHOICE_ACTION}_{n}", c.label, choice_value(c.value, delivery_id))
@@ -79,7 +89,8 @@ def prompt_blocks(prompt: OutboundPrompt) -> list[Block]:
     blocks.append(section_block(prompt.text))
     elements = _choice_buttons(prompt.choices, prompt.delivery_id)
     if prompt.kind in ("text", "evidence"):
-        elements.append(_button(ANSWER_ACTION, "Answer", str(prompt.delivery_id), "primary"))
+        answer = choice_value(actions.encode(actions.Write()), prompt.delivery_id)
+        elements.append(_button(ANSWER_ACTION, "Answer", answer, "primary"))
     if elements:
         blocks.append(
             {"type": "actions", "block_id": f"prompt_{prompt.delivery_id}", "elements": elements}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import adapters.actions as actions
 from adapters.base import Choice
 from adapters.slack.blocks import Block, context_block, escape, section_block
 
@@ -14,6 +15,7 @@ PAUSE_ACTION = "carbot_home_pause"  # + "_1w" / "_2w"
 RESUME_ACTION = "carbot_home_resume"
 AUDIENCE_ACTION = "carbot_home_audience"
 PAUSES = {"1w": ("1 week", "Pause 1 week"), "2w": ("2 weeks", "Pause 2 weeks")}
+HOME_ACTIONS = (actions.Pause, actions.Resume, actions.SetAudience)  # what its controls ask
 
 
 @dataclass(frozen=True)
@@ -87,17 +89,17 @@ def home_view(view: HomeView) -> Block:
                 "action_id": RESUME_ACTION,
                 "text": {"type": "plain_text", "text": "Resume now"},
                 "style": "primary",
-                "value": "resume",
+                "value": actions.encode(actions.Resume()),
             }
         )
     else:
-        for key, (args, label) in PAUSES.items():
+        for key, (span, label) in PAUSES.items():
             controls.append(
                 {
                     "type": "button",
                     "action_id": f"{PAUSE_ACTION}_{key}",
                     "text": {"type": "plain_text", "text": label},
-                    "value": args,
+                    "value": actions.encode(actions.Pause(span)),
                 }
             )
     blocks.append({"type": "actions", "block_id": "home_pause", "elements": controls})

@@ -24,9 +24,8 @@ from adapters.base import (
     OutboundText,
 )
 from adapters.errors import FileTooLarge, NotCommittedYet
-from adapters.numbers import strict_id
 from adapters.slack import blocks as kit
-from adapters.slack.home import AUDIENCE_ACTION, PAUSE_ACTION, RESUME_ACTION
+from adapters.slack.home import AUDIENCE_ACTION, HOME_ACTIONS, PAUSE_ACTION, RESUME_ACTION
 
 if TYPE_CHECKING:
     from adapters.slack.adapter import SlackChannel
@@ -38,6 +37,8 @@ EDITED = (
     "I keep what you first sent, so editing a message here doesn't change it. To change your "
     "last answer, send 'edit' followed by the new text."
 )
+UNREADABLE_BUTTON = "That button no longer works. Please answer by replying to the question."
+OLD_HOME_BUTTON = "That button no longer works; your Home tab is up to date again."
 Payload = dict[str, Any]
 
 
@@ -143,13 +144,14 @@ async def on_edited(channel: SlackChannel, event: Payload) -> None:
 
 async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respond: Any) -> None:
     tap = actions.unpack(str(action.get("value") or ""))
-    if tap is None:
-        log.warning("ignored a Slack button that carbot did not make")
-        return
-    value, delivery = tap.value, tap.delivery_id
     user = body["user"]["id"]
     container = body.get("container") or {}
     conversation, ts = container.get("channel_id"), container.get("message_ts")
+    if tap is None:
+        log.warning("ignored a Slack button that carbot did not make")
+        await channel.whisper(user, UNREADABLE_BUTTON, conversation)
+        return
+    value, delivery = tap.value, tap.delivery_id
     ref = f"{conversation}:{ts}" if conversation and ts else None
     message = _inbound(
         channel,
@@ -278,11 +280,15 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
         message = body.get("message") or {}
         container = body.get("container") or {}
         ref = f"{container.get('channel_id')}:{container.get('message_ts')}"
+        tap = kit.read_answer_button(str(action.get("value") or ""))
+        if tap is None or tap.delivery_id is None or not isinstance(tap.action, actions.Write):
+            log.warning("ignored an Answer button that carbot did not make")
+            await channel.whisper(
+                body["user"]["id"], UNREADABLE_BUTTON, container.get("channel_id")
+            )
+            return
         try:
-            delivery = strict_id(str(action.get("value") or ""))
-            if delivery is None:
-                raise ValueError("the Answer button names no delivery")
-            modal = kit.answer_modal(delivery, str(message.get("text") or ""), ref)
+            modal = kit.answer_modal(tap.delivery_id, str(message.get("text") or ""), ref)
             await channel.api.call("views.open", trigger_id=body["trigger_id"], view=modal)
         except (DeliveryError, ValueError) as exc:
             log.warning("could not open the answer modal: %s", exc)
@@ -331,33 +337,27 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
         shown = [block for reply in result.replies for block in kit.text_blocks(reply)]
         await ack(text="\n\n".join(r.text for r in result.replies), blocks=shown[:50])
 
-    async def from_home(
-        body: Payload, action: Payload, command: str, args: str = "", choice: str | None = None
-    ) -> None:
+    async def from_home(body: Payload, action: Payload, value: str) -> None:
+        """An App Home control (pause, resume, the audience) → the core; the Home shown again."""
         user = body["user"]["id"]
-        event_id = f"action:{body.get('trigger_id') or action.get('action_ts')}"
-        result = await on_person_command(channel, body, event_id, command, args, choice)
-        if result is not None:
-            await channel.say(user, result)
+        if isinstance(actions.decode(value), HOME_ACTIONS):
+            event_id = f"action:{body.get('trigger_id') or action.get('action_ts')}"
+            result = await on_person_command(channel, body, event_id, "", choice=value)
+            if result is not None:
+                await channel.say(user, result)
+        else:
+            log.warning("ignored an App Home control that carbot did not make")
+            await channel.whisper(user, OLD_HOME_BUTTON)
         await channel.publish_home(_team(body), user)
 
-    @app.action(re.compile(rf"^{PAUSE_ACTION}_\w+$"))
-    async def pause_tapped(ack: Any, body: Payload, action: Payload) -> None:
-        await channel.acks.within_budget(
-            from_home(body, action, "pause", str(action["value"])), body["user"]["id"]
-        )
-        await ack()
-
-    @app.action(RESUME_ACTION)
-    async def resume_tapped(ack: Any, body: Payload, action: Payload) -> None:
-        await channel.acks.within_budget(from_home(body, action, "resume"), body["user"]["id"])
+    @app.action(re.compile(rf"^({PAUSE_ACTION}_\w+|{RESUME_ACTION})$"))
+    async def home_button_tapped(ack: Any, body: Payload, action: Payload) -> None:
+        value = str(action.get("value") or "")
+        await channel.acks.within_budget(from_home(body, action, value), body["user"]["id"])
         await ack()
 
     @app.action(AUDIENCE_ACTION)
     async def audience_chosen(ack: Any, body: Payload, action: Payload) -> None:
         value = str((action.get("selected_option") or {}).get("value") or "")
-        if isinstance(actions.decode(value), actions.SetAudience):  # the only choice offered
-            await channel.acks.within_budget(
-                from_home(body, action, "", choice=value), body["user"]["id"]
-            )
+        await channel.acks.within_budget(from_home(body, action, value), body["user"]["id"])
         await ack()

@@ -24,6 +24,7 @@ BOT_METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.history": frozenset({"im:history"}),
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
+    "chat.postEphemeral": frozenset({"chat:write"}),
     "views.open": frozenset(),
     "views.publish": frozenset(),
     "users.lookupByEmail": frozenset({"users:read", "users:read.email"}),

@@ -236,6 +236,13 @@ class Conversation:
                 await heard(turn, action.digest_id, action.right)
             else:
                 turn.say(texts.HEARD_UNKNOWN)
+        elif isinstance(action, actions.Pause):  # the Slack App Home's pause buttons
+            await run_command(turn, "pause", action.span)
+        elif isinstance(action, actions.Resume):
+            await run_command(turn, "resume", "")
+        elif isinstance(action, actions.Write) and not (message.text or "").strip():
+            turn.outcome = "empty"  # an *Answer* button's value, but no words came with it
+            turn.say(texts.EMPTY)
         elif command is not None and command[0] in ("start", "link"):
             turn.outcome = "help"
             turn.say(texts.READY)

@@ -202,6 +202,9 @@ class FakeSlack:
         self.messages[(params["channel"], ts)] = message
         return {"channel": params["channel"], "ts": ts, "message": message}
 
+    def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"message_ts": f"{1700000000 + next(self._ts)}.000200"}  # seen by one user only
+
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (params["channel"], params["ts"])
         self.messages[key] = {

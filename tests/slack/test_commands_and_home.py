@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from adapters.actions import Pause, decode
 from adapters.base import Choice, InboundResult, OutboundText
 from adapters.slack import HomeView, RecentAnswer
+from adapters.slack.home import home_view
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.slack.conftest import MakeSlack, RecordingHandler
 from tests.slack.payloads import (
@@ -127,23 +129,18 @@ async def test_opening_the_app_home_publishes_the_next_prompt_and_recent_answers
     assert recorder.messages == []
 
 
-async def test_pausing_from_the_app_home_sends_pause_to_the_core_and_republishes(
+async def test_pausing_from_the_app_home_asks_the_core_to_pause_and_republishes(
     fake_slack: FakeSlack, recorder: RecordingHandler, make_slack: MakeSlack
 ) -> None:
     paused = HomeView(name="Alex", paused_until="Friday 13 December")
     requests = await make_slack(home_provider=home_for(paused))
     recorder.reply = lambda m: InboundResult(replies=[OutboundText("Paused until Friday.")])
 
-    pause = {
-        "type": "button",
-        "action_id": "carbot_home_pause_1w",
-        "value": "1 week",
-        "text": {"type": "plain_text", "text": "Pause 1 week"},
-    }
+    pause = next(b for b in buttons(home_view(ALEX_HOME)) if b["text"]["text"] == "Pause 1 week")
     await requests.interact(block_actions_payload(pause))
 
     [message] = recorder.messages
-    assert (message.command, message.args) == ("pause", "1 week")
+    assert decode(message.choice) == Pause("1 week")
     assert fake_slack.posted()[-1]["text"] == "Paused until Friday."
     assert "Paused until Friday 13 December" in shown_text(fake_slack.homes[USER])
     assert [b["text"]["text"] for b in buttons(fake_slack.homes[USER])] == ["Resume now"]
