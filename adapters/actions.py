@@ -28,6 +28,7 @@ from adapters.numbers import json_int, strict_id
 
 TELEGRAM_LIMIT = 64  # bytes of callback_data
 SLACK_LIMIT = 2000  # characters of a button's value
+CARD_LIMIT = 2000  # characters of a Teams card button's value: carbot's own bound
 TOO_LONG = "button value too long for the platform ({size} > {limit})"
 
 

@@ -2,14 +2,16 @@
 
 A prompt's card shows its project and phase, the question, and its controls: the 1–5 scale or
 the choices as ``Action.Submit`` buttons, a text box with *Send* for a text answer, or a line
-saying how to send evidence. Every button's data names what it answers::
+saying how to send evidence. Every button's data carries its value, built by
+:func:`adapters.actions.pack` with the prompt it answers (*Send* carries the action
+``Write``)::
 
-    {"carbot": "answer", "delivery": 12, "value": "4", "q": "How well…", "ctx": "Family hub…"}
+    {"carbot": "12|4", "q": "How well…", "ctx": "Family hub…"}
 
 Teams hands that back (with the text box's ``answer``) in the message it posts when the person
 taps; the question and context ride along so the card can be redrawn with the answer on it
 (``updateActivity``) without carbot keeping the card anywhere. A reply's buttons (consent, the
-audience, which project) carry ``{"carbot": "reply", "value": …, "label": …}``.
+audience, which project) carry ``{"carbot": "|consent:yes", "label": "I agree"}``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
+import adapters.actions as actions
 from adapters.base import Choice, OutboundPrompt, OutboundText
 
 VERSION = "1.5"  # what Teams renders on desktop, web and mobile
@@ -53,6 +56,11 @@ def _head(context: str | None, reminder: bool) -> list[CardElement]:
     return blocks
 
 
+def button_value(value: str, delivery_id: int | None = None) -> str:
+    """A card button's value for ``value`` (answering ``delivery_id``)."""
+    return actions.pack(value, delivery_id, limit=actions.CARD_LIMIT, in_bytes=False)
+
+
 def _button_title(choice: Choice, scale: bool) -> str:
     return choice.value if scale else choice.label
 
@@ -63,13 +71,9 @@ def prompt_card(prompt: OutboundPrompt, original: str | None = None) -> Adaptive
     if prompt.reminder and original:
         body.append(_text(f"Earlier: {original}", is_subtle=True))
     body.append(_text(prompt.text, size="Medium", weight="Bolder"))
-    keep = {
-        "carbot": "answer",
-        "delivery": prompt.delivery_id,
-        "q": prompt.text[:KEEP_QUESTION],
-        "ctx": prompt.context or "",
-    }
-    actions: list[SubmitAction] = []
+    keep = {"q": prompt.text[:KEEP_QUESTION], "ctx": prompt.context or ""}
+    answers = prompt.delivery_id
+    buttons: list[SubmitAction] = []
     scale = prompt.kind == "scale"
     if scale and prompt.choices:
         first, last = prompt.choices[0], prompt.choices[-1]
@@ -77,16 +81,20 @@ def prompt_card(prompt: OutboundPrompt, original: str | None = None) -> Adaptive
             _text(f"{first.value} = {first.label} · {last.value} = {last.label}", is_subtle=True)
         )
     if prompt.kind in ("scale", "choice"):
-        actions = [
-            SubmitAction(title=_button_title(choice, scale), data={**keep, "value": choice.value})
+        buttons = [
+            SubmitAction(
+                title=_button_title(choice, scale),
+                data={"carbot": button_value(choice.value, answers), **keep},
+            )
             for choice in prompt.choices
         ]
     elif prompt.kind == "text":
         body.append(TextInput(id=ANSWER_INPUT, is_multiline=True, placeholder=TEXT_PLACEHOLDER))
-        actions = [SubmitAction(title="Send", data=keep)]
+        write = button_value(actions.encode(actions.Write()), answers)
+        buttons = [SubmitAction(title="Send", data={"carbot": write, **keep})]
     else:
         body.append(_text(EVIDENCE_HINT, is_subtle=True))
-    return AdaptiveCard(version=VERSION, body=body, actions=actions or None)
+    return AdaptiveCard(version=VERSION, body=body, actions=buttons or None)
 
 
 def answered_card(question: str | None, context: str | None, label: str) -> AdaptiveCard:
@@ -100,14 +108,14 @@ def answered_card(question: str | None, context: str | None, label: str) -> Adap
 
 def reply_card(message: OutboundText) -> AdaptiveCard:
     """A reply with buttons (consent, the audience, which project)."""
-    actions = [
+    buttons = [
         SubmitAction(
             title=choice.label,
-            data={"carbot": "reply", "value": choice.value, "label": choice.label},
+            data={"carbot": button_value(choice.value), "label": choice.label},
         )
         for choice in message.choices
     ]
-    return AdaptiveCard(version=VERSION, body=[_text(message.text)], actions=actions)
+    return AdaptiveCard(version=VERSION, body=[_text(message.text)], actions=buttons)
 
 
 def chosen_card(text: str | None, label: str) -> AdaptiveCard:

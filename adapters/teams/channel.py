@@ -57,6 +57,7 @@ SHOWN = 5000  # sent cards whose question (or reply text) is kept for redrawing 
 GROUP_CHAT = "I only work in a personal chat: open carbot from the Apps bar and message me there."
 UNSUPPORTED = "Sorry, I can't read that. Send text, a photo or a file."
 EMPTY_ANSWER = "Type your answer in the box first, then press Send."
+UNREADABLE_BUTTON = "That button no longer works. Please answer by replying to the question."
 EDITED = (
     "I keep what you first sent, so editing a message here doesn't change it. "
     "To change your last answer, send edit followed by the new text."
@@ -136,7 +137,10 @@ class TeamsChannel:
 
     async def send_prompt(self, to: Recipient, prompt: OutboundPrompt) -> MessageRef:
         """Send ``prompt`` as a card; a reminder is posted as a reply to its prompt."""
-        activity = MessageActivityInput().add_card(cards.prompt_card(prompt))
+        try:
+            activity = MessageActivityInput().add_card(cards.prompt_card(prompt))
+        except ValueError as exc:  # a button's value over the limit
+            raise DeliveryError(f"Teams: {exc}") from exc
         if prompt.reminder and prompt.reminds:
             activity.reply_to_id = prompt.reminds
         sent = await self._post(self.config.service_url, to.external_id, activity)
@@ -213,9 +217,14 @@ class TeamsChannel:
         who = self._accepted(activity)
         if who is None:
             return
-        data = inbound.card_action(activity.get("value"))
+        data = inbound.card_data(activity.get("value"))
         if data is not None:
-            message = inbound.from_card(activity, who, data)
+            tap = inbound.card_tap(data)
+            if tap is None:
+                log.warning("ignored a Teams card button that carbot did not make")
+                self._spawn(self._say(who, OutboundText(UNREADABLE_BUTTON)))
+                return
+            message = inbound.from_card(activity, who, tap, data)
             if message.text is None and message.choice is None:
                 self._spawn(self._say(who, OutboundText(EMPTY_ANSWER)))
                 return
@@ -291,7 +300,7 @@ class TeamsChannel:
                     context = context or _str(data.get("ctx"))
                 card = cards.answered_card(question or asked, context, result.answered.label)
                 await self._redraw(who.service_url, who.conversation, ref, card)
-        elif data is not None and data.get("carbot") == "reply" and tapped:
+        elif data is not None and message.delivery_id is None and tapped:  # a reply's button
             text, _context = self._shown.get(tapped, (None, None))
             label = _str(data.get("label")) or message.choice or ""
             await self._redraw(

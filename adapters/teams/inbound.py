@@ -7,7 +7,8 @@ conversation reference carbot stores, since proactive messages go to the Bot Con
 address (``TeamsConfig.service_url``) with the conversation id.
 
 A tap on a card's ``Action.Submit`` arrives as a message whose ``value`` is the button's data
-(:mod:`adapters.teams.cards`) plus the card's text box; a file sent in the chat arrives as a
+(:mod:`adapters.teams.cards`, its ``carbot`` value read by :func:`adapters.actions.unpack`) plus
+the card's text box; a file sent in the chat arrives as a
 ``file.download.info`` attachment with a short-lived download link, an image pasted into the
 message as an ``image/*`` attachment behind the Bot Connector (fetched with the bot's token).
 """
@@ -22,9 +23,9 @@ from typing import Any
 
 import httpx
 
+import adapters.actions as actions
 from adapters.base import AttachmentKind, InboundAttachment, InboundMessage
 from adapters.errors import FileTooLarge
-from adapters.numbers import json_int
 from adapters.teams.cards import ANSWER_INPUT
 from adapters.teams.config import CHANNEL
 
@@ -68,19 +69,26 @@ def received_at() -> datetime:
     return datetime.now(UTC)
 
 
-def card_action(value: object) -> dict[str, Any] | None:
-    """A card button's data, when ``value`` is one of carbot's."""
-    if isinstance(value, dict) and value.get("carbot") in ("answer", "reply"):
+def card_data(value: object) -> dict[str, Any] | None:
+    """A card button's data, when ``value`` is a tap on one of carbot's cards (its ``carbot``
+    value may still be one carbot cannot read: :func:`card_tap` says)."""
+    if isinstance(value, dict) and isinstance(value.get("carbot"), str):
         return value
     return None
 
 
-def from_card(activity: dict[str, Any], who: Sender, data: dict[str, Any]) -> InboundMessage:
+def card_tap(data: dict[str, Any]) -> actions.Tap | None:
+    """What the tapped button carried; None when carbot could not have made it."""
+    return actions.unpack(data["carbot"])
+
+
+def from_card(
+    activity: dict[str, Any], who: Sender, tap: actions.Tap, data: dict[str, Any]
+) -> InboundMessage:
     """A tapped button (a choice, a scale value, or *Send* with the text box's answer)."""
-    chosen = data.get("value")
     typed = data.get(ANSWER_INPUT)
-    delivery = json_int(data.get("delivery")) if data.get("carbot") == "answer" else None
     text = typed.strip() if isinstance(typed, str) and typed.strip() else None
+    writes = isinstance(tap.action, actions.Write)  # *Send*: the words are the answer
     return InboundMessage(
         channel=CHANNEL,
         event_id=str(activity.get("id") or ""),
@@ -88,8 +96,8 @@ def from_card(activity: dict[str, Any], who: Sender, data: dict[str, Any]) -> In
         workspace=who.tenant,
         received_at=received_at(),
         text=text,
-        choice=chosen if isinstance(chosen, str) and chosen else None,
-        delivery_id=delivery,
+        choice=None if writes else tap.value,
+        delivery_id=tap.delivery_id,
         reply_to=_str(activity.get("replyToId")),
     )
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters import actions
 from adapters.teams import TeamsChannel, TeamsConfig
 from bot.channels.teams import link_by_email
 from bot.core.conversation import Conversation
@@ -147,6 +148,12 @@ def card_of(body: dict[str, Any]) -> dict[str, Any]:
 
 def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
     return list(card_of(body).get("actions") or [])
+
+
+def tapped(button: dict[str, Any]) -> actions.Action | None:
+    """What a tap on a card's button asks for."""
+    tap = actions.unpack(button["data"].get("carbot"))
+    return tap.action if tap is not None else None
 
 
 def shown(body: dict[str, Any]) -> str:

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from adapters.actions import SetAudience
 from adapters.teams.manifest import COMMANDS
 from bot.core.onboarding import issue_link_code
 from bot.services import Services
 from storage.models import ChannelIdentity, ConsentRecord, Person, Reflection
 from tests.fakes.teams_connector import TENANT, FakeConnector
 from tests.support.participants import make_participant, make_project, seed
-from tests.teams.conftest import ALEX, Teams, activity, buttons, shown, teams_world
+from tests.teams.conftest import ALEX, Teams, activity, buttons, shown, tapped, teams_world
 
 NOW = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -163,7 +164,7 @@ async def test_choosing_an_audience_on_the_card_sets_the_default_audience(
     await teams.say("audience")
     card = connector.posted(ALEX)[-1]
     card_id = list(connector.activities)[-1]
-    [researchers] = [b for b in buttons(card) if "researchers" in b["data"]["value"]]
+    [researchers] = [b for b in buttons(card) if tapped(b) == SetAudience("researchers")]
 
     await teams.tap(researchers["data"], reply_to=card_id)
 
