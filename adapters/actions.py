@@ -30,6 +30,8 @@ TELEGRAM_LIMIT = 64  # bytes of callback_data
 SLACK_LIMIT = 2000  # characters of a button's value
 CARD_LIMIT = 2000  # characters of a Teams card button's value: carbot's own bound
 TOO_LONG = "button value too long for the platform ({size} > {limit})"
+# What a person is told after tapping a button carbot cannot read (every channel says the same).
+UNREADABLE = "That button no longer works. Please answer by replying to the question."
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,6 @@ EDITED = (
     "I keep what you first sent, so editing a message here doesn't change it. To change your "
     "last answer, send 'edit' followed by the new text."
 )
-UNREADABLE_BUTTON = "That button no longer works. Please answer by replying to the question."
 OLD_HOME_BUTTON = "That button no longer works; your Home tab is up to date again."
 Payload = dict[str, Any]
 
@@ -149,7 +148,7 @@ async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respo
     conversation, ts = container.get("channel_id"), container.get("message_ts")
     if tap is None:
         log.warning("ignored a Slack button that carbot did not make")
-        await channel.whisper(user, UNREADABLE_BUTTON, conversation)
+        await channel.whisper(user, actions.UNREADABLE, conversation)
         return
     value, delivery = tap.value, tap.delivery_id
     ref = f"{conversation}:{ts}" if conversation and ts else None
@@ -284,7 +283,7 @@ def register(app: AsyncApp, channel: SlackChannel) -> None:
         if tap is None or tap.delivery_id is None or not isinstance(tap.action, actions.Write):
             log.warning("ignored an Answer button that carbot did not make")
             await channel.whisper(
-                body["user"]["id"], UNREADABLE_BUTTON, container.get("channel_id")
+                body["user"]["id"], actions.UNREADABLE, container.get("channel_id")
             )
             return
         try:

@@ -29,6 +29,7 @@ with warnings.catch_warnings():  # the SDK announces a preview feature carbot do
     from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.cards import AdaptiveCard
 
+import adapters.actions as actions
 from adapters.base import (
     ASGIApp,
     DeliveryError,
@@ -57,7 +58,6 @@ SHOWN = 5000  # sent cards whose question (or reply text) is kept for redrawing 
 GROUP_CHAT = "I only work in a personal chat: open carbot from the Apps bar and message me there."
 UNSUPPORTED = "Sorry, I can't read that. Send text, a photo or a file."
 EMPTY_ANSWER = "Type your answer in the box first, then press Send."
-UNREADABLE_BUTTON = "That button no longer works. Please answer by replying to the question."
 EDITED = (
     "I keep what you first sent, so editing a message here doesn't change it. "
     "To change your last answer, send edit followed by the new text."
@@ -222,7 +222,7 @@ class TeamsChannel:
             tap = inbound.card_tap(data)
             if tap is None:
                 log.warning("ignored a Teams card button that carbot did not make")
-                self._spawn(self._say(who, OutboundText(UNREADABLE_BUTTON)))
+                self._spawn(self._say(who, OutboundText(actions.UNREADABLE)))
                 return
             message = inbound.from_card(activity, who, tap, data)
             if message.text is None and message.choice is None:

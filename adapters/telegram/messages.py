@@ -21,7 +21,7 @@ GROUP_CHAT = (
     "Please send me a private message{mention}."
 )
 GROUP_BUTTON = "I only answer in a private chat with you."
-UNREADABLE_BUTTON = "That button no longer works. Please answer by replying to the question."
+UNREADABLE_BUTTON = actions.UNREADABLE
 UNSUPPORTED_MESSAGE = (
     "I can read text, photos, files and voice notes. Please send your answer as one of those."
 )

@@ -227,6 +227,7 @@ class Conversation:
             turn.outcome = "too_long"
             turn.say(texts.TOO_LONG.format(length=len(message.text or ""), limit=ANSWER_LIMIT))
             return
+        words = (message.text or "").strip()
         if isinstance(action, actions.SetAudience):
             await set_audience(turn, action.audience, last=action.last)
         elif isinstance(action, actions.FileNote):
@@ -240,7 +241,10 @@ class Conversation:
             await run_command(turn, "pause", action.span)
         elif isinstance(action, actions.Resume):
             await run_command(turn, "resume", "")
-        elif isinstance(action, actions.Write) and not (message.text or "").strip():
+        elif isinstance(action, actions.Pick) and message.delivery_id is None and not words:
+            turn.outcome = "refused"  # a prompt's buttons name their prompt; a reply's are actions
+            turn.say(actions.UNREADABLE)
+        elif isinstance(action, actions.Write) and not words:
             turn.outcome = "empty"  # an *Answer* button's value, but no words came with it
             turn.say(texts.EMPTY)
         elif command is not None and command[0] in ("start", "link"):
