@@ -2,10 +2,10 @@
 
 When ``CARBOT_SLACK_LINK_BY_EMAIL`` is on, :meth:`EmailLinker.run` looks up, for each active
 person with an email address and no Slack identity yet, the Slack user with that email
-(``users.lookupByEmail``, through the adapter), stores the :class:`ChannelIdentity`, and greets
-them in a DM — with the consent question when they have not consented yet. The adapter only
-asks Slack; the database is touched here. An address Slack does not know is asked again after
-``retry_after`` (people join workspaces later), not on every tick.
+(``users.lookupByEmail``, through the adapter), links them (:mod:`bot.channels.email_link`), and
+greets them in a DM — with the consent question when they have not consented yet. The adapter
+only asks Slack; the database is touched on carbot's side. An address Slack does not know is
+asked again after ``retry_after`` (people join workspaces later), not on every tick.
 """
 
 from __future__ import annotations
@@ -14,16 +14,13 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from adapters.base import DeliveryError, OutboundText, Recipient
+from adapters.base import DeliveryError, Recipient
 from adapters.slack import SlackChannel
-from bot.core import texts
-from bot.core.onboarding import consent_request
-from bot.core.people import active_consent
+from bot.channels.email_link import link_by_email, linkable
 from bot.services import Services
 from bot.settings import Settings
-from storage.models import ChannelIdentity, Person
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +42,9 @@ class EmailLinker:
 
     async def _unlinked(self, now: datetime) -> list[tuple[int, str]]:
         async with self.services.sessions() as session:
-            linked = select(ChannelIdentity.person_id).where(ChannelIdentity.channel == "slack")
             rows = await session.execute(
                 select(Person.id, Person.email)
-                .where(
-                    Person.active.is_(True),
-                    Person.withdrawn_at.is_(None),
-                    Person.email.is_not(None),
-                    Person.id.not_in(linked),
-                )
+                .where(Person.email.is_not(None), *linkable("slack"))
                 .order_by(Person.id)
             )
             people = [(int(pid), str(email)) for pid, email in rows if email]
@@ -79,43 +70,29 @@ class EmailLinker:
                 self._not_found[person_id] = now
                 continue
             self._not_found.pop(person_id, None)
-            if await self._link(person_id, found, now):
+            if await self._link(email, found, now):
                 linked += 1
         return linked
 
-    async def _link(self, person_id: int, found: tuple[str | None, str], now: datetime) -> bool:
+    async def _link(self, email: str, found: tuple[str | None, str], now: datetime) -> bool:
         team, user = found
-        try:
-            async with self.services.sessions() as session, session.begin():
-                person = await session.get(Person, person_id)
-                if person is None:
-                    return False
-                identity = ChannelIdentity(
-                    person_id=person.id,
-                    channel="slack",
-                    workspace=team or "",
-                    external_id=user,
-                    status="active",
-                    linked_at=now,
-                )
-                session.add(identity)
-                await session.flush()
-                hello = texts.LINKED.format(name=person.name, channel="Slack")
-                if await active_consent(session, person) is None:
-                    greeting = await consent_request(session, hello + " " + texts.NEEDS_CONSENT)
-                else:
-                    greeting = OutboundText(hello)
-                identity_id = identity.id
-        except IntegrityError:
-            log.info("Slack user of person %s is linked to someone else already", person_id)
-            return False
-        log.info(
-            "linked person %s to Slack by email", person_id, extra={"action": "slack_link_email"}
+        linked = await link_by_email(
+            self.services,
+            email,
+            channel="slack",
+            shown_as="Slack",
+            workspace=team or "",
+            external_id=user,
+            now=now,
         )
+        if linked is None:
+            return False
         try:
-            await self.channel.send_text(Recipient(identity_id, user, team), greeting)
+            await self.channel.send_text(Recipient(linked.identity_id, user, team), linked.greeting)
         except DeliveryError as exc:
-            log.warning("could not greet newly linked person %s on Slack: %s", person_id, exc)
+            log.warning(
+                "could not greet newly linked person %s on Slack: %s", linked.person_id, exc
+            )
         return True
 
 

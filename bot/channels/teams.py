@@ -11,18 +11,12 @@ import logging
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from adapters.base import Channel, OutboundText
 from adapters.teams.config import TeamsConfig
-from bot.channels import ChannelPlugin
-from bot.core import texts
-from bot.core.onboarding import consent_request
-from bot.core.people import active_consent
+from bot.channels import ChannelPlugin, email_link
 from bot.services import Services
 from bot.settings import Settings, get_settings
-from storage.models import ChannelIdentity, Person
 
 log = logging.getLogger(__name__)
 
@@ -70,42 +64,16 @@ async def link_by_email(
 ) -> OutboundText | None:
     """Link the Teams chat ``conversation`` to the active person with ``email`` (no Teams
     identity yet); the greeting to send, or None when nobody matched."""
-    now = services.clock.now()
-    try:
-        async with services.sessions() as session, session.begin():
-            linked = select(ChannelIdentity.person_id).where(ChannelIdentity.channel == "teams")
-            person = await session.scalar(
-                select(Person).where(
-                    func.lower(Person.email) == email.strip().lower(),
-                    Person.active.is_(True),
-                    Person.withdrawn_at.is_(None),
-                    Person.id.not_in(linked),
-                )
-            )
-            if person is None:
-                return None
-            session.add(
-                ChannelIdentity(
-                    person_id=person.id,
-                    channel="teams",
-                    workspace=tenant,
-                    external_id=conversation,
-                    status="active",
-                    linked_at=now,
-                )
-            )
-            await session.flush()
-            hello = texts.LINKED.format(name=person.name, channel="Teams")
-            if await active_consent(session, person) is None:
-                greeting = await consent_request(session, hello + " " + texts.NEEDS_CONSENT)
-            else:
-                greeting = OutboundText(hello)
-            person_id = person.id
-    except IntegrityError:
-        log.info("a Teams chat is linked to someone else already")
-        return None
-    log.info("linked person %s to Teams by email", person_id, extra={"action": "teams_link_email"})
-    return greeting
+    linked = await email_link.link_by_email(
+        services,
+        email,
+        channel="teams",
+        shown_as="Teams",
+        workspace=tenant,
+        external_id=conversation,
+        now=services.clock.now(),
+    )
+    return linked.greeting if linked is not None else None
 
 
 # ── carbot teams ───────────────────────────────────────────────────────────────────────────
