@@ -116,3 +116,16 @@ def test_the_rules_see_relative_imports_and_imports_inside_functions() -> None:
     assert found == ["bot.channels", "bot.channels.slack", "adapters.telegram.channel"]
     assert [names_a_channel(module) for module in found] == [False, True, True]
     assert not names_a_channel("adapters.base")
+
+
+LINE_LIMIT = 400
+
+
+def test_no_channel_module_is_over_400_lines() -> None:
+    """A channel's modules stay small enough to read as one thing each (STYLE: no god modules)."""
+    too_long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for path in modules("adapters", "bot/channels")
+        if (lines := len(path.read_text().splitlines())) > LINE_LIMIT
+    ]
+    assert too_long == []
