@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from adapters.background import Background
 from adapters.base import InboundHandler, InboundMessage, InboundResult, OutboundText
 from adapters.errors import NotCommittedYet
 
@@ -45,16 +46,15 @@ class Acks:
         self.ack_budget = ack_budget
         self._post_quietly = post_quietly  # a reply to a user; failures are logged, not raised
         self.handler: InboundHandler | None = None  # the core's, once the channel has started
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.work = Background("handling a Slack event failed")
         self._seen: OrderedDict[str, bool] = OrderedDict()  # event id → finished
         self._running: dict[str, asyncio.Task[Any]] = {}  # event id → work not yet finished
-        self._replying: dict[str, asyncio.Task[Any]] = {}  # user → their latest replies' task
 
     async def within_budget(self, work: Awaitable[None], user: str | None = None) -> None:
         """Run ``work``; return when it is done or after ``ack_budget`` seconds, whichever is
         first, so that the caller can acknowledge Slack in time. The work carries on; if it
         then fails, ``user`` is told in the DM (Slack has had its ack and will not retry)."""
-        task = self._spawn(work)
+        task = self.work.spawn(work)
         await asyncio.wait({task}, timeout=self.ack_budget)
         if not task.done():
             if user is not None:
@@ -70,7 +70,7 @@ class Acks:
         ack, and Slack redelivers (the work carries on meanwhile)."""
         task = self._running.get(event_id)
         if task is None:
-            task = self._spawn(work())
+            task = self.work.spawn(work())
             self._running[event_id] = task
             task.add_done_callback(lambda _done: self._running.pop(event_id, None))
         await asyncio.wait({task}, timeout=self.ack_budget)
@@ -88,46 +88,20 @@ class Acks:
     def after_ack(self, user: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work()`` (replies to ``user``, paced) once their earlier replies have gone,
         without holding up the acknowledgement of what they sent."""
-        before = self._replying.get(user)
-
-        async def in_turn() -> None:
-            if before is not None:
-                await asyncio.gather(before, return_exceptions=True)
-            await work()
-
-        task = self._spawn(in_turn())
-        self._replying[user] = task
-
-        def forget(done: asyncio.Task[Any]) -> None:
-            if self._replying.get(user) is done:
-                del self._replying[user]
-
-        task.add_done_callback(forget)
-
-    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
+        self.work.in_turn(user, work())
 
     def _tell_late_failure(self, task: asyncio.Task[Any], user: str) -> None:
         if task.cancelled() or task.exception() is None:
             return
-        self._spawn(self._post_quietly(user, OutboundText(LATE_FAILURE)))
+        self.work.spawn(self._post_quietly(user, OutboundText(LATE_FAILURE)))
 
     async def settle(self) -> None:
         """Wait until no work is left, including work started meanwhile (replies after an ack)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.work.settle()
 
     def seen(self, event_id: str) -> bool:
         """Whether ``event_id`` was handled (or is being handled) by this process already."""
         return event_id in self._seen
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("handling a Slack event failed", exc_info=task.exception())
 
     async def handle(self, message: InboundMessage) -> InboundResult | None:
         """Pass ``message`` to the core once; None when it was seen already or not started."""

@@ -12,7 +12,6 @@ stored conversation reference (the conversation id, at ``TeamsConfig.service_url
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import warnings
 from collections import OrderedDict
@@ -30,6 +29,7 @@ with warnings.catch_warnings():  # the SDK announces a preview feature carbot do
 from microsoft_teams.cards import AdaptiveCard
 
 import adapters.actions as actions
+from adapters.background import Background
 from adapters.base import (
     ASGIApp,
     DeliveryError,
@@ -107,8 +107,7 @@ class TeamsChannel:
         self.app.on_install_add(self._on_install)
         self.app.on_message_update(self._on_edit)
         self._handler: InboundHandler | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._replying: dict[str, asyncio.Task[Any]] = {}  # conversation → its latest replies
+        self._work = Background("sending a Teams reply failed")  # replies, by conversation
         self._shown: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
 
     # ── the Channel protocol ───────────────────────────────────────────────────────────────
@@ -128,8 +127,7 @@ class TeamsChannel:
         log.info("Teams channel started (app %s)", self.config.app_id)
 
     async def stop(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._work.settle()
         await self._http.aclose()
 
     def mounts(self) -> Mapping[str, ASGIApp]:
@@ -155,8 +153,7 @@ class TeamsChannel:
 
     async def idle(self) -> None:
         """Wait for the replies and card redraws still going out (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._work.settle()
 
     # ── sending ────────────────────────────────────────────────────────────────────────────
 
@@ -208,7 +205,7 @@ class TeamsChannel:
         if self.config.link_by_email and self.email_linker is not None:
             greeting = await self._link_by_email(who)
             if greeting is not None:
-                self._spawn(self._say(who, greeting))
+                self._work.spawn(self._say(who, greeting))
                 return
         await self._handle(who, inbound.installed(activity, who), None)
 
@@ -222,11 +219,11 @@ class TeamsChannel:
             tap = inbound.card_tap(data)
             if tap is None:
                 log.warning("ignored a Teams card button that carbot did not make")
-                self._spawn(self._say(who, OutboundText(actions.UNREADABLE)))
+                self._work.spawn(self._say(who, OutboundText(actions.UNREADABLE)))
                 return
             message = inbound.from_card(activity, who, tap, data)
             if message.text is None and message.choice is None:
-                self._spawn(self._say(who, OutboundText(EMPTY_ANSWER)))
+                self._work.spawn(self._say(who, OutboundText(EMPTY_ANSWER)))
                 return
         else:
             files, too_large = await inbound.read_attachments(
@@ -238,7 +235,7 @@ class TeamsChannel:
             )
             message = inbound.from_message(activity, who, files, too_large)
             if message.text is None and not files and not too_large:
-                self._spawn(self._say(who, OutboundText(UNSUPPORTED)))
+                self._work.spawn(self._say(who, OutboundText(UNSUPPORTED)))
                 return
         await self._handle(who, message, data)
 
@@ -250,7 +247,7 @@ class TeamsChannel:
             who is not None
             and (activity.get("channelData") or {}).get("eventType") == "editMessage"
         ):
-            self._in_turn(who.conversation, self._say(who, OutboundText(EDITED)))
+            self._work.in_turn(who.conversation, self._say(who, OutboundText(EDITED)))
 
     def _accepted(self, activity: dict[str, Any]) -> inbound.Sender | None:
         """The sender, when the activity is from a personal chat in carbot's tenant."""
@@ -264,7 +261,7 @@ class TeamsChannel:
             return None
         if not who.personal:
             log.info("Ignored a Teams message from a group chat", extra={"action": "teams.group"})
-            self._spawn(self._say(who, OutboundText(GROUP_CHAT)))
+            self._work.spawn(self._say(who, OutboundText(GROUP_CHAT)))
             return None
         return who
 
@@ -275,7 +272,7 @@ class TeamsChannel:
         if self._handler is None:
             raise RuntimeError("the Teams channel has not started")
         result = await self._handler(message)
-        self._in_turn(who.conversation, self._render(who, message, result, data))
+        self._work.in_turn(who.conversation, self._render(who, message, result, data))
 
     async def _render(
         self,
@@ -322,36 +319,6 @@ class TeamsChannel:
         if not email:
             return None
         return await self.email_linker(str(email), who.conversation, who.tenant)
-
-    def _in_turn(self, conversation: str, work: Awaitable[None]) -> None:
-        """Run ``work`` (replies in one chat) once that chat's earlier replies have gone, so a
-        person who sends two messages quickly gets the answers in order."""
-        before = self._replying.get(conversation)
-
-        async def after_earlier() -> None:
-            if before is not None:
-                await asyncio.gather(before, return_exceptions=True)
-            await work
-
-        task = self._spawn(after_earlier())
-        self._replying[conversation] = task
-
-        def forget(done: asyncio.Task[Any]) -> None:
-            if self._replying.get(conversation) is done:
-                del self._replying[conversation]
-
-        task.add_done_callback(forget)
-
-    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("sending a Teams reply failed", exc_info=task.exception())
 
 
 def _str(value: object) -> str | None:
