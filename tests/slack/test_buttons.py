@@ -147,7 +147,9 @@ async def test_a_pause_for_a_span_carbot_cannot_read_asks_until_when_and_pauses_
     assert await stored_data(services) == before
 
 
-async def answer_button_tap(slack: SlackRequests, fake_slack: FakeSlack, value: str | None):  # type: ignore[no-untyped-def]
+async def text_prompt_tap(slack: SlackRequests, fake_slack: FakeSlack, value: str | None):  # type: ignore[no-untyped-def]
+    """A tap on the Answer button of a text prompt carbot sent (carrying ``value`` instead of
+    its own, if given)."""
     prompt = OutboundPrompt(delivery_id=58, kind="text", text="What surprised you this week?")
     ts = (await slack.channel.send_prompt(ALEX, prompt)).ref.split(":")[1]
     [answer] = buttons(fake_slack.messages[(DM, ts)])
@@ -163,53 +165,42 @@ async def test_the_answer_button_opens_the_box_for_its_prompt(
     alex,  # type: ignore[no-untyped-def]
     value: str | None,
 ) -> None:
-    await slack.interact(await answer_button_tap(slack, fake_slack, value))
+    await slack.interact(await text_prompt_tap(slack, fake_slack, value))
 
     [opened] = fake_slack.calls_to("views.open")
     assert '"d":58' in opened.params["view"]["private_metadata"]
     assert whispered(fake_slack) == []
 
 
-@pytest.mark.parametrize("value", ["|answer:own-words", "58|4", "answer", "0"])
-async def test_an_answer_button_carbot_did_not_make_opens_nothing_and_says_so(
-    slack: SlackRequests,
-    services: Services,
-    fake_slack: FakeSlack,
-    alex,  # type: ignore[no-untyped-def]
-    value: str,
-) -> None:
-    tap = await answer_button_tap(slack, fake_slack, value)
-    before = await stored_data(services)
-
-    await slack.interact(tap)
-
-    assert fake_slack.calls_to("views.open") == []
-    [told] = whispered(fake_slack)
-    assert NO_LONGER_WORKS in told
-    assert await stored_data(services) == before
-
-
-@pytest.mark.parametrize("value", ["4", "58|", '{"v":4}', "+1|4"])
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        ("carbot_answer", "|answer:own-words"),  # an Answer button naming no prompt
+        ("carbot_answer", "58|4"),
+        ("carbot_answer", "answer"),
+        ("carbot_answer", "0"),
+        ("carbot_choice_0", "4"),  # a choice button without its prompt
+        ("carbot_choice_0", "58|"),
+        ("carbot_choice_0", '{"v":4}'),
+        ("carbot_choice_0", "+1|4"),
+    ],
+)
 async def test_a_prompt_button_carbot_did_not_make_is_answered_and_changes_nothing(
     slack: SlackRequests,
     services: Services,
     fake_slack: FakeSlack,
     alex,  # type: ignore[no-untyped-def]
+    action_id: str,
     value: str,
 ) -> None:
-    prompt = OutboundPrompt(delivery_id=58, kind="text", text="What surprised you this week?")
-    ts = (await slack.channel.send_prompt(ALEX, prompt)).ref.split(":")[1]
-    forged = {
-        "type": "button",
-        "action_id": "carbot_choice_0",
-        "value": value,
-        "text": {"type": "plain_text", "text": "4"},
-    }
+    tap = await text_prompt_tap(slack, fake_slack, value)
+    tap["actions"][0]["action_id"] = action_id
     before = await stored_data(services)
 
-    await slack.interact(prompt_tap(fake_slack, ts, forged))
+    await slack.interact(tap)
 
     [told] = whispered(fake_slack)
     assert NO_LONGER_WORKS in told
+    assert fake_slack.calls_to("views.open") == []
     assert fake_slack.calls_to("chat.update") == []
     assert await stored_data(services) == before
