@@ -12,7 +12,8 @@ Two layers, each one encode/decode pair:
   are the Slack App Home's and the *Answer* / *Send* buttons'.
 - **A button's data on a platform** — the value with the prompt it answers, if any:
   :func:`pack` gives ``<delivery id>|<value>`` (``|<value>`` for a button that answers no prompt),
-  refused when over the platform's limit (Telegram: 64 bytes; Slack: 2,000 characters);
+  refused when over the platform's limit (Telegram: 64 bytes; Slack, and carbot's bound for a
+  Teams card: 2,000 characters);
   :func:`unpack` reads that and the JSON form of Slack buttons sent before it
   (``{"v": value, "d": delivery id}``).
 

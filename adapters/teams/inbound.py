@@ -8,9 +8,9 @@ address (``TeamsConfig.service_url``) with the conversation id.
 
 A tap on a card's ``Action.Submit`` arrives as a message whose ``value`` is the button's data
 (:mod:`adapters.teams.cards`, its ``carbot`` value read by :func:`adapters.actions.unpack`) plus
-the card's text box; a file sent in the chat arrives as a
-``file.download.info`` attachment with a short-lived download link, an image pasted into the
-message as an ``image/*`` attachment behind the Bot Connector (fetched with the bot's token).
+the card's text box; a file sent in the chat arrives as a ``file.download.info`` attachment with
+a short-lived download link, an image pasted into the message as an ``image/*`` attachment
+behind the Bot Connector (fetched with the bot's token).
 """
 
 from __future__ import annotations
