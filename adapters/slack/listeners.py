@@ -167,7 +167,7 @@ async def on_choice(channel: SlackChannel, body: Payload, action: Payload, respo
     label = None
     if result.answered is not None:
         label = result.answered.label
-    elif delivery is None:
+    elif delivery is None and not isinstance(tap.action, actions.Pick):  # a reply's action
         label = str((action.get("text") or {}).get("text") or value)
     shown = list((body.get("message") or {}).get("blocks") or [])
     if label and ref and container.get("is_ephemeral"):

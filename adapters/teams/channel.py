@@ -287,6 +287,7 @@ class TeamsChannel:
         for reply in result.replies:
             await self._say(who, reply)
         tapped = message.reply_to if data is not None else None
+        picked = isinstance(actions.decode(message.choice), actions.Pick)  # not a reply's action
         if result.answered is not None:
             refs = (*result.answered.message_refs, tapped)  # the prompt and its reminder
             asked = _str(result.answered.prompt_text)
@@ -297,7 +298,7 @@ class TeamsChannel:
                     context = context or _str(data.get("ctx"))
                 card = cards.answered_card(question or asked, context, result.answered.label)
                 await self._redraw(who.service_url, who.conversation, ref, card)
-        elif data is not None and message.delivery_id is None and tapped:  # a reply's button
+        elif data is not None and message.delivery_id is None and tapped and not picked:
             text, _context = self._shown.get(tapped, (None, None))
             label = _str(data.get("label")) or message.choice or ""
             await self._redraw(

@@ -269,7 +269,8 @@ class TelegramChannel:
         result = await self._core(inbound)
         await self._answer_tap(query, None)
         await self._render(prompt.chat.id, result, ref, shown)
-        if delivery_id is None and result.answered is None and not result.duplicate:
+        reply_action = delivery_id is None and not isinstance(tap.action, actions.Pick)
+        if reply_action and result.answered is None and not result.duplicate:
             # a button on a reply (consent, audience, which project): show what was tapped
             await self._show_choice(ref, _button_label(prompt, query.data) or value, shown)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from adapters.base import OutboundPrompt
+from adapters import actions
+from adapters.base import Choice, OutboundPrompt, OutboundText
 from bot.channels.slack import home_view_for
 from bot.clock import FrozenClock
 from bot.core import Conversation
@@ -202,5 +203,23 @@ async def test_a_prompt_button_carbot_did_not_make_is_answered_and_changes_nothi
     [told] = whispered(fake_slack)
     assert NO_LONGER_WORKS in told
     assert fake_slack.calls_to("views.open") == []
+    assert fake_slack.calls_to("chat.update") == []
+    assert await stored_data(services) == before
+
+
+async def test_a_reply_button_with_a_value_carbot_never_offers_is_refused_and_left_in_place(
+    slack: SlackRequests,
+    services: Services,
+    fake_slack: FakeSlack,
+    alex,  # type: ignore[no-untyped-def]
+) -> None:
+    ref = await slack.channel.send_text(ALEX, OutboundText("Choose", (Choice("x", "A button"),)))
+    ts = ref.ref.split(":")[1]
+    [button] = buttons(fake_slack.messages[(DM, ts)])
+    before = await stored_data(services)
+
+    await slack.interact(prompt_tap(fake_slack, ts, {**button, "value": "|frobnicate"}))
+
+    assert fake_slack.posted()[-1]["text"] == actions.UNREADABLE
     assert fake_slack.calls_to("chat.update") == []
     assert await stored_data(services) == before

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.actions import Consent, Pick, Write, pack, unpack
+from adapters.actions import UNREADABLE, Consent, Pick, Write, pack, unpack
 from adapters.base import Choice, OutboundText
 from adapters.teams.cards import reply_card
 from bot.core import texts
@@ -84,3 +84,16 @@ def test_a_reply_button_carries_its_action_and_its_label() -> None:
     [button] = card.model_dump(by_alias=True, exclude_none=True)["actions"]
     assert tapped(button) == Consent(agreed=True)
     assert button["data"]["label"] == "I agree"
+
+
+async def test_a_reply_button_with_a_value_carbot_never_offers_is_refused_and_left_in_place(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await dispatched(teams, "scale")
+    before = await stored_data(teams.services)
+
+    await teams.tap({"carbot": "|frobnicate", "label": "A button"}, reply_to="f:a-reply")
+
+    assert shown(connector.posted(ALEX)[-1]) == UNREADABLE
+    assert connector.updates() == []
+    assert await stored_data(teams.services) == before

@@ -73,4 +73,6 @@ async def test_a_button_carbot_did_not_make_is_answered_and_changes_nothing(
     said = await tap(world, data)
 
     assert said.startswith(answer)
+    if answer == actions.UNREADABLE:  # the message tapped is left as it was, to tap again
+        assert [m.buttons != [] for m in world.fake.chat(ANA) if m.text == "Choose"] == [True]
     assert await stored_data(world.services) == before
