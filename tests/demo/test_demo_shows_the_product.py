@@ -4,6 +4,7 @@ that are not the study's filler words."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -28,16 +29,39 @@ from digests.data import build_weekly
 from digests.schedule import Week, schedule_for
 from prompts.schedule import is_working_time, working_pattern
 from storage.models import Code, Coding, Membership, Memo, Project, Reflection
+from tests.conftest import make_settings
+from tests.support.demo_site import without_carbot_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday
 FILLER = ("meeting", "next", "gathered", "looking", "follow")
 
 
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, DemoReady]:
+    """The demo prepared once for the module: every test here only reads it."""
+
+    async def prepare() -> DemoReady:
+        services = Services.from_settings(settings)
+        try:
+            return await prepare_demo(
+                services, study=ROOT / "examples" / "wws-demo.yaml", real_now=NOW
+            )
+        finally:
+            await services.close()
+
+    with without_carbot_environment():
+        settings = make_settings(tmp_path_factory.mktemp("demo"))
+        return settings, asyncio.run(prepare())
+
+
 @pytest.fixture
-async def demo(settings: Settings) -> AsyncIterator[tuple[Services, DemoReady]]:
+async def demo(
+    demo_database: tuple[Settings, DemoReady],
+) -> AsyncIterator[tuple[Services, DemoReady]]:
+    """The module's demo, on services of the test's own (its own event loop's connections)."""
+    settings, ready = demo_database
     services = Services.from_settings(settings)
-    ready = await prepare_demo(services, study=ROOT / "examples" / "wws-demo.yaml", real_now=NOW)
     yield services, ready
     await services.close()
 

@@ -4,6 +4,7 @@ outbox, a review account and web chat links. Used by the browser tests and `make
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import uvicorn
 from sqlalchemy import select
 
@@ -22,7 +24,7 @@ from bot.core import Conversation
 from bot.demo.setup import prepare_demo
 from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from bot.web.app import create_app
 from storage.models import Attachment, Coding, Reflection
 
@@ -37,6 +39,20 @@ class DemoSite:
     password: str
     paths: dict[str, str]  # review pages by what they show
     chat: str  # one participant's web chat page
+
+
+@contextmanager
+def without_carbot_environment() -> Iterator[None]:
+    """What the suite's autouse fixture does for one test, for settings made for a whole module:
+    no CARBOT_* variable (the test PostgreSQL URL aside) nor DATABASE_URL reaches them."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("CARBOT_") and name != "CARBOT_TEST_POSTGRES_URL":
+                patch.delenv(name)
+        patch.delenv("DATABASE_URL", raising=False)
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
 
 
 def _free_port() -> int:
