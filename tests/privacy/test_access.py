@@ -31,9 +31,8 @@ async def _export(privacy: Privacy, person_id: int, out: Path) -> zipfile.ZipFil
 
 
 async def test_the_zip_holds_everything_of_the_person_private_answers_and_files_included(
-    read_only_privacy: Privacy, tmp_path: Path
+    privacy: Privacy, tmp_path: Path
 ) -> None:
-    privacy = read_only_privacy  # an export only reads: the tests share the module's people
     archive = await _export(privacy, privacy.ailsa_id, tmp_path / "ailsa.zip")
 
     names = archive.namelist()
@@ -63,10 +62,7 @@ async def test_the_zip_holds_everything_of_the_person_private_answers_and_files_
         assert f"\n{name}\n" in readme
 
 
-async def test_the_zip_holds_nothing_about_anyone_else(
-    read_only_privacy: Privacy, tmp_path: Path
-) -> None:
-    privacy = read_only_privacy
+async def test_the_zip_holds_nothing_about_anyone_else(privacy: Privacy, tmp_path: Path) -> None:
     async with privacy.services.sessions() as session:
         others = list(await session.scalars(select(Person).where(Person.id != privacy.ailsa_id)))
     archive = await _export(privacy, privacy.ailsa_id, tmp_path / "ailsa.zip")
