@@ -4,11 +4,12 @@ that are not the study's filler words."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from bot.demo.setup import DemoReady, prepare_demo
+from bot.demo.setup import DemoReady
 from bot.reports.context import build_context_report
 from bot.reports.viewers import study_library
 from bot.review.access import cli_viewer
@@ -28,16 +29,30 @@ from digests.data import build_weekly
 from digests.schedule import Week, schedule_for
 from prompts.schedule import is_working_time, working_pattern
 from storage.models import Code, Coding, Membership, Memo, Project, Reflection
+from tests.conftest import make_settings
+from tests.support.demo_site import prepared_demo, without_carbot_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday
 FILLER = ("meeting", "next", "gathered", "looking", "follow")
 
 
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, DemoReady]:
+    """The demo (``prepare_demo``'s database, made once per run and copied) for the module:
+    every test here only reads it."""
+
+    with without_carbot_environment():
+        settings = make_settings(tmp_path_factory.mktemp("demo"))
+    return settings, asyncio.run(prepared_demo(settings))
+
+
 @pytest.fixture
-async def demo(settings: Settings) -> AsyncIterator[tuple[Services, DemoReady]]:
+async def demo(
+    demo_database: tuple[Settings, DemoReady],
+) -> AsyncIterator[tuple[Services, DemoReady]]:
+    """The module's demo, on services of the test's own (its own event loop's connections)."""
+    settings, ready = demo_database
     services = Services.from_settings(settings)
-    ready = await prepare_demo(services, study=ROOT / "examples" / "wws-demo.yaml", real_now=NOW)
     yield services, ready
     await services.close()
 

@@ -9,7 +9,6 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -25,6 +24,7 @@ from tests.digests.factory import add_person, add_reflection, add_study, add_tea
 from tests.digests.helpers import WEEKLY_TIME
 from tests.review.conftest import PASSWORD, PASSWORD_HASH
 from tests.review.test_browser import _sign_in
+from tests.support.demo_site import without_carbot_environment
 from tests.support.schema import create_schema
 
 pytestmark = [requires_chromium, pytest.mark.browser]
@@ -53,9 +53,11 @@ async def _prepare(services: Services) -> None:
     await services.close()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    settings = make_settings(tmp_path)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One outbox for the module: its tests only sign in and read."""
+    with without_carbot_environment():
+        settings = make_settings(tmp_path_factory.mktemp("outbox"))
     asyncio.run(_prepare(Services.from_settings(settings)))
     port = free_port()
     app = create_app(Services.from_settings(settings))

@@ -41,10 +41,12 @@ class Certificate:
         return context
 
 
-@pytest.fixture
-def certificate(tmp_path: Path) -> Certificate:
-    """A self-signed certificate for 127.0.0.1, valid for a day."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1, valid for a day: made once for the module (an
+    RSA key takes a good part of a second), only ever read."""
+    folder = tmp_path_factory.mktemp("certificate")
+    cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         [
             *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),

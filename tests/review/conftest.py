@@ -7,16 +7,24 @@ the Dundee project, and an admin.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from argon2 import PasswordHasher
 
 from bot.services import Services
+from bot.settings import Settings
 from storage import fts
 from storage.models import AUDIENCES, Person
+from tests.conftest import POSTGRES_URL, fresh_postgres_database, make_settings
+from tests.support.demo_site import without_carbot_environment
+from tests.support.schema import create_schema
 from tests.support.world import (
     SCOPING,
     add_attachment,
@@ -169,3 +177,50 @@ def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
         return await build_world(services, Path(services.settings.data_dir))
 
     return built_for_the_cli(tmp_path, monkeypatch, build)
+
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@asynccontextmanager
+async def shared_database(request: pytest.FixtureRequest, folder: Path) -> AsyncIterator[Settings]:
+    """Settings on a database with carbot's schema — SQLite, or PostgreSQL for the
+    ``"postgres"`` param — for one module's tests to share; a PostgreSQL one is dropped after."""
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need CARBOT_TEST_POSTGRES_URL (set by .ci/run)")
+    async with AsyncExitStack() as stack:
+        url = None
+        if request.param == "postgres":
+            url = await stack.enter_async_context(fresh_postgres_database(with_schema=True))
+        with without_carbot_environment():
+            settings = make_settings(folder, url)
+        if url is None:
+            services = Services.from_settings(settings)
+            try:
+                await create_schema(services.engine)
+            finally:
+                await services.close()
+        yield settings
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=DATABASES)
+async def module_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    """The world built once per module on SQLite and (when configured) PostgreSQL, for tests
+    that only read it: its ``services`` are closed; use ``read_only_world``."""
+    async with shared_database(request, tmp_path_factory.mktemp("world")) as settings:
+        services = Services.from_settings(settings)
+        try:
+            world = await build_world(services, Path(settings.data_dir))
+        finally:
+            await services.close()
+        yield world
+
+
+@pytest.fixture
+async def read_only_world(module_world: World) -> AsyncIterator[World]:
+    """The module's world on services of this test's own (its event loop's connections)."""
+    services = Services.from_settings(module_world.services.settings)
+    yield dataclasses.replace(module_world, services=services)
+    await services.close()

@@ -10,6 +10,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,12 @@ import uvicorn
 from bot.review.access import cli_viewer
 from bot.review.coding import add_code
 from bot.services import Services
+from bot.settings import Settings
 from bot.web.app import create_app
 from storage.models import Partnership
 from tests.conftest import chromium_path, make_settings, requires_chromium
 from tests.review.conftest import GAELIC, PASSWORD, World, build_world
+from tests.support.demo_site import without_carbot_environment
 from tests.support.schema import create_schema
 
 pytestmark = [requires_chromium, pytest.mark.browser]
@@ -41,9 +45,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
-    settings = make_settings(tmp_path)
+@contextmanager
+def _serving(settings: Settings) -> Iterator[tuple[str, World]]:
+    """The review world in ``settings``' database, served on loopback until the block ends."""
 
     async def prepare() -> World:
         services = Services.from_settings(settings)
@@ -58,7 +62,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
         await services.close()
         return world
 
-    world = asyncio.run(prepare())
+    # in a thread of its own: the module's browser may already be running its event loop here
+    with ThreadPoolExecutor(1) as worker:
+        world = worker.submit(asyncio.run, prepare()).result()
     port = _free_port()
     app = create_app(Services.from_settings(settings))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -76,6 +82,22 @@ def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
 
 
 @pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, World]]:
+    """A world of the test's own, for the tests that code and write memos."""
+    with _serving(make_settings(tmp_path)) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def served_to_read(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+    """One world for the module's tests that only sign in and look: none of them changes it."""
+    with without_carbot_environment():
+        settings = make_settings(tmp_path_factory.mktemp("review"))
+    with _serving(settings) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -149,9 +171,9 @@ def test_a_researcher_signs_in_filters_searches_codes_writes_a_memo_and_exports(
 
 
 def test_a_lead_typing_another_partnerships_reflection_url_gets_404(
-    served: tuple[str, World], browser
+    served_to_read: tuple[str, World], browser
 ) -> None:  # type: ignore[no-untyped-def]
-    base, world = served
+    base, world = served_to_read
     page = browser.new_page()
     _sign_in(page, base, "lead@example.org")
     response = page.goto(f"{base}/review/reflections/{world.reflections[('dundee', 'team')]}")
@@ -166,9 +188,9 @@ def test_a_lead_typing_another_partnerships_reflection_url_gets_404(
     "email", ["researcher@example.org", "lead@example.org", "admin@example.org"]
 )
 def test_every_page_fits_a_320px_screen_without_sideways_scrolling(
-    served: tuple[str, World], browser, email: str
+    served_to_read: tuple[str, World], browser, email: str
 ) -> None:  # type: ignore[no-untyped-def]
-    base, world = served
+    base, world = served_to_read
     page = browser.new_page(viewport={"width": 320, "height": 640})
     _sign_in(page, base, email)
     one = world.reflections[("fife", "team")] if email.startswith("lead") else world.gaelic
@@ -183,9 +205,9 @@ def test_every_page_fits_a_320px_screen_without_sideways_scrolling(
 
 @pytest.mark.parametrize("width", [320, 390, 1280])
 def test_the_participation_charts_text_is_at_least_12px_at_every_width(
-    served: tuple[str, World], browser, width: int
+    served_to_read: tuple[str, World], browser, width: int
 ) -> None:  # type: ignore[no-untyped-def]
-    base, _world = served
+    base, _world = served_to_read
     page = browser.new_page(viewport={"width": width, "height": 800})
     _sign_in(page, base, "researcher@example.org")
     page.goto(f"{base}/review/dashboard")

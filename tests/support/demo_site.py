@@ -4,7 +4,12 @@ outbox, a review account and web chat links. Used by the browser tests and `make
 from __future__ import annotations
 
 import asyncio
+import atexit
+import copy
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -14,20 +19,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import uvicorn
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot.channels.webchat import webchat_channel
 from bot.core import Conversation
-from bot.demo.setup import prepare_demo
+from bot.demo.setup import DemoReady, prepare_demo
 from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from bot.web.app import create_app
+from storage.files import FILE_MODE
 from storage.models import Attachment, Coding, Reflection
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+STUDY = ROOT / "examples" / "wws-demo.yaml"
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday
+_prepared: tuple[Settings, DemoReady] | None = None  # this run's demo, made once, copied after
 
 
 @dataclass
@@ -39,16 +49,77 @@ class DemoSite:
     chat: str  # one participant's web chat page
 
 
+@contextmanager
+def without_carbot_environment() -> Iterator[None]:
+    """What the suite's autouse fixture does for one test, for settings made for a whole module:
+    no CARBOT_* variable (the test PostgreSQL URL aside) nor DATABASE_URL reaches them."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("CARBOT_") and name != "CARBOT_TEST_POSTGRES_URL":
+                patch.delenv(name)
+        patch.delenv("DATABASE_URL", raising=False)
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-async def _prepare(settings: Settings) -> tuple[str, str, dict[str, str], str]:
+async def prepared_demo(settings: Settings) -> DemoReady:
+    """``prepare_demo`` of the demo study at ``NOW`` in ``settings``' database and data folder,
+    which must be fresh. On SQLite it runs once per test run and is copied after (the database
+    file and the data folder): a copy is the very database and files ``prepare_demo`` made."""
+    global _prepared
+    target = _fresh_sqlite_file(settings)
+    if target is None:
+        return await _prepare_demo_in(settings)  # not a fresh SQLite database: prepare in place
+    if _prepared is None:
+        folder = Path(tempfile.mkdtemp(prefix="carbot-demo-"))
+        atexit.register(shutil.rmtree, folder, True)
+        from tests.conftest import make_settings
+
+        with without_carbot_environment():
+            made = make_settings(folder)
+        _prepared = made, await _prepare_demo_in(made)
+    made, ready = _prepared
+    _copy_demo(made, settings, target)
+    return copy.deepcopy(ready)
+
+
+def _fresh_sqlite_file(settings: Settings) -> Path | None:
+    database = make_url(settings.database_url).database
+    if not settings.database_url.startswith("sqlite") or not database:
+        return None
+    target = Path(database)
+    return None if target.exists() or Path(settings.data_dir).exists() else target
+
+
+def _copy_demo(made: Settings, settings: Settings, target: Path) -> None:
+    made_file = Path(str(make_url(made.database_url).database))
+    assert not made_file.with_name(made_file.name + "-wal").exists(), "the copy must be one file"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(made_file, target)
+    os.chmod(target, FILE_MODE)
+    if Path(made.data_dir).exists():
+        shutil.copytree(made.data_dir, settings.data_dir)
+
+
+async def _prepare_demo_in(settings: Settings) -> DemoReady:
     services = Services.from_settings(settings)
     try:
-        ready = await prepare_demo(services, study=ROOT / "examples/wws-demo.yaml", real_now=NOW)
+        return await prepare_demo(services, study=STUDY, real_now=NOW)
+    finally:
+        await services.close()  # the last connection out folds SQLite's WAL back into the file
+
+
+async def _prepare(settings: Settings) -> tuple[str, str, dict[str, str], str]:
+    ready = await prepared_demo(settings)
+    services = Services.from_settings(settings)
+    try:
         await send_due_digests(services, NOW)
         async with services.sessions() as session:
             photo = await session.scalar(
