@@ -193,8 +193,9 @@ def test_the_web_chat_send_route_never_answers_5xx_and_a_refusal_writes_nothing(
         try:
             for chosen in (FIXED, FRESH):
                 chosen(given(forms)(post))()
-            # the examples reach the core, not only the door
-            assert answered[True] > 50 and run(_reflections(services)) > 10, answered
+            # the examples reach the core, not only the door: many are answered, and words are
+            # stored (a tap on a value carbot never offered is answered and stores nothing)
+            assert answered[True] > 50 and run(_reflections(services)) >= 5, answered
         finally:
             run(client.aclose())
             run(channel.stop())
@@ -312,8 +313,9 @@ def test_the_telegram_webhook_never_answers_5xx_and_a_refusal_writes_nothing(
         try:
             for chosen in (FIXED, FRESH):
                 chosen(given(updates())(push))()
-            # the examples reach the core, not only the door
-            assert answered[True] > 50 and run(_reflections(services)) > 10, answered
+            # the examples reach the core, not only the door: many are answered, and words are
+            # stored (a tap on a value carbot never offered is answered and stores nothing)
+            assert answered[True] > 50 and run(_reflections(services)) >= 5, answered
         finally:
             run(client.aclose())
             run(channel.stop())
