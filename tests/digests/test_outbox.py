@@ -141,8 +141,9 @@ async def test_the_review_nav_shows_the_outbox_to_admins_only_and_only_without_s
 
 
 async def test_each_digest_an_admin_opens_leaves_one_audit_line_and_a_refused_one_none(
-    services: Any,
+    any_services: Any,
 ) -> None:
+    services = any_services  # on SQLite and PostgreSQL
     await _written(services)
     await send_due_digests(services, WEEKLY_TIME)
     (path,) = services.settings.outbox_dir.glob("*.eml")
