@@ -9,6 +9,7 @@ import click
 from bot.cli import with_services
 from bot.evaluation.events import find_event
 from bot.evaluation.summary import summarise, summary_lines, write_summary_csv
+from bot.review import audit
 from bot.review.access import cli_viewer
 from bot.services import Services
 
@@ -29,7 +30,9 @@ async def evaluation(services: Services, event_key: str, csv_file: Path | None) 
         event = await find_event(session, event_key)
         if event is None:
             raise click.ClickException(f"no event {event_key!r} in the loaded study")
-        summary = await summarise(session, event, cli_viewer(services.settings.default_timezone))
+        viewer = cli_viewer(services.settings.default_timezone)
+        summary = await summarise(session, event, viewer)
+    await audit.record(services.sessions, viewer, "evaluation_report", f"event:{event_key}")
     for line in summary_lines(summary):
         click.echo(line)
     if csv_file is not None:

@@ -13,6 +13,7 @@ from bot.cli.evaluation import evaluation
 from bot.reports.context import build_context_report
 from bot.reports.render import render_docx, render_html, render_pdf
 from bot.reports.viewers import command_line_viewer, study_library
+from bot.review import audit
 from bot.services import Services
 
 
@@ -80,6 +81,15 @@ async def context(
             body = render_pdf(html, services.settings.chromium)
         except PdfUnavailable as exc:
             raise click.ClickException(str(exc)) from exc
+    await audit.record(
+        services.sessions,
+        viewer,
+        "context_report",
+        f"project:{project_slug}",
+        event=event_key,
+        format=fmt,
+        view=view,
+    )
     if output is None and fmt == "html":
         sys.stdout.buffer.write(body)
         return

@@ -1,6 +1,10 @@
-"""The audit log: who read which reflection, evidence file, search results or export, and when.
+"""The audit log: who read which reflection, evidence file, search results, report, digest or
+export, and when.
 
-Reads are recorded with ids and filters only, never a reflection's words. Admins read the log in
+Reads are recorded with ids and filters only, never a reflection's words. Every way reflection
+words are shown leaves one entry: a reflection page, an evidence file, a list or search, a context
+report (``context_report``) or evaluation summary (``evaluation_report``) on the web or the
+command line, and a digest opened in the outbox (``read_digest``). Admins read the log in
 the workspace (``/review/audit``) and with ``carbot audit``; both go through :func:`entries`.
 """
 
@@ -18,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.review.access import Viewer
 from storage.models import AuditLog, User
 
-READ_ACTIONS = ("read_reflection", "read_evidence", "search")
+READ_ACTIONS = (
+    "read_reflection",
+    "read_evidence",
+    "search",
+    "context_report",
+    "evaluation_report",
+    "read_digest",
+)
 PAGE_LIMIT = 200
 CSV_COLUMNS = ["at_utc", "actor", "account", "action", "target", "details"]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from bot.review import audit
 from bot.review.access import Viewer
 from bot.review.web import ReviewRoute, current_viewer, not_found, render, services_of
 
@@ -110,6 +111,7 @@ async def show(request: Request, name: str) -> HTMLResponse:
     if path is None:
         return not_found(request, viewer)
     message = _read(path)
+    await audit.record(services_of(request).sessions, viewer, "read_digest", f"outbox:{name}")
     html_part = message.get_body(("html",))
     text_part = message.get_body(("plain",))
     page = render(

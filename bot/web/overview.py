@@ -98,6 +98,7 @@ async def evaluation_page(request: Request, event: str = "") -> HTMLResponse:
         if chosen is None:
             return not_found(request, viewer)
         summary = await summarise(session, chosen, viewer)
+    await audit.record(services_of(request).sessions, viewer, "evaluation_report", f"event:{event}")
     return render(
         request, "evaluation.html", viewer=viewer, events=events, summary=summary, small_n=SMALL_N
     )

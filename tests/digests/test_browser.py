@@ -1,5 +1,6 @@
-"""The digest HTML in headless Chromium: no horizontal scrolling on a phone or a desktop, and
-``carbot digest preview --png`` saves screenshots at both widths."""
+"""The digest HTML in headless Chromium: no horizontal scrolling on a phone or a desktop, no
+critical or serious axe-core violation (WCAG 2.2 A and AA) on its own, and ``carbot digest
+preview --png`` saves screenshots at both widths."""
 
 from __future__ import annotations
 
@@ -118,6 +119,52 @@ async def test_digests_fit_a_phone_and_a_desktop_without_horizontal_scrolling(
     overflow = await _overflow(pages, (375, 800))
 
     assert overflow == [(0, 375, 0), (0, 800, 0), (1, 375, 0), (1, 800, 0)]
+
+
+async def _axe_violations(html: str, widths: tuple[int, ...]) -> dict[int, list[Any]]:
+    """axe-core's critical and serious violations of ``html`` as a page of its own, by width (the
+    outbox shows it in a sandboxed frame, which axe does not enter)."""
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    from tests.review.test_browser_pages import WCAG
+
+    axe = Axe()
+    found: dict[int, list[Any]] = {}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
+        try:
+            for width in widths:
+                page = await browser.new_page(viewport={"width": width, "height": 900})
+                await page.set_content(html)
+                results = await axe.run(page, options={"runOnly": WCAG})
+                found[width] = [
+                    (v["id"], v["impact"], [n["html"][:120] for n in v["nodes"]][:3])
+                    for v in results.response["violations"]
+                    if v["impact"] in ("critical", "serious")
+                ]
+                await page.close()
+        finally:
+            await browser.close()
+    return found
+
+
+async def test_axe_finds_no_critical_or_serious_violation_in_a_lead_digest_or_the_cross_digest(
+    services: Any,
+) -> None:
+    await _rich_week(services)
+    weekly = bodies(await render_preview(services, "family-hub", "2027-W10"))[1]
+    cross = bodies(await render_preview(services, None, "2027-W10"))[1]
+    assert LONG_WORD in weekly and "Across partnerships" in cross
+
+    found = {
+        "lead digest": await _axe_violations(weekly, (390, 1280)),
+        "cross-partnership digest": await _axe_violations(cross, (390, 1280)),
+    }
+
+    assert found == {name: {390: [], 1280: []} for name in found}, found
 
 
 def _database(tmp_path: Path, fill: Callable[[Services], Awaitable[None]] | None = None) -> Any:

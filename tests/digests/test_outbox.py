@@ -15,6 +15,7 @@ from storage.db import transaction
 from storage.models import User
 from tests.digests.factory import add_reflection, add_study, add_team
 from tests.digests.helpers import WEEKLY_TIME, outbox_messages
+from tests.review.helpers import audit_entries
 
 
 async def _written(services: Any) -> None:
@@ -137,3 +138,22 @@ async def test_the_review_nav_shows_the_outbox_to_admins_only_and_only_without_s
     assert '<a href="/review/outbox">Outbox</a>' in admin_page.text
     assert "/review/outbox" not in other_page.text
     assert "/review/outbox" not in smtp_page.text
+
+
+async def test_each_digest_an_admin_opens_leaves_one_audit_line_and_a_refused_one_none(
+    any_services: Any,
+) -> None:
+    services = any_services  # on SQLite and PostgreSQL
+    await _written(services)
+    await send_due_digests(services, WEEKLY_TIME)
+    (path,) = services.settings.outbox_dir.glob("*.eml")
+
+    async with await _client(services, "someone@example.org") as someone:
+        assert (await someone.get(f"/review/outbox/{path.name}")).status_code == 404
+    assert await audit_entries(services, "read_digest") == []
+    async with await _client(services, "admin@example.org") as admin:
+        await admin.get("/review/outbox")  # the list shows subjects, not the digests' words
+        assert (await admin.get(f"/review/outbox/{path.name}")).status_code == 200
+    (entry,) = await audit_entries(services, "read_digest")
+    actor, target = entry
+    assert actor.startswith("user:") and target == f"outbox:{path.name}"

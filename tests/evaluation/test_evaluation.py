@@ -245,14 +245,11 @@ def test_carbot_report_evaluation_prints_the_figures_and_writes_csv(
     assert missing.exit_code == 1 and "no event 'nope'" in missing.output
 
 
-async def test_the_evaluation_page_shows_the_figures_to_a_lead_of_a_taking_part_project(
-    services: Services,
-) -> None:
+async def _lead_and_outsider(services: Services) -> None:
+    """Accounts for lead@example.org, a lead of the event's project, and other@example.org."""
     from storage.models import Membership, User
     from tests.review.conftest import PASSWORD_HASH
-    from tests.review.helpers import client, sign_in
 
-    people = await _fixture(services)
     async with transaction(services.sessions) as session:
         event = await find_event(session, "spring-retreat")
         assert event is not None
@@ -267,6 +264,15 @@ async def test_the_evaluation_page_shows_the_figures_to_a_lead_of_a_taking_part_
                 User(email="other@example.org", password_hash=PASSWORD_HASH),
             ]
         )
+
+
+async def test_the_evaluation_page_shows_the_figures_to_a_lead_of_a_taking_part_project(
+    services: Services,
+) -> None:
+    from tests.review.helpers import client, sign_in
+
+    people = await _fixture(services)
+    await _lead_and_outsider(services)
     async with client(services) as http:
         await sign_in(http, "lead@example.org")
         listing = await http.get("/review/reports/evaluation")
@@ -284,3 +290,52 @@ async def test_the_evaluation_page_shows_the_figures_to_a_lead_of_a_taking_part_
         await sign_in(http, "other@example.org")
         outside = await http.get("/review/reports/evaluation?event=spring-retreat")
     assert outside.status_code == 404
+
+
+async def test_each_evaluation_summary_shown_leaves_one_audit_line_and_a_refused_one_none(
+    services: Services,
+) -> None:
+    from tests.review.helpers import audit_entries, client, sign_in
+
+    await _fixture(services)
+    await _lead_and_outsider(services)
+    async with client(services) as http:
+        await sign_in(http, "other@example.org")
+        outside = await http.get("/review/reports/evaluation?event=spring-retreat")
+    assert outside.status_code == 404
+    assert await audit_entries(services, "evaluation_report") == []
+    async with client(services) as http:
+        await sign_in(http, "lead@example.org")
+        await http.get("/review/reports/evaluation")  # the list of events shows no comments
+        page = await http.get("/review/reports/evaluation?event=spring-retreat")
+    assert "Research planning time" in page.text
+    (entry,) = await audit_entries(services, "evaluation_report")
+    actor, target = entry
+    assert actor.startswith("user:") and target == "event:spring-retreat"
+
+
+def test_carbot_report_evaluation_leaves_one_audit_line_and_none_for_an_unknown_event(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from bot.cli import main
+    from tests.conftest import make_settings
+    from tests.review.helpers import audit_entries_of
+
+    settings = make_settings(tmp_path)
+
+    async def setup() -> None:
+        services = Services.from_settings(settings)
+        await create_schema(services.engine)
+        await _fixture(services)
+        await services.close()
+
+    asyncio.run(setup())
+    env = {"CARBOT_DATABASE_URL": settings.database_url, "CARBOT_DATA_DIR": str(tmp_path)}
+    missing = CliRunner().invoke(main, ["report", "evaluation", "--event", "nope"], env=env)
+    assert missing.exit_code == 1
+    assert audit_entries_of(settings, "evaluation_report") == []
+    shown = CliRunner().invoke(main, ["report", "evaluation", "--event", "spring-retreat"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert audit_entries_of(settings, "evaluation_report") == [("cli", "event:spring-retreat")]

@@ -13,7 +13,7 @@ from docx import Document
 from bot.cli import main
 from bot.reports.render import chromium
 from tests.reports.conftest import NAMES, ReportWorld, build_report_world
-from tests.review.helpers import client, sign_in
+from tests.review.helpers import audit_entries, audit_entries_of, client, sign_in
 from tests.support.world import built_for_the_cli
 
 PAGE = "/review/reports/context?project=fife-hub&event=retreat"
@@ -116,3 +116,35 @@ async def test_the_page_offers_the_report_as_a_pdf(report_world: ReportWorld) ->
     assert pdf.status_code == 200, pdf.text
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+async def test_each_report_shown_or_downloaded_leaves_one_audit_line_and_a_refused_one_none(
+    report_world: ReportWorld,
+) -> None:
+    async with client(report_world.services) as http:
+        await sign_in(http, "dundee-lead@example.org")
+        assert (await http.get(PAGE)).status_code == 404
+    assert await audit_entries(report_world.services, "context_report") == []
+    async with client(report_world.services) as http:
+        await sign_in(http, "lead@example.org")
+        assert (await http.get(PAGE)).status_code == 200
+        shown = await audit_entries(report_world.services, "context_report")
+        assert (await http.get(PAGE + "&format=docx")).status_code == 200
+        both = await audit_entries(report_world.services, "context_report")
+    (actor, target), *_ = both
+    assert len(shown) == 1 and len(both) == 2
+    assert actor.startswith("user:") and target == "project:fife-hub"
+
+
+def test_the_command_leaves_one_audit_line_per_report_and_none_for_an_unknown_event(
+    cli_report_world: ReportWorld,
+) -> None:
+    settings = cli_report_world.services.settings
+    runner = CliRunner()
+    base = ["report", "context", "--project", "fife-hub", "--event"]
+    unknown = runner.invoke(main, [*base, "winter"])
+    assert unknown.exit_code == 1
+    assert audit_entries_of(settings, "context_report") == []
+    shown = runner.invoke(main, [*base, "retreat"])
+    assert shown.exit_code == 0, shown.output
+    assert audit_entries_of(settings, "context_report") == [("cli", "project:fife-hub")]

@@ -9,10 +9,13 @@ from typing import Any, TypeVar
 
 import httpx
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.services import Services
+from bot.settings import Settings
 from bot.web.app import create_app
+from storage.models import AuditLog
 from tests.review.conftest import PASSWORD, World
 
 T = TypeVar("T")
@@ -72,3 +75,23 @@ def with_services(world: World, body: Callable[[Services], Awaitable[T]]) -> T:
             await services.close()
 
     return asyncio.run(run())  # type: ignore[no-any-return]
+
+
+async def audit_entries(services: Services, action: str) -> list[tuple[str, str]]:
+    """The audit log's (actor, target) pairs for ``action``, oldest first."""
+    async with services.sessions() as session:
+        query = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+        return [(e.actor, e.target) for e in (await session.scalars(query)).all()]
+
+
+def audit_entries_of(settings: Settings, action: str) -> list[tuple[str, str]]:
+    """:func:`audit_entries` on fresh services for ``settings``' database (for CLI tests)."""
+
+    async def run() -> list[tuple[str, str]]:
+        services = Services.from_settings(settings)
+        try:
+            return await audit_entries(services, action)
+        finally:
+            await services.close()
+
+    return asyncio.run(run())

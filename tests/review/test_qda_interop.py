@@ -280,3 +280,28 @@ def test_export_check_refuses_a_file_that_is_not_a_project(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["export", "check", str(junk)])
     assert result.exit_code == 1
     assert "not a .qdpx" in result.output
+
+
+def test_export_check_names_a_code_name_used_twice_and_fails(tmp_path: Path) -> None:
+    from bot.cli import main
+
+    qde = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<Project xmlns="urn:QDA-XML:project:1.0" name="Two of one name" origin="a test">\n'
+        "  <CodeBook><Codes>\n"
+        '    <Code guid="6f9a3c1e-0000-4000-8000-000000000001" name="Barriers" isCodable="true">\n'
+        '      <Code guid="6f9a3c1e-0000-4000-8000-000000000002" name="Time" isCodable="true"/>\n'
+        "    </Code>\n"
+        '    <Code guid="6f9a3c1e-0000-4000-8000-000000000003" name="Enablers" isCodable="true"/>\n'
+        '    <Code guid="6f9a3c1e-0000-4000-8000-000000000004" name="time" isCodable="true"/>\n'
+        "  </Codes></CodeBook>\n"
+        "</Project>\n"
+    )
+    repeated = tmp_path / "repeated.qdpx"
+    with zipfile.ZipFile(repeated, "w") as archive:
+        archive.writestr("project.qde", qde)
+    result = CliRunner().invoke(main, ["export", "check", str(repeated)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith("0 sources, 4 codes, 0 codings")
+    assert f"{repeated}: line 8: code name 'time' is used twice (also line 5)" in result.output
+    assert "1 problem(s): a QDA tool may refuse this file." in result.output

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 import uvicorn
@@ -32,7 +32,7 @@ from bot.services import Services
 from bot.settings import Settings, get_settings
 from bot.web.app import create_app
 from storage.files import FILE_MODE
-from storage.models import Attachment, Coding, Reflection
+from storage.models import Attachment, Coding, Person, Reflection
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDY = ROOT / "examples" / "wws-demo.yaml"
@@ -129,12 +129,15 @@ async def _prepare(settings: Settings) -> tuple[str, str, dict[str, str], str]:
                 .limit(1)
             )
             coded = await session.scalar(select(Coding.reflection_id).limit(1))
+            person = await session.scalar(select(Person.key).order_by(Person.id).limit(1))
     finally:
         await services.close()
     eml = await asyncio.to_thread(lambda: sorted(Path(settings.outbox_dir).glob("*.eml")))
     lead = next(p for p in eml if "_lead_weekly_" in p.name)
     cross = next(p for p in eml if "_cross_partnership_" in p.name)
     assert ready.review_email and ready.review_password and photo and coded and ready.links
+    assert ready.context_report and person
+    event = parse_qs(urlsplit(ready.context_report).query)["event"][0]
     paths = {
         "home": "/",
         "reflections": "/review/reflections",
@@ -146,6 +149,11 @@ async def _prepare(settings: Settings) -> tuple[str, str, dict[str, str], str]:
         "outbox": "/review/outbox",
         "a lead digest": f"/review/outbox/{lead.name}",
         "the cross-partnership digest": f"/review/outbox/{cross.name}",
+        "context report": ready.context_report,
+        "evaluation summary": "/review/reports/evaluation?" + urlencode({"event": event}),
+        "audit log": "/review/audit",
+        "people": "/review/people",
+        "one person": f"/review/people/{quote(person)}",
     }
     chat = urlsplit(ready.links[0].url).path
     return ready.review_email, ready.review_password, paths, chat
