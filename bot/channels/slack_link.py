@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.base import DeliveryError, OutboundText, Recipient
-from adapters.slack import SlackChannel
 from bot.core import texts
 from bot.core.onboarding import consent_request
 from bot.core.people import active_consent
 from bot.services import Services
 from bot.settings import Settings
 from storage.models import ChannelIdentity, Person
+
+if TYPE_CHECKING:
+    from adapters.slack import SlackChannel
 
 log = logging.getLogger(__name__)
 
