@@ -16,6 +16,7 @@ an optional TOTP second factor, and backoff then lockout after repeated failures
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -40,7 +41,14 @@ CSRF_COOKIE = "carbot_csrf"
 SESSION_MAX_AGE = 12 * 3600
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an address with no usable account is checked against. Made on the first sign-in,
+    not on import: argon2 holds 64 MB while it hashes, and every ``carbot run`` imports this
+    module whether or not anyone signs in."""
+    return _hasher.hash("not a real password")
 
 
 def hash_password(password: str) -> str:
@@ -48,8 +56,9 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password_hash: str | None, password: str) -> bool:
+    dummy = _dummy_hash()  # made before either branch, so the first sign-ins cost the same
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or dummy, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
