@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,8 +39,6 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
-V = TypeVar("V")
-
 # Deliveries that occupied a person's week: everything but those called off before sending.
 NOT_COUNTED = ("cancelled",)
 LOOK_BACK = timedelta(days=120)
@@ -66,27 +64,26 @@ class ProjectPlan:
         return next((p for p in self.phases if p.starts_on <= day <= p.ends_on), None)
 
 
-def _grouped(pairs: Iterable[tuple[int, V]]) -> dict[int, list[V]]:
-    """``(id, value)`` pairs as each id's list of values, in the order given."""
-    grouped: dict[int, list[V]] = defaultdict(list)
-    for key, value in pairs:
-        grouped[key].append(value)
-    return grouped
-
-
-async def _taken(
-    session: AsyncSession, start: datetime, end: datetime
+async def taken_slots(
+    session: AsyncSession, person_ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[datetime]]:
-    """Each person's prompts between ``start`` and ``end``, of every project."""
-    rows = await session.execute(
-        select(Delivery.person_id, Delivery.slot).where(
-            Delivery.slot >= start, Delivery.slot < end, _occupies_its_slot()
+    """Each of these people's prompts between ``start`` and ``end``, of every project."""
+    taken: dict[int, list[datetime]] = defaultdict(list)
+    for chunk in _chunks(sorted(person_ids)):
+        rows = await session.execute(
+            select(Delivery.person_id, Delivery.slot).where(
+                Delivery.person_id.in_(chunk),
+                Delivery.slot >= start,
+                Delivery.slot < end,
+                _occupies_its_slot(),
+            )
         )
-    )
-    return _grouped(rows.all())
+        for person_id, slot in rows.all():
+            taken[person_id].append(slot)
+    return taken
 
 
-def _may_come_back() -> Any:
+def may_come_back() -> Any:
     """Called off before it was sent, for a reason that may be taken back."""
     return and_(
         Delivery.status.in_(CALLED_OFF),
@@ -98,25 +95,27 @@ def _may_come_back() -> Any:
 def _occupies_its_slot() -> Any:
     """A delivery the planner plans around: not cancelled, and not skipped for a reason that
     may be taken back (a lifted pause gives its slot back)."""
-    return and_(Delivery.status.not_in(NOT_COUNTED), not_(_may_come_back()))
+    return and_(Delivery.status.not_in(NOT_COUNTED), not_(may_come_back()))
 
 
-async def _existing_keys(
+async def existing_keys(
     session: AsyncSession, person_ids: set[int], first: datetime, last: datetime
-) -> set[tuple[int, int, datetime]]:
-    """The (person, project, slot) keys already in the table among these people's slots."""
-    found: set[tuple[int, int, datetime]] = set()
+) -> dict[tuple[int, int, datetime], bool]:
+    """The (person, project, slot) keys already in the table among these people's slots, each
+    with whether its row may come back (:func:`may_come_back`): only those are looked at again."""
+    found: dict[tuple[int, int, datetime], bool] = {}
+    returns = may_come_back().label("may_come_back")
     for chunk in _chunks(sorted(person_ids)):
         rows = await session.execute(
-            select(Delivery.person_id, Delivery.project_id, Delivery.slot).where(
+            select(Delivery.person_id, Delivery.project_id, Delivery.slot, returns).where(
                 Delivery.person_id.in_(chunk), Delivery.slot >= first, Delivery.slot <= last
             )
         )
-        found.update((p, q, slot) for p, q, slot in rows.all())
+        found.update(((p, q, slot), bool(back)) for p, q, slot, back in rows.all())
     return found
 
 
-async def _library(services: Services) -> Library:
+async def read_library(services: Services) -> Library:
     async with services.sessions() as session:
         study = (
             await session.execute(select(Study).order_by(Study.id).limit(1))
@@ -129,7 +128,7 @@ async def _library(services: Services) -> Library:
         return load_library(None)
 
 
-async def _time_budget(services: Services) -> int | None:
+async def time_budget(services: Services) -> int | None:
     """The study's monthly time budget per participant, in seconds (None: no budget)."""
     async with services.sessions() as session:
         options = await session.scalar(select(Study.options).order_by(Study.id).limit(1))
@@ -137,7 +136,7 @@ async def _time_budget(services: Services) -> int | None:
     return int(minutes) * 60 if isinstance(minutes, int) and minutes > 0 else None
 
 
-async def _projects(session: AsyncSession, default_zone: str) -> dict[int, ProjectPlan]:
+async def project_plans(session: AsyncSession, default_zone: str) -> dict[int, ProjectPlan]:
     rows = await session.execute(
         select(Project)
         .join(Partnership, Project.partnership_id == Partnership.id)
@@ -185,26 +184,38 @@ async def _event_windows(session: AsyncSession) -> dict[int, tuple[EventWindow, 
     return {project_id: tuple(windows) for project_id, windows in found.items()}
 
 
-async def _eligible_members(
-    session: AsyncSession, project_ids: Sequence[int]
-) -> dict[int, list[Person]]:
-    if not project_ids:
-        return {}
-    rows = await session.execute(
-        select(Membership.project_id, Person)
-        .join(Person, Membership.person_id == Person.id)
-        .where(
-            Membership.project_id.in_(project_ids),
-            Membership.role == "participant",
-            Membership.active.is_(True),
-            *eligible_person_clauses(),
-        )
-        .order_by(Membership.project_id, Person.id)
-    )
-    return _grouped(rows.all())
+async def eligible_pages(
+    services: Services, project_id: int, size: int
+) -> AsyncIterator[list[Person]]:
+    """The project's eligible participants in order of id, ``size`` at a time, each page read
+    in a session of its own: a run holds one page of people, not all of them."""
+    after = 0
+    while True:
+        async with services.sessions() as session:
+            page = list(
+                await session.scalars(
+                    select(Person)
+                    .join(Membership, Membership.person_id == Person.id)
+                    .where(
+                        Membership.project_id == project_id,
+                        Membership.role == "participant",
+                        Membership.active.is_(True),
+                        Person.id > after,
+                        *eligible_person_clauses(),
+                    )
+                    .order_by(Person.id)
+                    .limit(size)
+                )
+            )
+        if not page:
+            return
+        yield page
+        if len(page) < size:
+            return
+        after = page[-1].id
 
 
-async def _timelines(
+async def timelines(
     session: AsyncSession, person_ids: set[int], now: datetime
 ) -> dict[int, list[tuple[datetime, str]]]:
     """Each person's prompts (slot, key) from a while before ``now`` on, in slot order."""
@@ -228,7 +239,7 @@ def _chunks(values: Sequence[int], size: int = 500) -> list[Sequence[int]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-async def _carry_forward_answers(
+async def carry_forward_answers(
     session: AsyncSession, library: Library, pairs: set[tuple[int, int]]
 ) -> dict[tuple[int, int], dict[str, str]]:
     """For each (person, project): source prompt key → the person's latest answer to it there,

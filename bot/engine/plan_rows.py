@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine.deliveries import move
 from bot.engine.plan_reads import (
     ProjectPlan,
-    _carry_forward_answers,
-    _existing_keys,
-    _may_come_back,
-    _timelines,
+    carry_forward_answers,
+    existing_keys,
+    may_come_back,
+    timelines,
 )
 from bot.evaluation.plan import item_due, render_item
 from bot.services import Services
@@ -43,7 +43,7 @@ REVIVED_RESETS: dict[str, Any] = {
 }
 
 
-async def _insert_batch(
+async def insert_batch(
     services: Services,
     library: Library,
     work: Sequence[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]],
@@ -55,12 +55,12 @@ async def _insert_batch(
     inserted = 0
     async with transaction(services.sessions) as session:
         people = {person.id for _, person, _, _ in work}
-        timelines = await _timelines(session, people, now)
-        answers = await _carry_forward_answers(
+        recent = await timelines(session, people, now)
+        answers = await carry_forward_answers(
             session, library, {(person.id, plan.project.id) for plan, person, _, _ in work}
         )
         slots_in = [slot for _, _, _, slots in work for slot in slots]
-        existing = await _existing_keys(session, people, min(slots_in), max(slots_in))
+        existing = await existing_keys(session, people, min(slots_in), max(slots_in))
         rows: list[dict[str, Any]] = []
         for plan, person, pattern, slots in work:
             inserted += await _insert_person(
@@ -70,7 +70,7 @@ async def _insert_batch(
                 person,
                 pattern,
                 slots,
-                timelines[person.id],
+                recent[person.id],
                 answers[(person.id, plan.project.id)],
                 now,
                 existing,
@@ -93,7 +93,7 @@ async def _insert_person(
     timeline: list[tuple[datetime, str]],
     answers: dict[str, str],
     now: datetime,
-    existing: set[tuple[int, int, datetime]],
+    existing: dict[tuple[int, int, datetime], bool],
     rows: list[dict[str, Any]],
 ) -> int:
     """Choose each slot's prompt; a new slot's row goes on ``rows`` (inserted by the caller),
@@ -142,9 +142,10 @@ async def _insert_person(
             "prompt_options": chosen.options,
             "status": "planned",
         }
-        if (person.id, plan.project.id, slot) not in existing:
+        returns = existing.get((person.id, plan.project.id, slot))
+        if returns is None:
             rows.append(values)
-        elif await _revive(session, values, now):
+        elif returns and await _revive(session, values, now):
             inserted += 1
         else:
             continue
@@ -169,7 +170,7 @@ async def _revive(session: AsyncSession, values: dict[str, Any], now: datetime) 
     back, gets that prompt). The move is conditional, so a second planner does nothing."""
     existing = await session.scalar(
         select(Delivery.id).where(
-            *(getattr(Delivery, name) == values[name] for name in UNIQUE_KEY), _may_come_back()
+            *(getattr(Delivery, name) == values[name] for name in UNIQUE_KEY), may_come_back()
         )
     )
     if existing is None:
@@ -181,6 +182,6 @@ async def _revive(session: AsyncSession, values: dict[str, Any], now: datetime) 
         "planned",
         "replanned",
         now,
-        where=[_may_come_back()],
+        where=[may_come_back()],
         values={**fresh, **REVIVED_RESETS},
     )

@@ -20,16 +20,17 @@ from bot.engine.availability import judge, pattern_for
 from bot.engine.calloff import tidy_planned
 from bot.engine.plan_reads import (
     ProjectPlan,
-    _eligible_members,
-    _library,
-    _projects,
-    _taken,
-    _time_budget,
+    eligible_pages,
+    project_plans,
+    read_library,
+    taken_slots,
+    time_budget,
 )
-from bot.engine.plan_rows import _insert_batch
+from bot.engine.plan_rows import insert_batch
 from bot.evaluation.events import study_events
 from bot.services import Services
 from digests.timespent import budget_spent
+from prompts.library import Library
 from prompts.schedule import WorkingPattern, plan_slots, within_budget
 from prompts.timecost import CAP
 from storage.models import Person
@@ -37,7 +38,7 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
-BATCH = 200  # people-and-projects planned per transaction
+BATCH = 200  # people read, planned and inserted at a time (one transaction)
 YIELD_EVERY = 100  # people planned between two turns of the event loop
 LOOKAHEAD = timedelta(days=1)  # how far past the horizon a run looks for the next slot
 MONTH_MARGIN = timedelta(days=32)  # the time budget looks at whole months around the horizon
@@ -74,75 +75,116 @@ async def plan_run(
     now = now.astimezone(UTC)
     end = now + horizon
     start = max(now, since) if since is not None else now
-    library = await _library(services)
-    budget = await _time_budget(services)
+    library = await read_library(services)
+    budget = await time_budget(services)
     if tidy:
         await tidy_planned(services, now)
     async with services.sessions() as session:
-        projects = await _projects(session, services.settings.default_timezone)
+        projects = await project_plans(session, services.settings.default_timezone)
         if only is not None:
             projects = {key: plan for key, plan in projects.items() if key in only}
         events = await study_events(session)
-        for project_id, found in list(projects.items()):
-            mine = tuple(e for e in events if project_id in e.project_ids)
-            if mine:
-                projects[project_id] = replace(found, evaluations=mine)
-        members = await _eligible_members(session, [p.project.id for p in projects.values()])
-        taken = await _taken(session, now - TAKEN_MARGIN, end + TAKEN_MARGIN)
-        spent = (
-            await budget_spent(
-                session,
-                sorted({p.id for people in members.values() for p in people}),
-                now - MONTH_MARGIN,
-                end + MONTH_MARGIN,
-            )
-            if budget is not None
-            else defaultdict(list)
+    for project_id, found in list(projects.items()):
+        mine = tuple(e for e in events if project_id in e.project_ids)
+        if mine:
+            projects[project_id] = replace(found, evaluations=mine)
+    run = _Run(services, library, now, start, end, budget)
+    for project_id in sorted(projects):
+        async for people in eligible_pages(services, project_id, BATCH):
+            await run.plan_page(projects[project_id], people)
+    if run.inserted:
+        log.info(
+            "planned %d deliveries", run.inserted, extra={"action": "plan", "count": run.inserted}
         )
-    work: list[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]] = []
-    next_entry = end + LOOKAHEAD
-    for project_id, people in members.items():
-        plan = projects[project_id]
+    return run.inserted, run.next_entry
+
+
+class _Run:
+    """One planning run, a page of people at a time: each page's slots are chosen and
+    inserted before the next page is read. What a person's slots depend on across their
+    projects — the slots they already have (``taken``) and their time budget (``spent``) — is
+    read the first time the run meets them and kept, with this run's new slots, to the end."""
+
+    def __init__(
+        self,
+        services: Services,
+        library: Library,
+        now: datetime,
+        start: datetime,
+        end: datetime,
+        budget: int | None,
+    ) -> None:
+        self.services = services
+        self.library = library
+        self.now, self.start, self.end = now, start, end
+        self.budget = budget
+        self.taken: dict[int, list[datetime]] = defaultdict(list)
+        self.spent: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        self.met: set[int] = set()
+        self.next_entry = end + LOOKAHEAD
+        self.inserted = 0
+
+    async def _meet(self, people: list[Person]) -> None:
+        new = sorted({person.id for person in people} - self.met)
+        if not new:
+            return
+        now, end = self.now, self.end
+        async with self.services.sessions() as session:
+            taken = await taken_slots(session, new, now - TAKEN_MARGIN, end + TAKEN_MARGIN)
+            spent = (
+                await budget_spent(session, new, now - MONTH_MARGIN, end + MONTH_MARGIN)
+                if self.budget is not None
+                else {}
+            )
+        for person_id in new:
+            self.taken[person_id] = taken.get(person_id, [])
+            self.spent[person_id] = spent.get(person_id, [])
+        self.met.update(new)
+
+    async def plan_page(self, plan: ProjectPlan, people: list[Person]) -> None:
+        await self._meet(people)
+        work: list[tuple[ProjectPlan, Person, WorkingPattern, list[datetime]]] = []
         for number, person in enumerate(people):
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a long run leaves the event loop to sends meanwhile
-            try:
-                pattern = pattern_for(person, plan.project, services.settings.default_timezone)
-            except (ValueError, ZoneInfoNotFoundError) as exc:
-                log.warning("not planning for person %s: %s", person.key, exc)
-                continue
-            slots = plan_slots(
-                plan.cadence,
-                pattern,
-                plan.phase_ranges,
-                start,
-                end,
-                seed=f"{person.key}:{plan.project.slug}",
-                taken=taken[person.id],
-            )
-            ahead = plan_slots(
-                plan.cadence,
-                pattern,
-                plan.phase_ranges,
-                end,
-                next_entry,
-                seed=f"{person.key}:{plan.project.slug}",
-                taken=[*taken[person.id], *slots],
-            )
-            if ahead:
-                next_entry = min(next_entry, min(ahead))
-            slots = [slot for slot in slots if _may_plan(plan, person, pattern, slot, now)]
-            slots = within_budget(slots, pattern.zone, spent[person.id], budget, CAP)
-            if slots:
-                spent[person.id].extend((slot, CAP) for slot in slots)
-                taken[person.id].extend(slots)  # the person's other projects keep clear of them
-                work.append((plan, person, pattern, slots))
-    inserted = 0
-    for first in range(0, len(work), BATCH):
-        inserted += await _insert_batch(services, library, work[first : first + BATCH], now)
-    if inserted:
-        log.info("planned %d deliveries", inserted, extra={"action": "plan", "count": inserted})
-    return inserted, next_entry
+            planned = self._slots(plan, person)
+            if planned is not None:
+                work.append((plan, person, *planned))
+        if work:
+            self.inserted += await insert_batch(self.services, self.library, work, self.now)
+
+    def _slots(
+        self, plan: ProjectPlan, person: Person
+    ) -> tuple[WorkingPattern, list[datetime]] | None:
+        """The person's slots to plan in this project, or None; moves ``next_entry``."""
+        try:
+            pattern = pattern_for(person, plan.project, self.services.settings.default_timezone)
+        except (ValueError, ZoneInfoNotFoundError) as exc:
+            log.warning("not planning for person %s: %s", person.key, exc)
+            return None
+        taken = self.taken[person.id]
+        seed = f"{person.key}:{plan.project.slug}"
+        slots = plan_slots(
+            plan.cadence, pattern, plan.phase_ranges, self.start, self.end, seed=seed, taken=taken
+        )
+        ahead = plan_slots(
+            plan.cadence,
+            pattern,
+            plan.phase_ranges,
+            self.end,
+            self.next_entry,
+            seed=seed,
+            taken=[*taken, *slots],
+        )
+        if ahead:
+            self.next_entry = min(self.next_entry, min(ahead))
+        slots = [slot for slot in slots if _may_plan(plan, person, pattern, slot, self.now)]
+        slots = within_budget(slots, pattern.zone, self.spent[person.id], self.budget, CAP)
+        if not slots:
+            return None
+        self.spent[person.id].extend((slot, CAP) for slot in slots)
+        taken.extend(slots)  # the person's other projects keep clear of them
+        return pattern, slots
 
 
 def _may_plan(
