@@ -26,6 +26,7 @@ from adapters.webchat.channel import identity_key, new_token
 from bot.core.onboarding import record_consent
 from bot.demo.evaluations import seed_evaluations
 from bot.demo.seed_answers import AnswerWriter, SeedReport
+from bot.engine.plan_rows import delivery_values
 from bot.services import Services
 from prompts.cadence import WEEKDAYS, Cadence
 from prompts.context import EventWindow, context_prompt
@@ -239,17 +240,7 @@ class _Seeder(AnswerWriter):
         remind = reminder_at(slot, cadence, pattern)
         rq_ids = {rq.key: rq.id for rq in questions}
         delivery = Delivery(
-            person_id=person.id,
-            project_id=project.id,
-            slot=slot,
-            due_at=slot,
-            cycle_id=phase.cycle_id,
-            phase_id=phase.id,
-            research_question_id=rq_ids.get(chosen.research_question_key or ""),
-            prompt_key=chosen.key,
-            prompt_kind=chosen.kind,
-            prompt_text=chosen.text,
-            prompt_options=chosen.options,
+            **delivery_values(person.id, project.id, slot, phase, chosen, rq_ids),
             identity_id=identity.id,
             attempts=1,
             message_ref=f"webchat:seed-{person.id}-{int(slot.timestamp())}",

@@ -5,7 +5,7 @@ again when it may come back (moved from :mod:`bot.engine.planner`)."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +24,10 @@ from bot.engine.plan_reads import (
 from bot.evaluation.plan import item_due, render_item
 from bot.services import Services
 from prompts.context import context_prompt
-from prompts.library import Library, neighbours, prompt_set
+from prompts.library import ChosenPrompt, Library, neighbours, prompt_set
 from prompts.schedule import WorkingPattern
 from storage.db import transaction
-from storage.models import Delivery, Person
+from storage.models import Delivery, Person, Phase
 
 UNIQUE_KEY = ("person_id", "project_id", "slot")
 # what a called-off delivery forgets when its slot is planned again
@@ -41,6 +41,33 @@ REVIVED_RESETS: dict[str, Any] = {
     "lease_until": None,
     "snoozed": False,
 }
+
+
+def delivery_values(
+    person_id: int,
+    project_id: int,
+    slot: datetime,
+    phase: Phase | None,
+    chosen: ChosenPrompt,
+    research_questions: Mapping[str, int],
+) -> dict[str, Any]:
+    """A delivery row's values for the prompt ``chosen`` for ``slot``: whose, which project's,
+    due at its slot, in the cycle and phase of that day, tied to the research question the
+    prompt serves (``research_questions``: key → id) and the prompt as it will be sent. The
+    planner's rows and the demo's seeded ones are built here, so they cannot drift apart."""
+    return {
+        "person_id": person_id,
+        "project_id": project_id,
+        "slot": slot,
+        "due_at": slot,
+        "cycle_id": phase.cycle_id if phase else None,
+        "phase_id": phase.id if phase else None,
+        "research_question_id": research_questions.get(chosen.research_question_key or ""),
+        "prompt_key": chosen.key,
+        "prompt_kind": chosen.kind,
+        "prompt_text": chosen.text,
+        "prompt_options": chosen.options,
+    }
 
 
 async def insert_batch(
@@ -129,17 +156,7 @@ async def _insert_person(
             )
         )
         values = {
-            "person_id": person.id,
-            "project_id": plan.project.id,
-            "slot": slot,
-            "due_at": slot,
-            "cycle_id": phase.cycle_id if phase else None,
-            "phase_id": phase.id if phase else None,
-            "research_question_id": rq_ids.get(chosen.research_question_key or ""),
-            "prompt_key": chosen.key,
-            "prompt_kind": chosen.kind,
-            "prompt_text": chosen.text,
-            "prompt_options": chosen.options,
+            **delivery_values(person.id, plan.project.id, slot, phase, chosen, rq_ids),
             "status": "planned",
         }
         returns = existing.get((person.id, plan.project.id, slot))

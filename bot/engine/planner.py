@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict, Unpack
 from zoneinfo import ZoneInfoNotFoundError
 
 from bot.engine.availability import judge, pattern_for
@@ -37,6 +38,7 @@ from storage.models import Person
 
 log = logging.getLogger(__name__)
 
+HORIZON = timedelta(days=2)  # how far ahead a run plans unless told
 TAKEN_MARGIN = timedelta(days=8)  # a week either side: the cap and the gap look no further
 BATCH = 200  # people read, planned and inserted at a time (one transaction)
 YIELD_EVERY = 100  # people planned between two turns of the event loop
@@ -44,32 +46,29 @@ LOOKAHEAD = timedelta(days=1)  # how far past the horizon a run looks for the ne
 MONTH_MARGIN = timedelta(days=32)  # the time budget looks at whole months around the horizon
 
 
-async def plan_once(
-    services: Services,
-    now: datetime,
-    *,
-    horizon: timedelta = timedelta(days=2),
-    since: datetime | None = None,
-    only: set[int] | None = None,
-    tidy: bool = True,
-) -> int:
+class PlanOptions(TypedDict, total=False):
+    """What a planning run may be told besides "now" (both entry points take these)."""
+
+    horizon: timedelta  # plan slots in [now, now + horizon); two days unless told
+    since: datetime | None  # plan only slots from then on
+    only: set[int] | None  # plan only these projects
+    tidy: bool  # run the call-off scan first (the default)
+
+
+async def plan_once(services: Services, now: datetime, **options: Unpack[PlanOptions]) -> int:
     """Plan every eligible person's prompts in ``[now, now + horizon)``; return rows inserted."""
-    return (await plan_run(services, now, horizon=horizon, since=since, only=only, tidy=tidy))[0]
+    return (await plan_run(services, now, **options))[0]
 
 
 async def plan_run(
-    services: Services,
-    now: datetime,
-    *,
-    horizon: timedelta = timedelta(days=2),
-    since: datetime | None = None,
-    only: set[int] | None = None,
-    tidy: bool = True,
+    services: Services, now: datetime, **options: Unpack[PlanOptions]
 ) -> tuple[int, datetime]:
     """:func:`plan_once`, saying also when the next slot could enter the horizon (the earliest
     one anyone would have in the day after it; with nothing changed, no run before then can
     plan anything). ``since`` plans only slots from then on, ``only`` only these projects,
     ``tidy=False`` skips the call-off scan (:class:`bot.engine.watermark.Planner` uses them)."""
+    horizon = options.get("horizon", HORIZON)
+    since, only = options.get("since"), options.get("only")
     if now.tzinfo is None:
         raise ValueError("plan_once needs a timezone-aware now")
     now = now.astimezone(UTC)
@@ -77,7 +76,7 @@ async def plan_run(
     start = max(now, since) if since is not None else now
     library = await read_library(services)
     budget = await time_budget(services)
-    if tidy:
+    if options.get("tidy", True):
         await tidy_planned(services, now)
     async with services.sessions() as session:
         projects = await project_plans(session, services.settings.default_timezone)
