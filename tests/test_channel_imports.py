@@ -16,7 +16,7 @@ SDKS = ("telegram", "slack_bolt", "slack_sdk", "aiohttp", "microsoft_teams")
 
 # what `carbot run` imports and builds before it starts anything
 PROBE = """
-import json, sys
+import asyncio, json, sys
 from pathlib import Path
 import bot.runner
 from bot.channels import build_channels
@@ -26,6 +26,7 @@ from tests.conftest import make_settings
 
 settings = make_settings(Path(sys.argv[1]), **json.loads(sys.argv[2]))
 services = Services.from_settings(settings)
+asyncio.run(bot.runner.schema_problem(services))
 channels = build_channels(services)
 create_app(services, channels)
 memory = {}
@@ -35,6 +36,7 @@ with open("/proc/self/status") as status:
         memory[name] = int(value.split()[0]) // 1024 if name in ("VmRSS", "VmHWM") else 0
 print(json.dumps({
     "peak_above_now_mb": memory["VmHWM"] - memory["VmRSS"],
+    "alembic": "alembic" in sys.modules,
     "channels": sorted(channel.name for channel in channels),
     "sdks": sorted(name for name in SDKS if name in sys.modules),
 }))
@@ -69,6 +71,10 @@ def test_a_slack_worker_still_gets_its_sdk(tmp_path: Path) -> None:
     found = _run_worker_imports(tmp_path, slack_bot_token="xoxb-test", slack_app_token="xapp-test")
     assert "slack" in found["channels"]
     assert "slack_bolt" in found["sdks"]
+
+
+def test_a_worker_checks_its_schema_without_loading_alembic(tmp_path: Path) -> None:
+    assert _run_worker_imports(tmp_path)["alembic"] is False
 
 
 def test_building_a_worker_leaves_no_passing_peak_of_memory(tmp_path: Path) -> None:
