@@ -1,11 +1,14 @@
 """Slack on carbot's side: the channel built from the settings, its configuration problems, the
 App Home's data read from the database (the adapter itself never touches it), linking people by
-their Slack email (:mod:`bot.channels.slack_link`) and the ``carbot slack`` commands."""
+their Slack email (:mod:`bot.channels.slack_link`) and the ``carbot slack`` commands. Bolt and
+slack_sdk are imported only when a Slack bot token is set: a worker without Slack does not carry
+them."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -13,7 +16,6 @@ from sqlalchemy.orm import selectinload
 
 from adapters import actions
 from adapters.base import Channel
-from adapters.slack import HomeView, RecentAnswer, SlackChannel, configuration_problems
 from bot.channels import ChannelPlugin, StepRun
 from bot.channels.slack_link import EmailLinker
 from bot.core import texts
@@ -23,6 +25,9 @@ from bot.settings import Settings
 from prompts.choices import reflection_label
 from storage.models import Delivery, Person, Reflection
 from storage.queries import channel_identity
+
+if TYPE_CHECKING:
+    from adapters.slack import HomeView, SlackChannel
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,8 @@ def _answer_text(reflection: Reflection) -> str:
 
 async def home_view_for(services: Services, team: str | None, user: str) -> HomeView:
     """What the App Home shows the Slack user ``user`` of workspace ``team``."""
+    from adapters.slack import HomeView, RecentAnswer
+
     now = services.clock.now()
     async with services.sessions() as session:
         identity = await channel_identity(session, "slack", user, team)
@@ -102,6 +109,7 @@ def slack_channel(services: Services) -> SlackChannel | None:
     settings = services.settings
     if settings.slack_bot_token is None:
         return None
+    from adapters.slack import SlackChannel  # the SDK, imported only now
 
     async def home_provider(team: str | None, user: str) -> HomeView:
         return await home_view_for(services, team, user)
@@ -128,6 +136,8 @@ def problems(settings: Settings) -> list[str]:
         if settings.slack_app_token is not None or settings.slack_signing_secret is not None:
             return ["Slack needs CARBOT_SLACK_BOT_TOKEN (xoxb-…); the other Slack settings are set"]
         return []
+    from adapters.slack import configuration_problems
+
     return configuration_problems(
         settings.slack_mode,
         settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
@@ -137,6 +147,8 @@ def problems(settings: Settings) -> list[str]:
 
 def steps(services: Services, channel: Channel) -> list[tuple[str, StepRun]]:
     """Linking people by their Slack email, when ``CARBOT_SLACK_LINK_BY_EMAIL`` is on."""
+    from adapters.slack import SlackChannel
+
     if isinstance(channel, SlackChannel) and services.settings.slack_link_by_email:
         return [("slack-link-by-email", EmailLinker(services, channel).run)]
     return []

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from adapters.base import DeliveryError, Recipient
-from adapters.slack import SlackChannel
 from bot.channels.email_link import link_by_email, linkable
 from bot.services import Services
 from bot.settings import Settings
 from storage.models import Person
+
+if TYPE_CHECKING:
+    from adapters.slack import SlackChannel
 
 log = logging.getLogger(__name__)
 

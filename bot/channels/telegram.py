@@ -1,18 +1,21 @@
 """Telegram on carbot's side: the channel built from the settings, with the leader lock that lets
 only one of several workers poll the bot token (:mod:`bot.locks`), its configuration problems and
-its ``carbot telegram`` commands (:mod:`bot.channels.telegram_cli`)."""
+its ``carbot telegram`` commands (:mod:`bot.channels.telegram_cli`). python-telegram-bot is
+imported only when a Telegram token is set: a worker without Telegram does not carry it."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
 
-from adapters.telegram import TelegramChannel, TelegramConfig
-from adapters.telegram.config import WEBHOOK_MOUNT, WEBHOOK_PATH
 from bot.channels import ChannelPlugin
 from bot.locks import telegram_poller_lock
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.telegram import TelegramChannel, TelegramConfig
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,9 @@ def telegram_config(settings: Settings) -> TelegramConfig | None:
     """The channel's configuration, or None when no Telegram token is set."""
     if settings.telegram_token is None:
         return None
+    from adapters.telegram import TelegramConfig  # the SDK, imported only now
+    from adapters.telegram.config import WEBHOOK_MOUNT, WEBHOOK_PATH
+
     secret = settings.telegram_webhook_secret
     return TelegramConfig(
         token=settings.telegram_token.get_secret_value(),
@@ -45,6 +51,8 @@ def telegram_channel(settings: Settings) -> TelegramChannel | None:
     config = telegram_config(settings)
     if config is None:
         return None
+    from adapters.telegram import TelegramChannel
+
     lock = telegram_poller_lock(settings) if config.mode == "polling" else None
     log.info("Telegram channel configured (%s)", config.mode)
     return TelegramChannel(config, poller_lock=lock)

@@ -5,7 +5,11 @@ It decides nothing. Every ``tick`` (a minute of real time; less when the demo cl
 one job runs the planning steps — plan, expire — at the clock's "now"; another job sends the
 digests that are due, every ``digest_every``; a third applies the study's retention periods once
 a day (``retention_every``). Each job runs at most once at a time and missed runs are coalesced,
-so a slow step never piles up. Every step is idempotent and claims before it acts, so several
+so a slow step never piles up; and the three take turns (a job due while another runs waits for
+it): each reads many rows for a moment — planning everyone, finding who is due a digest — and
+run together on a worker's first tick their passing peaks of memory added up (10,000
+participants: planning, the digests and "what we heard" each hold tens of MB for a second).
+Every step is idempotent and claims before it acts, so several
 ``carbot run`` workers may share one database.
 
 **Sending** (dispatch, then reminders) is not a tick's batch: the worker that holds the
@@ -102,6 +106,7 @@ class Jobs:
         self._sending: asyncio.Task[None] | None = None
         self.leading = False
         self.planner = Planner(services)
+        self._turn = asyncio.Lock()  # the scheduled jobs take turns (see the module text)
 
     def engine_steps(self) -> list[Step]:
         services = self.services
@@ -175,6 +180,12 @@ class Jobs:
                 self._running.discard(task)  # type: ignore[arg-type]
         return done
 
+    async def _scheduled(self, steps: list[Step]) -> None:
+        """A scheduled job's run, once no other scheduled job of this worker is running."""
+        async with self._turn:
+            if not self.stopping.is_set():
+                await self.run_steps(steps)
+
     async def _pause(self, seconds: float) -> None:
         """Sleep up to ``seconds``, waking early when told to (new work, or stopping)."""
         self._wake.clear()
@@ -226,7 +237,7 @@ class Jobs:
             ("retention", self.retention_steps(), self.retention_every),
         ):
             self.scheduler.add_job(
-                self.run_steps,
+                self._scheduled,
                 IntervalTrigger(seconds=every, timezone=UTC),
                 args=[steps],
                 id=name,

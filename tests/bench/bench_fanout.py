@@ -1,24 +1,33 @@
-"""Benchmark: prompts due at one instant, through what ``carbot run`` runs.
+"""Benchmark: prompts due at one instant, sent by ``carbot run`` itself.
 
 N participants with Telegram chats, one project whose cadence sends at 10:00 on Tuesdays. The
-planner plans the prompts (``plan_once`` before 10:00), then the scheduler runs as ``carbot run``
-starts it — :class:`bot.engine.jobs.Jobs` with its engine tick and its sending loop — with the
-real python-telegram-bot channel built by carbot's wiring (``telegram_channel(settings)``, its
-poller lock included) against the fake Bot API in a process of its own on loopback, which
-enforces 30 messages a second overall and one a second per chat, answering 429 with
-``retry_after`` past them. The clock is real time, started a few seconds before 10:00.
+benchmark plans the prompts (``plan_once`` before 10:00), then starts the worker as an admin
+would: ``carbot run --demo-start <a few seconds before 10:00>`` in a process of its own, with its
+settings in the environment, so the worker imports, builds and runs exactly what ``carbot run``
+does (the web app, the configured channels — here only Telegram, the real python-telegram-bot
+against the fake Bot API — and :class:`bot.engine.jobs.Jobs`: the engine tick's planner, a full
+run over everyone on its first tick, and the sending loop). The fake runs in a process of its own
+on loopback, enforcing 30 messages a second overall and one a second per chat, answering 429 with
+``retry_after`` past them. The worker's clock is real time from its start.
 
-Measured: time from 10:00 to the fake's last delivered message ÷ (N ÷ 30 s) (target ≤ 1.10),
-the fake's 429s, chats that got a message twice, prompts not delivered, and the worker
-process's resident memory (peak, sampled). One worker on SQLite; two workers on PostgreSQL (two
-``Jobs`` in this process, each with its own engine, pool, channel and pacing — as two processes
-would have — sharing only the database). Each scenario has a hard time limit.
+Measured: time from 10:00 to the fake's last delivered message ÷ (N ÷ 30 s) (target ≤ 1.10;
+"10:00" is taken as the worker's start plus the lead, so the worker's own start-up counts
+against it), the fake's 429s, chats that got a message twice, prompts not delivered, and the
+worker's peak resident memory (``VmHWM`` of its ``/proc/PID/status``, read before it is
+stopped; target ≤ 200 MB at 10,000). One worker on SQLite; two worker processes on PostgreSQL,
+sharing only the database. Each scenario has a hard time limit. With ``CARBOT_BENCH_BASELINE``
+set to another checkout's folder, each scenario runs first with that checkout's worker (same
+database set-up, same fake), so two versions are compared side by side in one run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -29,12 +38,9 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from adapters.base import InboundMessage, InboundResult
-from bot.channels.telegram import telegram_channel
-from bot.clock import ScaledClock
-from bot.engine.jobs import Jobs
 from bot.engine.planner import plan_once
 from bot.services import Services
+from storage.db import upgrade_async
 from storage.models import (
     Base,
     ChannelIdentity,
@@ -52,15 +58,21 @@ from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, fake_stats
 
 PER_SECOND = 30
 DUE = datetime(2027, 3, 9, 10, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Fife (GMT)
-LEAD = 4.0  # seconds of real time between the scheduler starting and 10:00
+LEAD = 4.0  # seconds of real time between an in-process scheduler starting and 10:00
+WORKER_LEAD = 8.0  # … and between starting a `carbot run` process and 10:00 (it imports first)
+MEMORY_TARGET_MB = 200
+CARBOT = "import sys; from bot.cli import main; sys.exit(main())"  # `carbot`, from any checkout
 CADENCE = {"weekdays": ["tue"], "per_week": 1, "at": "10:00"}
+_BASELINE = os.environ.get("CARBOT_BENCH_BASELINE")
+BASELINE = Path(_BASELINE).resolve() if _BASELINE else None  # another checkout's worker, first
 SIZES = tuple(int(n) for n in os.environ.get("CARBOT_BENCH_FANOUT", "1000,10000").split(","))
 
 
-def rss_mb() -> tuple[float, float]:
-    """This process's resident memory now and at its peak, in MB (Linux /proc)."""
+def rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """A process's resident memory now and at its peak (VmRSS, VmHWM), in MB (Linux /proc);
+    this process's by default."""
     fields: dict[str, float] = {}
-    with open("/proc/self/status") as status:
+    with open(f"/proc/{pid}/status") as status:
         for line in status:
             name, _, value = line.partition(":")
             if name in ("VmRSS", "VmHWM"):
@@ -159,10 +171,6 @@ async def populate(
             )
 
 
-async def _ignore(message: InboundMessage) -> InboundResult:
-    return InboundResult()
-
-
 async def count_sent(services: Services) -> int:
     async with services.sessions() as session:
         return int(
@@ -183,68 +191,114 @@ async def _database(kind: str) -> AsyncIterator[str]:
             yield url
 
 
-async def scenario(kind: str, people: int, workers: int) -> dict[str, Any]:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _worker_environment(url: str, base: str, folder: Path, source: Path | None) -> dict[str, str]:
+    """``carbot run``'s settings for one worker, as an admin would give them (no .env is read:
+    the worker runs in ``folder``). ``source``: run another checkout's code."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CARBOT_") and k != "DATABASE_URL"
+    }
+    env.update(
+        CARBOT_DATABASE_URL=url,
+        CARBOT_DATA_DIR=str(folder / "data"),
+        CARBOT_OUTBOX_DIR=str(folder / "outbox"),
+        CARBOT_SECRET_KEY="bench-secret-key-not-for-production",
+        CARBOT_TELEGRAM_TOKEN=TOKEN,
+        CARBOT_TELEGRAM_API_BASE_URL=base,
+        CARBOT_DISPATCH_LEASE_SECONDS="120",
+        CARBOT_WEB_PORT=str(_free_port()),
+        CARBOT_LOG_LEVEL="WARNING",
+    )
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    return env
+
+
+def start_worker(url: str, base: str, folder: Path, source: Path | None) -> subprocess.Popen[bytes]:
+    """``carbot run --demo-start <LEAD seconds before 10:00>`` in a process of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    start = (DUE - timedelta(seconds=WORKER_LEAD)).isoformat()
+    return subprocess.Popen(
+        [sys.executable, "-c", CARBOT, "run", "--demo-start", start],
+        cwd=folder,
+        env=_worker_environment(url, base, folder, source),
+        stdout=(folder / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def stop_worker(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, as an admin stops it; SIGKILL if it does not stop within 30 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    for _ in range(300):
+        if process.poll() is not None:
+            return process.returncode
+        await asyncio.sleep(0.1)
+    process.kill()
+    return process.wait()
+
+
+async def scenario(
+    kind: str, people: int, workers: int, source: Path | None = None
+) -> dict[str, Any]:
     floor = people / PER_SECOND
     limit = floor * 2 + 120  # the hard limit for the sending, beyond setup
-    peak = 0.0
+    rss_peak = hwm = 0.0
     async with _database(kind) as url:
         with (
-            tempfile.TemporaryDirectory() as folder,
+            tempfile.TemporaryDirectory() as tmp,
             FakeTelegramAPI.in_subprocess(per_second=PER_SECOND, per_chat_interval=1.0) as base,
         ):
-            settings = [
-                make_settings(
-                    Path(folder) / f"w{n}",
-                    url,
-                    telegram_token=TOKEN,
-                    telegram_api_base_url=base,
-                    dispatch_lease_seconds=120,
-                )
-                for n in range(workers)
-            ]
-            pool = [Services.from_settings(s) for s in settings]
-            jobs: list[Jobs] = []
-            channels = []
+            folder = Path(tmp)
+            services = Services.from_settings(make_settings(folder / "bench", url))
+            processes: list[subprocess.Popen[bytes]] = []
+            stopped: list[int] = []
             try:
-                await populate(pool[0], people)
+                await upgrade_async(url)  # carbot run starts only on the newest schema
+                await populate(services, people)
                 started = time.perf_counter()
-                planned = await plan_once(pool[0], DUE - timedelta(minutes=5))
+                planned = await plan_once(services, DUE - timedelta(minutes=5))
                 plan_seconds = time.perf_counter() - started
-                clock = ScaledClock(start=DUE - timedelta(seconds=LEAD))
-                due_wall = time.time() + LEAD
-                for n, services in enumerate(pool):
-                    channel = telegram_channel(services.settings)
-                    assert channel is not None
-                    await channel.start(_ignore)
-                    channels.append(channel)
-                    job = Jobs(services.with_clock(clock), {"telegram": channel}, worker=f"w{n}")
-                    job.start()
-                    jobs.append(job)
-                deadline = time.monotonic() + LEAD + limit
+                due_wall = time.time() + WORKER_LEAD
+                processes = [
+                    start_worker(url, base, folder / f"w{n}", source) for n in range(workers)
+                ]
+                deadline = time.monotonic() + WORKER_LEAD + limit
                 sent = 0
                 while time.monotonic() < deadline:
-                    peak = max(peak, rss_mb()[0])
-                    sent = await count_sent(pool[0])
+                    if any(process.poll() is not None for process in processes):
+                        break  # a worker died: its log says why
+                    for process in processes:
+                        now, peak = rss_mb(process.pid)
+                        rss_peak, hwm = max(rss_peak, now), max(hwm, peak)
+                    sent = await count_sent(services)
                     if sent >= planned:
                         break
                     await asyncio.sleep(0.5)
-                leaders = [job.worker for job in jobs if job.leading]
-                limiters = [c.application.bot.rate_limiter for c in channels]
-                trips = sum(getattr(r, "round_trips", 0) for r in limiters)
-                trip_seconds = sum(getattr(r, "round_trip_seconds", 0.0) for r in limiters)
+                for process in processes:
+                    if process.poll() is None:
+                        hwm = max(hwm, rss_mb(process.pid)[1])
             finally:
-                for job in jobs:
-                    await job.stop()
-                for channel in channels:
-                    await channel.stop()
-                for services in pool:
-                    await services.close()
+                for process in processes:
+                    stopped.append(await stop_worker(process))
+                await services.close()
             stats = await fake_stats(base)
+            logs = "".join(
+                (folder / f"w{n}" / "worker.log").read_text(errors="replace")
+                for n in range(workers)
+            )
     last = stats["last_at"] or time.time()
     return {
         "kind": kind,
         "people": people,
         "workers": workers,
+        "source": "baseline" if source is not None else "this checkout",
         "planned": planned,
         "plan_seconds": plan_seconds,
         "seconds": last - due_wall,
@@ -255,40 +309,48 @@ async def scenario(kind: str, people: int, workers: int) -> dict[str, Any]:
         "lost": planned - stats["chats"],
         "rows_sent": sent,
         "timed_out": sent < planned,
-        "rss_peak_mb": peak,
-        "hwm_mb": rss_mb()[1],
-        "leaders": leaders,
-        "round_trip_ms": 1000 * trip_seconds / max(1, trips),
+        "rss_peak_mb": rss_peak,
+        "hwm_mb": hwm,
+        "exit_codes": stopped,
+        "errors": [line for line in logs.splitlines() if " ERROR " in line][:5],
     }
 
 
 def line(result: dict[str, Any]) -> str:
     where = "SQLite, 1 worker " if result["kind"] == "sqlite" else "PostgreSQL, 2 workers"
     verdict = "ok" if result["ratio"] <= 1.10 and not result["too_many"] else "MISSED"
+    memory = "ok" if result["hwm_mb"] <= MEMORY_TARGET_MB else "MISSED"
+    failed = [code for code in result["exit_codes"] if code != 0]
     return (
-        f"{where} {result['people']:>6} due: last send {result['seconds']:7.1f} s after due = "
-        f"{result['ratio']:.3f} × floor ({verdict}); first {result['first_after']:.2f} s; "
+        f"{where} {result['people']:>6} due ({result['source']}): last send "
+        f"{result['seconds']:7.1f} s after due = {result['ratio']:.3f} × floor ({verdict}); "
+        f"first {result['first_after']:.2f} s; "
         f"{result['too_many']} × 429, {result['duplicates']} duplicates, {result['lost']} lost"
         f"{' (TIMED OUT)' if result['timed_out'] else ''}; "
         f"planned in {result['plan_seconds']:.1f} s; "
-        f"worker RSS peak {result['rss_peak_mb']:.0f} MB; sender {','.join(result['leaders'])}; "
-        f"mean round trip {result['round_trip_ms']:.0f} ms"
+        f"worker peak memory {result['hwm_mb']:.0f} MB (VmHWM; target ≤ {MEMORY_TARGET_MB} MB: "
+        f"{memory})"
+        + (f"; worker exit {failed}" if failed else "")
+        + "".join(f"\n    worker: {error}" for error in result["errors"])
     )
 
 
 async def main() -> list[str]:
     lines = [
         f"fake Bot API enforcing {PER_SECOND} msg/s overall and 1 msg/s per chat; "
-        f"floor = N ÷ {PER_SECOND} s; target ≤ 1.10 × floor, no 429"
+        f"floor = N ÷ {PER_SECOND} s; target ≤ 1.10 × floor, no 429; each worker is a "
+        f"`carbot run` process"
     ]
+    sources = [BASELINE, None] if BASELINE is not None else [None]
     for people in SIZES:
         runs = [("sqlite", 1)] + ([("postgresql", 2)] if POSTGRES_URL else [])
         for kind, workers in runs:
-            # a hard limit on the whole scenario (setup included); the sending has its own
-            async with asyncio.timeout(people / PER_SECOND * 2 + 900):
-                result = await scenario(kind, people, workers)
-            lines.append(line(result))
-            print("  " + lines[-1], flush=True)
+            for source in sources:
+                # a hard limit on the whole scenario (setup included); the sending has its own
+                async with asyncio.timeout(people / PER_SECOND * 2 + 900):
+                    result = await scenario(kind, people, workers, source)
+                lines.append(line(result))
+                print("  " + lines[-1], flush=True)
         if not POSTGRES_URL:
             lines.append("PostgreSQL: skipped (CARBOT_TEST_POSTGRES_URL is not set)")
     return lines

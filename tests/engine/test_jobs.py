@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import FrozenClock
-from bot.engine.jobs import Jobs, tick_for_speed
+from bot.engine.jobs import Jobs, Step, tick_for_speed
 from bot.engine.leases import claim_due
 from bot.services import Services
 from tests.engine.world import TUESDAY_MORNING, get, make_world, plan
@@ -107,3 +107,41 @@ async def test_one_worker_sends_for_all_and_another_takes_over_when_it_stops(
 
     assert sorted(p.delivery_id for p in first_channel.prompts) == sorted(due)
     assert [p.delivery_id for p in second_channel.prompts] == [later]
+
+
+async def test_a_workers_scheduled_jobs_take_turns_so_their_peaks_do_not_add_up(
+    services: Services,
+) -> None:
+    running, most, ran = 0, 0, []
+
+    def slow(name: str) -> Step:
+        async def run(_now: object) -> int:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            ran.append(name)
+            await asyncio.sleep(0.3)
+            running -= 1
+            return 0
+
+        return Step(name, run)
+
+    class Watched(Jobs):
+        def engine_steps(self) -> list[Step]:
+            return [slow("plan")]
+
+        def digest_steps(self) -> list[Step]:
+            return [slow("digests")]
+
+        def retention_steps(self) -> list[Step]:
+            return [slow("retention")]
+
+    jobs = Watched(services, {}, worker="w1", tick=60)
+    jobs.start()  # all three are first due one second after the start
+    try:
+        await _until(lambda: len(ran) >= 3 and running == 0)
+    finally:
+        await jobs.stop()
+
+    assert sorted(ran) == ["digests", "plan", "retention"]
+    assert most == 1

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 
 from bot.engine.calloff import tidy_planned
 from bot.engine.deliveries import move, transition_for
-from bot.engine.planner import neighbours, plan_once
+from bot.engine.planner import plan_once
 from bot.services import Services
-from prompts.library import load_library
+from prompts.library import load_library, neighbours
 from prompts.schedule import is_bank_holiday
 from storage.db import transaction
 from storage.models import (
