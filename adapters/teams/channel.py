@@ -47,7 +47,7 @@ from adapters.teams import cards, inbound
 from adapters.teams.auth import BotTokens, refused
 from adapters.teams.config import CHANNEL, TeamsConfig
 from adapters.teams.errors import call_teams
-from adapters.teams.gate import Gate
+from adapters.teams.gate import Gate, readable_only
 from adapters.teams.keys import SigningKeys
 from adapters.teams.pacing import Pacer
 
@@ -127,6 +127,8 @@ class TeamsChannel:
         except DeliveryError as exc:
             log.warning("Teams: no bot token yet (carrying on): %s", exc)
         await self.app.initialize()
+        if self.app.server.on_request is not None:
+            self.app.server.on_request = readable_only(self.app.server.on_request)
         log.info("Teams channel started (app %s)", self.config.app_id)
 
     async def stop(self) -> None:

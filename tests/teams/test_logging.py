@@ -1,4 +1,5 @@
-"""What the Teams channel writes to the log never includes what a person wrote."""
+"""What the Teams channel writes to the log never includes what a person wrote, and an activity
+it cannot handle or read gets no traceback in the log."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import logging
 import pytest
 
 from adapters.base import InboundMessage, InboundResult
+from tests.fakes.stored import stored_data
 from tests.fakes.teams_connector import FakeConnector
 from tests.teams.conftest import ALEX, Teams, activity
+from tests.teams.test_with_core import alex
 
 
 def _own_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -47,4 +50,31 @@ async def test_a_failing_activity_is_logged_without_the_persons_words(
     [line] = [r for r in records if r.levelno >= logging.ERROR]
     assert "f:4711" in line.getMessage() and "RuntimeError" in line.getMessage()
     assert line.exc_info is None
+    assert not any("my private words" in _logged(r) for r in records)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", ["my private words"]), ("text", ["my private words"]), ("channelData", [])],
+)
+async def test_a_signed_activity_the_sdk_cannot_read_gets_400_and_a_log_line_without_its_content(
+    teams: Teams,
+    connector: FakeConnector,
+    caplog: pytest.LogCaptureFixture,
+    field: str,
+    value: object,
+) -> None:
+    await alex(teams.services)
+    before = await stored_data(teams.services)
+    body = {**activity(connector, text="my private words"), field: value}
+    caplog.set_level(logging.DEBUG)
+    caplog.clear()
+
+    response = await teams.post(body)
+
+    records = _own_records(caplog)
+    assert response.status_code == 400
+    assert await stored_data(teams.services) == before
+    assert connector.posted(ALEX) == []
+    assert all(r.levelno < logging.ERROR and r.exc_info is None for r in records)
     assert not any("my private words" in _logged(r) for r in records)
