@@ -22,6 +22,7 @@ import httpx
 from microsoft_teams.api.activities.install_update.add import InstalledActivity
 from microsoft_teams.api.activities.message.message import MessageActivity, MessageActivityInput
 from microsoft_teams.api.activities.message.message_update import MessageUpdateActivity
+from microsoft_teams.api.models import InvokeResponse
 
 with warnings.catch_warnings():  # the SDK announces a preview feature carbot does not use
     warnings.simplefilter("ignore")
@@ -46,7 +47,7 @@ from adapters.teams import cards, inbound
 from adapters.teams.auth import BotTokens, refused
 from adapters.teams.config import CHANNEL, TeamsConfig
 from adapters.teams.errors import call_teams
-from adapters.teams.gate import Gate
+from adapters.teams.gate import Gate, readable_only
 from adapters.teams.keys import SigningKeys
 from adapters.teams.pacing import Pacer
 
@@ -62,6 +63,8 @@ EDITED = (
     "I keep what you first sent, so editing a message here doesn't change it. "
     "To change your last answer, send edit followed by the new text."
 )
+
+Failed = InvokeResponse[None]  # what a handler returns to have the request answered 500
 
 # What the app side may do when someone installs the app and email linking is on: link their
 # conversation to the person with that email and return the greeting; None when nobody matched.
@@ -124,6 +127,8 @@ class TeamsChannel:
         except DeliveryError as exc:
             log.warning("Teams: no bot token yet (carrying on): %s", exc)
         await self.app.initialize()
+        if self.app.server.on_request is not None:
+            self.app.server.on_request = readable_only(self.app.server.on_request)
         log.info("Teams channel started (app %s)", self.config.app_id)
 
     async def stop(self) -> None:
@@ -197,34 +202,34 @@ class TeamsChannel:
 
     # ── receiving ──────────────────────────────────────────────────────────────────────────
 
-    async def _on_install(self, ctx: ActivityContext[InstalledActivity]) -> None:
+    async def _on_install(self, ctx: ActivityContext[InstalledActivity]) -> Failed | None:
         activity = ctx.activity.model_dump(by_alias=True, exclude_none=True, mode="json")
         who = self._accepted(activity)
         if who is None:
-            return
+            return None
         if self.config.link_by_email and self.email_linker is not None:
             greeting = await self._link_by_email(who)
             if greeting is not None:
                 self._work.spawn(self._say(who, greeting))
-                return
-        await self._handle(who, inbound.installed(activity, who), None)
+                return None
+        return await self._handle(who, inbound.installed(activity, who), None)
 
-    async def _on_message(self, ctx: ActivityContext[MessageActivity]) -> None:
+    async def _on_message(self, ctx: ActivityContext[MessageActivity]) -> Failed | None:
         activity = ctx.activity.model_dump(by_alias=True, exclude_none=True, mode="json")
         who = self._accepted(activity)
         if who is None:
-            return
+            return None
         data = inbound.card_data(activity.get("value"))
         if data is not None:
             tap = inbound.card_tap(data)
             if tap is None:
                 log.warning("ignored a Teams card button that carbot did not make")
                 self._work.spawn(self._say(who, OutboundText(actions.UNREADABLE)))
-                return
+                return None
             message = inbound.from_card(activity, who, tap, data)
             if message.text is None and message.choice is None:
                 self._work.spawn(self._say(who, OutboundText(EMPTY_ANSWER)))
-                return
+                return None
         else:
             files, too_large = await inbound.read_attachments(
                 activity,
@@ -236,8 +241,8 @@ class TeamsChannel:
             message = inbound.from_message(activity, who, files, too_large)
             if message.text is None and not files and not too_large:
                 self._work.spawn(self._say(who, OutboundText(UNSUPPORTED)))
-                return
-        await self._handle(who, message, data)
+                return None
+        return await self._handle(who, message, data)
 
     async def _on_edit(self, ctx: ActivityContext[MessageUpdateActivity]) -> None:
         """An edited message changes nothing stored; the person is told how to change it."""
@@ -267,12 +272,28 @@ class TeamsChannel:
 
     async def _handle(
         self, who: inbound.Sender, message: InboundMessage, data: dict[str, Any] | None
-    ) -> None:
-        """Hand ``message`` to the core and return once it is committed; reply afterwards."""
+    ) -> Failed | None:
+        """Hand ``message`` to the core and return once it is committed; reply afterwards.
+
+        When the core fails, the request gets 500 (the Bot Connector may deliver the activity
+        again) and one log line names the activity and the error's type, never the error's text:
+        a database error quotes the statement's parameters, the person's words. (Raising instead
+        would have the SDK log the error's text with its traceback.)"""
         if self._handler is None:
             raise RuntimeError("the Teams channel has not started")
-        result = await self._handler(message)
+        try:
+            result = await self._handler(message)
+        except Exception as exc:
+            log.error(
+                "Handling Teams activity %s failed: %s",
+                message.event_id,
+                type(exc).__name__,
+                extra={"action": "teams.failed"},
+            )
+            log.debug("Teams activity %s failed", message.event_id, exc_info=True)
+            return Failed(status=500)
         self._work.in_turn(who.conversation, self._render(who, message, result, data))
+        return None
 
     async def _render(
         self,

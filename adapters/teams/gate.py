@@ -4,19 +4,27 @@ The SDK registers its messaging route here (instead of on a FastAPI app of its o
 would serve with its own uvicorn); carbot's web app mounts :attr:`Gate.asgi` at ``/teams``.
 In front of the SDK's handler, a request without a bearer token, or with one naming a signing
 key the Bot Framework does not publish (:mod:`adapters.teams.keys`), is refused with 401 before
-its body is read, and a body that is not a JSON object gets 400; everything else goes to the SDK,
+its body is read, and a body that is not a JSON object (or whose id or type is not text) gets 400;
+everything else goes to the SDK,
 which verifies the Bot Framework JWT (signature against the OpenID signing keys, issuer,
 audience = the app id, expiry, the ``serviceurl`` claim against the activity's ``serviceUrl``)
 and answers 401 for a token that fails any of these — before the activity reaches carbot.
+Behind that check, :func:`readable_only` answers 400 for an activity the SDK's models cannot
+read (a field of the wrong type), which the SDK would answer 500 and log with a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from microsoft_teams.api.activities import ActivityTypeAdapter
+from microsoft_teams.api.models import InvokeResponse
+from microsoft_teams.apps.events import ActivityEvent, CoreActivity
 from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpRouteHandler
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,6 +45,31 @@ def _refuse(path: str, status: int, reason: str) -> Response:
         extra={"action": "teams.refused", "status": status},
     )
     return JSONResponse({"error": reason}, status_code=status)
+
+
+OnRequest = Callable[[ActivityEvent], Awaitable[InvokeResponse[Any]]]
+
+
+def readable_only(on_request: OnRequest) -> OnRequest:
+    """The SDK's activity callback (called once the token has verified), refusing with 400 an
+    activity its models cannot read. The log line names no field's value: pydantic's error text
+    quotes the values, which may be what the person wrote."""
+
+    async def guarded(event: ActivityEvent) -> InvokeResponse[Any]:
+        try:
+            ActivityTypeAdapter.validate_python(
+                event.body.model_dump(by_alias=True, exclude_none=True)
+            )
+        except ValidationError as exc:
+            log.warning(
+                "Refused a Teams activity the SDK cannot read: %s field(s) wrong (HTTP 400)",
+                exc.error_count(),
+                extra={"action": "teams.refused", "status": 400},
+            )
+            return InvokeResponse(status=400)
+        return await on_request(event)
+
+    return guarded
 
 
 class Gate:
@@ -62,6 +95,10 @@ class Gate:
                 return _refuse(request.url.path, 400, "a body that is not JSON")
             if not isinstance(body, dict):
                 return _refuse(request.url.path, 400, "a body that is not a JSON object")
+            try:  # as the SDK reads it first; its own failure here would be a 500
+                CoreActivity.model_validate(body)
+            except ValidationError:
+                return _refuse(request.url.path, 400, "an activity whose id or type is not text")
             result = await handler(HttpRequest(body=body, headers=dict(request.headers)))
             status = result["status"]
             if status == 401:

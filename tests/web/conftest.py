@@ -14,15 +14,19 @@ from starlette.routing import Mount, Route
 
 from adapters.base import InboundMessage, InboundResult
 from adapters.slack import SlackChannel
+from adapters.teams import TeamsChannel
 from adapters.telegram import TelegramChannel
 from adapters.telegram.config import WEBHOOK_MOUNT, WEBHOOK_PATH
 from bot.channels.webchat import issue_webchat_link, webchat_channel
+from bot.core.conversation import Conversation
 from bot.services import Services
 from bot.web.app import create_app
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.teams_connector import FakeConnector
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.slack.payloads import SIGNING_SECRET
 from tests.support.participants import make_person, make_project
+from tests.teams.conftest import config_for as teams_config_for
 from tests.telegram.conftest import config_for
 
 TELEGRAM_SECRET = "a-long-random-webhook-secret"
@@ -59,6 +63,7 @@ def walk(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, set[str
 class Site:
     services: Services
     app: FastAPI
+    teams: FakeConnector  # the Bot Connector the Teams channel answers, and its token minter
 
     async def chat_token(self) -> str:
         """A live web chat link's token, for a participant of a small project."""
@@ -71,8 +76,10 @@ class Site:
 
 @pytest.fixture
 async def site(services: Services) -> AsyncIterator[Site]:
-    """carbot's web app with the web chat, Slack (HTTP mode) and Telegram (webhook) mounted."""
+    """carbot's web app with the web chat, Slack (HTTP mode), Telegram (webhook) and Teams
+    mounted."""
     slack_api = await FakeSlack().start()
+    teams_connector = FakeConnector().start()
     async with FakeTelegramAPI() as telegram_api:
         channels = [
             webchat_channel(services),
@@ -94,9 +101,14 @@ async def site(services: Services) -> AsyncIterator[Site]:
         ]
         for channel in channels:
             await channel.start(answer_nothing)
+        # Teams on the real core, so a test can show what a refused activity did not store
+        teams = TeamsChannel(teams_config_for(teams_connector))
+        await teams.start(Conversation(services).handle)
+        channels.append(teams)
         try:
-            yield Site(services, create_app(services, channels))
+            yield Site(services, create_app(services, channels), teams_connector)
         finally:
             for channel in channels:
                 await channel.stop()
             await slack_api.close()
+            teams_connector.close()

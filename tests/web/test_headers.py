@@ -80,6 +80,7 @@ async def test_every_route_answers_with_the_security_headers(site: Site) -> None
     assert found == []
     assert {"/review/outbox/digest.eml/raw", "/chat/static/chat.js", "/chat/1/events"} <= set(gets)
     assert {"/slack/events", "/telegram/webhook", "/chat/1/send", "/review/export"} <= set(posts)
+    assert "/teams/messages" in posts
     assert {200, 303, 403, 404} <= statuses
 
 

@@ -68,6 +68,7 @@ async def test_a_hundred_megabyte_body_to_any_route_is_refused_while_others_are_
     chat = f"/chat/{await site.chat_token()}/send"
     paths = [path for path, methods in walk(site.app.routes) if "POST" in methods]
     assert {"/slack/events", "/telegram/webhook", "/chat/1/send", "/review/sign-in"} <= set(paths)
+    assert "/teams/messages" in paths
     paths = [chat if path == "/chat/1/send" else path for path in paths]
     async with (
         serving(site.app) as base,
@@ -82,6 +83,9 @@ async def test_a_hundred_megabyte_body_to_any_route_is_refused_while_others_are_
                     "Content-Type": "application/x-www-form-urlencoded",
                     # as if the secret had leaked: the route reads the body
                     "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+                    # a token naming the Bot Framework's published key (signed with another):
+                    # the Teams route reads the body before the SDK checks the signature
+                    "Authorization": f"Bearer {site.teams.token(forged=True)}",
                 }
                 if declared:
                     headers["Content-Length"] = str(HUNDRED_MB)
