@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from bot.services import Services
-from bot.settings import Settings, get_settings
+from bot.settings import Settings
+from tests.support.environment import without_carbot_environment
 from tests.support.schema import (
     create_schema,
     database_url,
@@ -61,15 +62,10 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: 
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_settings() -> Iterator[None]:
     """No test reads the developer's .env or CARBOT_* variables by accident."""
-    for name in list(os.environ):
-        if name.startswith("CARBOT_") and name != "CARBOT_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+    with without_carbot_environment():
+        yield
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ from digests.schedule import Week, schedule_for
 from prompts.schedule import is_working_time, working_pattern
 from storage.models import Code, Coding, Membership, Memo, Project, Reflection
 from tests.conftest import make_settings
-from tests.support.demo_site import prepared_demo, without_carbot_environment
+from tests.support.demo_site import prepared_demo
+from tests.support.environment import without_carbot_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 FILLER = ("meeting", "next", "gathered", "looking", "follow")

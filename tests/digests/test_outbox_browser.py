@@ -24,7 +24,7 @@ from tests.digests.factory import add_person, add_reflection, add_study, add_tea
 from tests.digests.helpers import WEEKLY_TIME
 from tests.review.conftest import PASSWORD, PASSWORD_HASH
 from tests.review.test_browser import _sign_in
-from tests.support.demo_site import without_carbot_environment
+from tests.support.environment import without_carbot_environment
 from tests.support.schema import create_schema
 
 pytestmark = [requires_chromium, pytest.mark.browser]

@@ -23,7 +23,7 @@ from bot.settings import Settings
 from storage import fts
 from storage.models import AUDIENCES, Person
 from tests.conftest import POSTGRES_URL, fresh_postgres_database, make_settings
-from tests.support.demo_site import without_carbot_environment
+from tests.support.environment import without_carbot_environment
 from tests.support.schema import create_schema
 from tests.support.world import (
     SCOPING,

@@ -25,7 +25,7 @@ from bot.web.app import create_app
 from storage.models import Partnership
 from tests.conftest import chromium_path, make_settings, requires_chromium
 from tests.review.conftest import GAELIC, PASSWORD, World, build_world
-from tests.support.demo_site import without_carbot_environment
+from tests.support.environment import without_carbot_environment
 from tests.support.schema import create_schema
 
 pytestmark = [requires_chromium, pytest.mark.browser]

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-import pytest
 import uvicorn
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -29,10 +28,11 @@ from bot.core import Conversation
 from bot.demo.setup import DemoReady, prepare_demo
 from bot.engine.digest_jobs import send_due_digests
 from bot.services import Services
-from bot.settings import Settings, get_settings
+from bot.settings import Settings
 from bot.web.app import create_app
 from storage.files import FILE_MODE
 from storage.models import Attachment, Coding, Person, Reflection
+from tests.support.environment import without_carbot_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDY = ROOT / "examples" / "wws-demo.yaml"
@@ -47,20 +47,6 @@ class DemoSite:
     password: str
     paths: dict[str, str]  # review pages by what they show
     chat: str  # one participant's web chat page
-
-
-@contextmanager
-def without_carbot_environment() -> Iterator[None]:
-    """What the suite's autouse fixture does for one test, for settings made for a whole module:
-    no CARBOT_* variable (the test PostgreSQL URL aside) nor DATABASE_URL reaches them."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("CARBOT_") and name != "CARBOT_TEST_POSTGRES_URL":
-                patch.delenv(name)
-        patch.delenv("DATABASE_URL", raising=False)
-        get_settings.cache_clear()
-        yield
-    get_settings.cache_clear()
 
 
 def _free_port() -> int:
