@@ -93,10 +93,11 @@ async def members(session: AsyncSession, roles: Collection[str]) -> list[MemberR
 
 
 async def member_pages(
-    sessions: Sessions, project_id: int, roles: Collection[str], size: int = PAGE
+    sessions: Sessions, project_id: int, roles: Collection[str], size: int | None = None
 ) -> AsyncIterator[list[MemberRow]]:
-    """One project's active members with these roles in order of membership id, ``size`` at a
-    time, each page read in a session of its own."""
+    """One project's active members with these roles in order of membership id, ``size``
+    (:data:`PAGE`) at a time, each page read in a session of its own."""
+    size = size or PAGE
     after = 0
     while True:
         async with sessions() as session:
