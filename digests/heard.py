@@ -20,11 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from adapters.errors import DeliveryError
-from digests import ledger
+from digests import ledger, roster
 from digests.audience import DigestKind, unlinkable_order
 from digests.config import DigestConfig
 from digests.data import WeeklyDigest, build_weekly
@@ -32,7 +29,7 @@ from digests.ledger import DigestKey
 from digests.render import render_text
 from digests.schedule import DigestSchedule, Week, heard_period_due, schedule_for, zone
 from digests.send import Sessions
-from storage.models import ChannelIdentity, Membership, Person, Project
+from storage.models import Project
 from storage.queries import study_options
 
 log = logging.getLogger(__name__)
@@ -64,9 +61,11 @@ Deliver = Callable[[HeardDue, str, int], Awaitable[str]]
 reference; raises :class:`DeliveryError`."""
 
 
-def _pick_identity(person: Person, channels: Collection[str]) -> ChannelIdentity | None:
-    usable = [i for i in person.identities if i.status == "active" and i.channel in channels]
-    usable.sort(key=lambda i: (not i.preferred, -(i.linked_at.timestamp() if i.linked_at else 0)))
+def _pick_identity(usable: list[roster.IdentityRow]) -> roster.IdentityRow | None:
+    """The preferred identity, else the most recently linked (the first by id on a tie)."""
+    usable = sorted(
+        usable, key=lambda i: (not i.preferred, -(i.linked_at.timestamp() if i.linked_at else 0))
+    )
     return usable[0] if usable else None
 
 
@@ -100,43 +99,43 @@ def heard_text(digest: WeeklyDigest) -> str | None:
 async def heard_due(
     sessions: Sessions, config: DigestConfig, channels: Collection[str], now: datetime
 ) -> list[HeardDue]:
-    """Every participant reachable through one of ``channels`` whose message is due and unsent."""
+    """Every participant reachable through one of ``channels`` whose message is due and unsent.
+
+    Reads plain columns, a page of each project's participants at a time (see
+    :mod:`digests.roster`), and asks for identities only for those whose moment has passed."""
     default_zone = config.default_timezone
     candidates: list[HeardDue] = []
     async with sessions() as session:
         options = await study_options(session)
-        projects = await session.scalars(
-            select(Project)
-            .where(Project.active.is_(True))
-            .options(
-                selectinload(Project.partnership),
-                selectinload(Project.memberships)
-                .selectinload(Membership.person)
-                .selectinload(Person.identities),
-            )
-            .order_by(Project.id)
-        )
-        for project in projects:
-            schedule = schedule_for(options, project.digest)
-            for membership in project.memberships:
-                person = membership.person
-                if membership.role != "participant" or not membership.active:
-                    continue
-                if not person.active or person.withdrawn_at is not None:
-                    continue
-                identity = _pick_identity(person, channels)
-                if identity is None:
-                    continue
-                tz = zone(person.timezone or project.partnership.timezone, default_zone)
+        projects = await roster.active_projects(session)
+    for project in projects:
+        schedule = schedule_for(options, project.digest)
+        async for page in roster.member_pages(sessions, project.id, ("participant",)):
+            due: list[tuple[roster.MemberRow, ZoneInfo, Week]] = []
+            for member in page:
+                tz = zone(member.timezone or project.timezone, default_zone)
                 week = heard_period_due(schedule, tz, now)
-                if week is None:
+                if week is not None:
+                    due.append((member, tz, week))
+            if not due:
+                continue
+            async with sessions() as session:
+                identities = await roster.active_identities(
+                    session, [m.person_id for m, _, _ in due], channels
+                )
+            for member, tz, week in due:
+                identity = _pick_identity(identities.get(member.person_id, []))
+                if identity is None:
                     continue
                 candidates.append(
                     HeardDue(
                         key=DigestKey(
-                            KIND, f"person:{person.id}", f"project:{project.slug}", week.label
+                            KIND,
+                            f"person:{member.person_id}",
+                            f"project:{project.slug}",
+                            week.label,
                         ),
-                        person_id=person.id,
+                        person_id=member.person_id,
                         project_id=project.id,
                         identity_id=identity.id,
                         external_id=identity.external_id,
@@ -147,6 +146,9 @@ async def heard_due(
                         schedule=schedule,
                     )
                 )
+    if not candidates:
+        return []
+    async with sessions() as session:
         done = await ledger.settled(session, [c.key for c in candidates])
     return [c for c in candidates if c.key not in done]
 

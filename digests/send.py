@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from adapters.errors import SendFailed
-from digests import ledger
+from digests import ledger, roster
 from digests.config import DigestConfig
 from digests.cross import CrossDigest, build_cross
 from digests.data import WeeklyDigest, build_weekly
@@ -29,7 +28,7 @@ from digests.ledger import DigestKey
 from digests.mail import Mailer, mail_domain, mailer_for
 from digests.render import make_message, weekly_context
 from digests.schedule import DigestSchedule, Week, schedule_for, weekly_period_due, zone
-from storage.models import Membership, Person, Project
+from storage.models import Project
 from storage.queries import study_options, the_study
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -60,76 +59,68 @@ async def _study_scope(session: AsyncSession) -> str:
     return f"study:{study.slug}" if study is not None and study.slug else "study:all"
 
 
-def _usable(person: Person) -> bool:
-    return bool(person.active and person.email and person.withdrawn_at is None)
+def _usable(member: roster.MemberRow) -> bool:
+    return bool(member.email)
 
 
 async def due_digests(sessions: Sessions, config: DigestConfig, now: datetime) -> list[Due]:
-    """Every lead and cross-partnership digest due at ``now`` and not yet settled."""
+    """Every lead and cross-partnership digest due at ``now`` and not yet settled.
+
+    Reads only leads' and researchers' columns (:mod:`digests.roster`), never the participants."""
     default_zone = config.default_timezone
     candidates: list[Due] = []
     async with sessions() as session:
         options = await study_options(session)
         study_schedule = schedule_for(options)
-        projects = list(
-            await session.scalars(
-                select(Project)
-                .where(Project.active.is_(True))
-                .options(
-                    selectinload(Project.partnership),
-                    selectinload(Project.memberships).selectinload(Membership.person),
+        projects = {p.id: p for p in await roster.active_projects(session)}
+        schedules = {p.id: schedule_for(options, p.digest) for p in projects.values()}
+        members = await roster.members(session, ("lead", "researcher"))
+        for member in members:
+            project = projects[member.project_id]
+            if member.role != "lead" or not _usable(member):
+                continue
+            schedule = schedules[project.id]
+            tz = zone(member.timezone or project.timezone, default_zone)
+            week = weekly_period_due(schedule, tz, now)
+            if week is None:
+                continue
+            email = str(member.email)
+            candidates.append(
+                Due(
+                    key=DigestKey("lead_weekly", email, f"project:{project.slug}", week.label),
+                    person_id=member.person_id,
+                    recipient_name=member.name,
+                    email=email,
+                    zone=tz,
+                    week=week,
+                    schedule=schedule,
+                    project_id=project.id,
                 )
-                .order_by(Project.id)
             )
-        )
-        for project in projects:
-            schedule = schedule_for(options, project.digest)
-            for membership in project.memberships:
-                person = membership.person
-                if membership.role != "lead" or not membership.active or not _usable(person):
-                    continue
-                tz = zone(person.timezone or project.partnership.timezone, default_zone)
-                week = weekly_period_due(schedule, tz, now)
-                if week is None:
-                    continue
-                email = str(person.email)
-                candidates.append(
-                    Due(
-                        key=DigestKey("lead_weekly", email, f"project:{project.slug}", week.label),
-                        person_id=person.id,
-                        recipient_name=person.name,
-                        email=email,
-                        zone=tz,
-                        week=week,
-                        schedule=schedule,
-                        project_id=project.id,
-                    )
-                )
         scope = await _study_scope(session)
         seen: set[str] = set()
-        for project in projects:
-            for membership in project.memberships:
-                person = membership.person
-                if membership.role != "researcher" or not membership.active:
-                    continue
-                if not _usable(person) or str(person.email).lower() in seen:
-                    continue
-                seen.add(str(person.email).lower())
-                tz = zone(person.timezone or project.partnership.timezone, default_zone)
-                week = weekly_period_due(study_schedule, tz, now)
-                if week is None:
-                    continue
-                candidates.append(
-                    Due(
-                        key=DigestKey("cross_partnership", str(person.email), scope, week.label),
-                        person_id=person.id,
-                        recipient_name=person.name,
-                        email=str(person.email),
-                        zone=tz,
-                        week=week,
-                        schedule=study_schedule,
-                    )
+        for member in members:
+            if member.role != "researcher" or not _usable(member):
+                continue
+            if str(member.email).lower() in seen:
+                continue
+            seen.add(str(member.email).lower())
+            project = projects[member.project_id]
+            tz = zone(member.timezone or project.timezone, default_zone)
+            week = weekly_period_due(study_schedule, tz, now)
+            if week is None:
+                continue
+            candidates.append(
+                Due(
+                    key=DigestKey("cross_partnership", str(member.email), scope, week.label),
+                    person_id=member.person_id,
+                    recipient_name=member.name,
+                    email=str(member.email),
+                    zone=tz,
+                    week=week,
+                    schedule=study_schedule,
                 )
+            )
         done = await ledger.settled(session, [c.key for c in candidates])
     return [c for c in candidates if c.key not in done]
 
