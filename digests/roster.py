@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ChannelIdentity, Membership, Partnership, Person, Project
+from storage.queries import keyset_pages
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -98,22 +99,18 @@ async def member_pages(
     """One project's active members with these roles in order of membership id, ``size``
     (:data:`PAGE`) at a time, each page read in a session of its own."""
     size = size or PAGE
-    after = 0
-    while True:
-        async with sessions() as session:
-            rows = await session.execute(
-                _members(roles)
-                .where(Membership.project_id == project_id, Membership.id > after)
-                .order_by(Membership.id)
-                .limit(size)
-            )
-            page = [MemberRow(*row) for row in rows]
-        if not page:
-            return
+
+    async def read(session: AsyncSession, after: int) -> list[MemberRow]:
+        rows = await session.execute(
+            _members(roles)
+            .where(Membership.project_id == project_id, Membership.id > after)
+            .order_by(Membership.id)
+            .limit(size)
+        )
+        return [MemberRow(*row) for row in rows]
+
+    async for page in keyset_pages(sessions, read, lambda row: row.membership_id, size):
         yield page
-        if len(page) < size:
-            return
-        after = page[-1].membership_id
 
 
 async def active_identities(

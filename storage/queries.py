@@ -5,10 +5,11 @@ Plain functions of an ``AsyncSession``; none commits.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ChannelIdentity, Study
 
@@ -42,3 +43,27 @@ async def channel_identity(
     if not revoked_too:
         query = query.where(ChannelIdentity.status != "revoked")
     return await session.scalar(query)
+
+
+Row = TypeVar("Row")
+
+
+async def keyset_pages(
+    sessions: async_sessionmaker[AsyncSession],
+    read: Callable[[AsyncSession, int], Awaitable[list[Row]]],
+    key: Callable[[Row], int],
+    size: int,
+) -> AsyncIterator[list[Row]]:
+    """Rows a page at a time, each page read in a session of its own, so no identity map
+    outlives its page: ``read(session, after)`` gives up to ``size`` rows whose ``key`` is
+    above ``after``, in ``key`` order."""
+    after = 0
+    while True:
+        async with sessions() as session:
+            page = await read(session, after)
+        if not page:
+            return
+        yield page
+        if len(page) < size:
+            return
+        after = key(page[-1])

@@ -36,6 +36,7 @@ from storage.models import (
     Reflection,
     Study,
 )
+from storage.queries import keyset_pages
 
 log = logging.getLogger(__name__)
 
@@ -189,30 +190,26 @@ async def eligible_pages(
 ) -> AsyncIterator[list[Person]]:
     """The project's eligible participants in order of id, ``size`` at a time, each page read
     in a session of its own: a run holds one page of people, not all of them."""
-    after = 0
-    while True:
-        async with services.sessions() as session:
-            page = list(
-                await session.scalars(
-                    select(Person)
-                    .join(Membership, Membership.person_id == Person.id)
-                    .where(
-                        Membership.project_id == project_id,
-                        Membership.role == "participant",
-                        Membership.active.is_(True),
-                        Person.id > after,
-                        *eligible_person_clauses(),
-                    )
-                    .order_by(Person.id)
-                    .limit(size)
+
+    async def read(session: AsyncSession, after: int) -> list[Person]:
+        return list(
+            await session.scalars(
+                select(Person)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(
+                    Membership.project_id == project_id,
+                    Membership.role == "participant",
+                    Membership.active.is_(True),
+                    Person.id > after,
+                    *eligible_person_clauses(),
                 )
+                .order_by(Person.id)
+                .limit(size)
             )
-        if not page:
-            return
+        )
+
+    async for page in keyset_pages(services.sessions, read, lambda person: person.id, size):
         yield page
-        if len(page) < size:
-            return
-        after = page[-1].id
 
 
 async def timelines(
